@@ -1,0 +1,84 @@
+"""Clauses to retrieval chunks: one per clause, long clauses split at sentence ends.
+
+A chunk's text is an exact substring of its clause, so anything quoted from it is quotable from
+the clause. Its id hashes the text and its context, so an unchanged clause keeps its id and its
+vector across ingests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from .models import Chunk, Clause
+
+_SENTENCE = re.compile(r".+?(?:[。；！？]|\n|$)", re.S)
+_SOFT = re.compile(r".+?(?:[，,、：:]|$)", re.S)
+
+
+def clause_label(clause: Clause) -> str:
+    """How the clause's own position reads: 四、（八）, 第九十五条, 二、——."""
+    parts = clause.path.split(".")
+    out = []
+    for part in parts:
+        if part.startswith("(") and part.endswith(")"):
+            out.append(f"（{part[1:-1]}）")
+        elif part.startswith("—"):
+            out.append("——")
+        elif part.startswith("第") or part in ("文首", "序言"):
+            out.append(part)
+        elif part.isdigit():
+            out.append(f"{part}.")
+        else:
+            out.append(f"{part}、")
+    return "".join(out)
+
+
+def context_of(clause: Clause, doc_title: str) -> str:
+    """Title and heading path carried by every chunk of the clause, for embedding and BM25."""
+    bits = [doc_title, *clause.parents, clause_label(clause), clause.heading]
+    return " ".join(b for b in bits if b)
+
+
+def is_heading_only(clause: Clause) -> bool:
+    """A chapter or section line with no text of its own: its words already ride in the
+    context of every child chunk, so it is not indexed separately."""
+    return clause.kind in ("chapter", "section") and "\n" not in clause.text and len(clause.text) <= 40
+
+
+def split_text(text: str, max_chars: int) -> list[tuple[int, int]]:
+    """Spans of `text` of at most `max_chars` (unless one sentence is longer), cut after 。；！？."""
+    if len(text) <= max_chars:
+        return [(0, len(text))]
+    pieces: list[tuple[int, int]] = []
+    for m in _SENTENCE.finditer(text):
+        if m.end() - m.start() <= max_chars:
+            pieces.append((m.start(), m.end()))
+            continue
+        for s in _SOFT.finditer(text, m.start(), m.end()):  # a run-on sentence: cut at commas
+            for a in range(s.start(), s.end(), max_chars):
+                pieces.append((a, min(a + max_chars, s.end())))
+    spans: list[tuple[int, int]] = []
+    for start, end in pieces:
+        if spans and end - spans[-1][0] <= max_chars:
+            spans[-1] = (spans[-1][0], end)
+        else:
+            spans.append((start, end))
+    return spans
+
+
+def chunk_clause(clause: Clause, doc_title: str, max_chars: int) -> list[Chunk]:
+    context = context_of(clause, doc_title)
+    chunks = []
+    for part, (start, end) in enumerate(split_text(clause.text, max_chars)):
+        raw = clause.text[start:end]
+        text = raw.strip()
+        if not text:
+            continue
+        digest = hashlib.sha256(f"{clause.id}\x1f{part}\x1f{context}\x1f{text}".encode()).hexdigest()[:24]
+        chunks.append(Chunk(digest, clause.id, clause.doc_slug, part, text, context))
+    return chunks
+
+
+def chunk_clauses(clauses: list[Clause], doc_title: str, max_chars: int) -> list[Chunk]:
+    return [c for clause in clauses if not is_heading_only(clause) for c in chunk_clause(clause, doc_title, max_chars)]

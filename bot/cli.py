@@ -1,0 +1,213 @@
+"""`policybot`: ingest, search, show, eval. Errors meant for the user become one line on stderr."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Sequence
+
+from .errors import PolicyBotError
+from .settings import MODES, Settings
+
+EPILOG = """示例 / examples:
+  policybot ingest                                   # (re)build the index from corpus/
+  policybot search "科技成果转化项目最多支持多少钱" -k 5
+  policybot search "实施条例第九十五条" --json
+  policybot search --questions eval/questions.jsonl --json > hits.jsonl
+  policybot show "guizhou-hitech-zones-plan-2021#四.(八)"
+  policybot eval --retrieval-only
+"""
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index-dir", type=Path, help="index folder (default index/, env POLICYBOT_INDEX_DIR)")
+    parser.add_argument("--chroma-url", help="use a Chroma server, e.g. http://127.0.0.1:8000 (env POLICYBOT_CHROMA_URL)")
+    parser.add_argument("--embedder", help="e5-small (default) or st:<model-name-or-path> (env POLICYBOT_EMBEDDER)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="policybot",
+        description="PolicyBot: clause-level search over Guizhou high-tech zone policy texts.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="(re)build the index from files or folders (default corpus/)")
+    p.add_argument("paths", nargs="*", type=Path, help="files or folders (.txt .md .pdf .html .docx)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    _common(p)
+
+    p = sub.add_parser("search", help="search clauses; prints the best k")
+    p.add_argument("query", nargs="?", help="the question, in your own words")
+    p.add_argument("-k", type=int, default=5, help="how many clauses (default 5)")
+    p.add_argument("--mode", choices=MODES, default="hybrid")
+    p.add_argument("--json", action="store_true", help="machine-readable output (DESIGN.md)")
+    p.add_argument("--questions", type=Path, help="JSONL question set: one JSON result per line")
+    _common(p)
+
+    p = sub.add_parser("show", help="show one clause whole, with its citation line")
+    p.add_argument("clause_id", help='e.g. "guizhou-hitech-zones-plan-2021#四.(八)"')
+    p.add_argument("--json", action="store_true")
+    _common(p)
+
+    p = sub.add_parser("eval", help="evaluate on a question set")
+    p.add_argument("--questions", type=Path, default=Path("eval/questions.jsonl"))
+    p.add_argument("--retrieval-only", action="store_true", help="retrieval metrics for dense, bm25 and hybrid")
+    p.add_argument("--json", action="store_true")
+    _common(p)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(index_dir=args.index_dir, chroma_url=args.chroma_url, embedder=args.embedder)
+        from .service import build_bot  # imported here so `--help` stays instant
+
+        bot = build_bot(settings)
+        return COMMANDS[args.command](bot, args)
+    except PolicyBotError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("已中断", file=sys.stderr)
+        return 130
+
+
+def cmd_ingest(bot, args) -> int:
+    bar = None
+
+    def progress(stage: str, done: int, total: int) -> None:
+        nonlocal bar
+        if args.quiet:
+            return
+        from tqdm import tqdm
+
+        if bar is None or bar.desc != stage:
+            if bar is not None:
+                bar.close()
+            bar = tqdm(total=total, desc=stage, unit="项", file=sys.stderr, leave=False)
+        bar.n = done
+        bar.refresh()
+
+    report = bot.ingest(args.paths or None, progress=progress)
+    if bar is not None:
+        bar.close()
+    print(report.summary())
+    return 0
+
+
+def hit_json(bot, hit) -> dict:
+    c = hit.clause
+    out = {
+        "clause_id": c.id,
+        "doc_title": hit.doc_title,
+        "path": c.path,
+        "heading": c.heading,
+        "text": c.text,
+        "score": hit.score,
+        "citation": bot.citation(c),
+        "responsible_units": list(c.responsible_units),
+        "status": hit.amendment.status if hit.amendment else "in_force",
+    }
+    if hit.amendment:
+        out["editor_note"] = hit.amendment.note
+    return out
+
+
+def _search_json(bot, query: str, k: int, mode: str) -> dict:
+    started = time.perf_counter()
+    hits = bot.search(query, k, mode)
+    took = (time.perf_counter() - started) * 1000
+    return {"query": query, "took_ms": round(took, 1), "hits": [hit_json(bot, h) for h in hits]}
+
+
+def cmd_search(bot, args) -> int:
+    if args.k < 1:
+        raise PolicyBotError(f"-k 应为正整数，实际为 {args.k}")
+    if args.questions:
+        from .evaluate import load_questions
+
+        for q in load_questions(args.questions):
+            print(json.dumps({"id": q.id, **_search_json(bot, q.question, args.k, args.mode)}, ensure_ascii=False))
+        return 0
+    query = (args.query or "").strip()
+    if not query:
+        raise PolicyBotError("请输入要检索的问题，例如：policybot search \"研发费用加计扣除\"")
+    if args.json:
+        print(json.dumps(_search_json(bot, query, args.k, args.mode), ensure_ascii=False))
+        return 0
+    hits = bot.search(query, args.k, args.mode)
+    if not hits:
+        print("没有找到相关条款。")
+    for n, hit in enumerate(hits, 1):
+        print(f"{n}. {bot.citation(hit.clause)}  [{hit.clause.id}]  score={hit.score:.4f}")
+        print(f"   {_excerpt(hit.clause.text)}")
+        if hit.amendment:
+            print(f"   ⚠ {bot.view(hit.clause.id).status}")
+    return 0
+
+
+def _excerpt(text: str, size: int = 120) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= size else flat[:size] + "…"
+
+
+def cmd_show(bot, args) -> int:
+    view = bot.view(args.clause_id)
+    c = view.clause
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "clause_id": c.id,
+                    "doc_title": view.doc_title,
+                    "path": c.path,
+                    "heading": c.heading,
+                    "parents": list(c.parents),
+                    "text": c.text,
+                    "citation": view.citation,
+                    "responsible_units": list(c.responsible_units),
+                    "status": view.status,
+                    "editor_note": view.editor_note,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    print(view.citation)
+    print(f"状态：{view.status}")
+    if view.editor_note:
+        print(view.editor_note)
+    if c.responsible_units:
+        print("责任单位：" + "、".join(c.responsible_units))
+    print()
+    print(c.text)
+    return 0
+
+
+def cmd_eval(bot, args) -> int:
+    from .evaluate import evaluate_retrieval, load_questions, retrieval_table
+
+    questions = load_questions(args.questions)
+    if not args.retrieval_only:
+        raise PolicyBotError("目前只支持检索评测：请加 --retrieval-only")
+    results = evaluate_retrieval(questions, bot.search, MODES)
+    if args.json:
+        print(json.dumps({mode: r.metrics() for mode, r in results.items()}, ensure_ascii=False))
+        return 0
+    answerable = sum(1 for q in questions if q.answerable and q.gold_quotes)
+    print(f"检索评测：{args.questions}，可回答问题 {answerable} 个")
+    print(retrieval_table(results))
+    return 0
+
+
+COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "show": cmd_show, "eval": cmd_eval}
+
+if __name__ == "__main__":
+    sys.exit(main())

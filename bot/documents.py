@@ -1,0 +1,415 @@
+"""Loaders: turn a policy file (.txt .md .pdf .html .docx) into a Document with its metadata.
+
+Every format is reduced to one decoded full text; the same header parsing and metadata inference
+then run on it, so a notice behaves the same whether it arrives as GBK text, a PDF or a web page.
+Anything the user can fix (wrong file, encrypted, scanned, garbled) becomes a DocumentError with a
+one-line Chinese reason; parser libraries are imported only when a file of their kind is loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import statistics
+import unicodedata
+from pathlib import Path
+
+from bot.errors import DocumentError
+from bot.models import Document, DocumentMeta
+
+SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
+_MB = 1024 * 1024
+
+_HEADER_FIELDS = {"标题": "title", "文号": "doc_number", "发文字号": "doc_number", "发布机关": "issuer",
+                  "发文机关": "issuer", "发布者": "issuer", "成文日期": "date", "发布时间": "published",
+                  "来源": "source"}
+_HEADER_LINE = re.compile(r"[ \t\u3000]*(%s)[ \t\u3000]*[:：][ \t\u3000]*(.*?)[ \t\u3000]*" % "|".join(_HEADER_FIELDS))
+_BLANK_LINES = re.compile(r"(?:[ \t\u3000\xa0]*\n)*")
+_DOC_NO_BRACKET = r"[\u4e00-\u9fffA-Za-z]{1,12}\s*[〔\[【［(（]\s*\d{4}\s*[〕\]】］)）]\s*第?\s*\d+\s*号"
+_DOC_NO = re.compile(
+    _DOC_NO_BRACKET
+    + r"|(?:中华人民共和国)?[\u4e00-\u9fff]{1,10}?令第[〇零一二三四五六七八九十百千\d]+号"
+    + r"|[\u4e00-\u9fff]{1,12}(?: [\u4e00-\u9fff]{1,12})*公告\d{4}年第\d+号")
+_DATE = re.compile(r"(\d{4})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{1,2})\s*日?")
+_CN_DATE = re.compile(r"([〇零○一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")
+_CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0}
+_ATTACHMENT = re.compile(r"现将[^《\n。]{0,30}((?:《[^《》\n]{2,100}》[、和及]?)+)[^。\n]{0,40}?印发")
+_PAGE_NUMBER = re.compile(r"[-—–－~～\s]*\d{1,4}[-—–－~～\s]*|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
+                          r"|\d{1,4}\s*/\s*\d{1,4}")
+_CID = re.compile(r"\(cid:\d+\)")
+# Characters frequent in any policy text. Wrong glyph-to-code maps produce rare CJK instead.
+_COMMON_CJK = set(
+    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产"
+    "种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从"
+    "业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反明看原又么利"
+    "比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文"
+    "总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干"
+    "做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共"
+    "权收证改清己美再采转更单风切打白教速花带安场车例真务具万每目至达走积示议声报斗完类八离华名确才科张信"
+    "马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连"
+    "断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存"
+    "候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严企创"
+    "策励依施税额奖补助申请评审核落服综推")
+
+
+def load_document(path, *, max_bytes: int = 20 * _MB) -> Document:
+    """Load one policy file; the suffix picks the reader. Raises DocumentError for user-fixable problems."""
+    if max_bytes <= 0:
+        raise ValueError(f"max_bytes must be positive, got {max_bytes}")
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in SUPPORTED_SUFFIXES:
+        hint = "，请先另存为.docx" if suffix in (".doc", ".wps") else ""
+        raise DocumentError(path, f"不支持的文件类型“{suffix or '无扩展名'}”（支持 {' '.join(SUPPORTED_SUFFIXES)}）{hint}")
+    data = _read_bytes(path, max_bytes)
+    if not data:
+        raise DocumentError(path, "文件为空（0字节）")
+    warnings: list[str] = []
+    hints: dict[str, str] = {}
+    if suffix == ".pdf":
+        full = _pdf_text(path, data, hints, warnings)
+    elif suffix == ".docx":
+        full = _docx_text(path, data, hints)
+    elif suffix in (".html", ".htm"):
+        full = _html_text(path, data, hints, warnings)
+    else:
+        full = _decode_text(path, data, warnings)
+        if not full.strip():
+            raise DocumentError(path, "文件只有空白字符，没有正文")
+    return _assemble(path, data, _normalise_newlines(full), hints, warnings, web=suffix in (".html", ".htm"))
+
+
+def short_doc_number(meta: DocumentMeta) -> str:
+    """The first 文号-looking token of meta.doc_number: our header values carry history after it."""
+    match = _DOC_NO.search(meta.doc_number)
+    if not match:
+        return ""
+    token = match.group(0).strip()
+    # A decree found mid-sentence ("修正决定以国务院令…") may drag in the word before it.
+    return re.sub(r"^[以经由依按见及和与据为](?=\S*(?:国务院|主席|部|局|委|院|署|行)令)", "", token)
+
+
+def looks_garbled(text: str, typical_cjk_share: float | None = None) -> bool:
+    """Whether extracted PDF page text is mojibake rather than words.
+
+    Fonts without a ToUnicode map (common with 公文 fonts) yield replacement characters, `(cid:NN)`
+    runs, private-use or control characters, letters of unrelated scripts, or rare CJK characters;
+    a page whose CJK share is far below the document's typical page is suspect too.
+    """
+    cids = len(_CID.findall(text))
+    chars = [c for c in _CID.sub("", text) if not c.isspace() and not c.isdigit()]
+    n = len(chars)
+    if cids >= 3 and cids > 0.05 * (n + cids):
+        return True
+    if n < 4:
+        return False
+    cjk = [c for c in chars if _is_cjk(c)]
+    odd = sum(1 for c in chars if not (_is_cjk(c) or c.isascii() or _is_common_symbol(c)))
+    unmapped = sum(1 for c in chars if c == "\ufffd" or unicodedata.category(c) in ("Co", "Cc"))
+    if unmapped > 0.05 * n or odd > 0.2 * n:
+        return True
+    if len(cjk) >= 30 and sum(1 for c in cjk if c in _COMMON_CJK) < 0.2 * len(cjk):
+        return True  # codes read as CJK, but not the characters real prose is made of
+    return (typical_cjk_share is not None and typical_cjk_share >= 0.4 and n >= 20
+            and len(cjk) / n < typical_cjk_share / 4)
+
+
+def _read_bytes(path: Path, max_bytes: int) -> bytes:
+    """Read the file, refusing oversized ones by stat before a byte is read."""
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise DocumentError(path, f"文件过大（{_mb(size)}，上限 {_mb(max_bytes, exact=True)}）")
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except FileNotFoundError:
+        raise DocumentError(path, "文件不存在或在读取时被移走") from None
+    except IsADirectoryError:
+        raise DocumentError(path, "这是一个文件夹，不是文件") from None
+    except PermissionError:
+        raise DocumentError(path, "没有读取该文件的权限") from None
+    if len(data) > max_bytes:  # grew between stat and read
+        raise DocumentError(path, f"文件过大（超过上限 {_mb(max_bytes, exact=True)}）")
+    return data
+
+
+def _mb(n: int, exact: bool = False) -> str:
+    text = f"{n / _MB:.1f}"
+    return f"{text.removesuffix('.0') if exact else text} MB"
+
+
+def _decode_text(path: Path, data: bytes, warnings: list[str], declared: str | None = None) -> str:
+    """Decode text bytes: declared charset, UTF-8 (BOM or not), then GB18030, which covers GBK/GB2312."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Notepad's "Unicode"
+        encodings = ["utf-16"]
+    elif b"\x00" in data:
+        raise DocumentError(path, "不是文本文件（含NUL字节，可能是二进制文件被改了扩展名）")
+    else:
+        encodings = ["utf-8-sig", "gb18030"]
+        if declared in ("gb2312", "gbk", "x-gbk", "cp936"):
+            encodings.insert(0, "gb18030")
+        elif declared and declared not in ("utf-8", "utf8", "iso-8859-1", "windows-1252", "ascii", "us-ascii"):
+            encodings.insert(0, declared)  # Latin-1 never fails, so a wrong Latin-1 label must not win
+    for encoding in encodings:
+        try:
+            text = data.decode(encoding)
+            if encoding == "gb18030" and looks_garbled(text[:20000]):  # Big5, Shift-JIS, random bytes...
+                raise DocumentError(path, "不是文本文件（不是UTF-8或GB18030编码，按GB18030解出的是乱码）")
+            break
+        except (UnicodeDecodeError, LookupError):
+            continue
+    else:
+        text = data.decode("utf-8-sig", errors="replace")
+        bad = text.count("\ufffd")
+        if bad > max(1, len(text) // 1000):
+            raise DocumentError(path, "不是文本文件（既不是UTF-8也不是GB18030编码的文字）")
+        warnings.append(f"文件含{bad}处无效的UTF-8字节，已替换为�")
+    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f\v")
+    if controls > len(text) * 0.02:
+        raise DocumentError(path, "不是文本文件（控制字符过多，可能是二进制文件）")
+    return text
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _assemble(path: Path, data: bytes, full: str, hints: dict, warnings: list[str], web: bool) -> Document:
+    """Split off the header block, infer the metadata, and build the Document."""
+    header, lead, offset = _split_header(full)
+    body = full[offset:].rstrip()
+    if not body:
+        raise DocumentError(path, "只有头部信息，没有正文" if header or lead else "没有可提取的正文文字")
+    lines = [_clean_title(line) for line in body.split("\n") if line.strip()]
+    first = lines[0] if lines and _title_like(lines[0]) else ""
+    title = (header.get("title") or _attachment_title(body, lines) or (web and hints.get("title"))
+             or lead or first or hints.get("title", ""))
+    date = (_iso_date(header.get("date", "")) or next((d for d in map(_standalone_date, lines) if d), "")
+            or _iso_date(header.get("published", "")) or _iso_date(hints.get("date", "")))
+    number = header.get("doc_number") or next(
+        (line for line in lines[:30] if re.fullmatch(_DOC_NO_BRACKET, line)), "")
+    issuer = header.get("issuer") or _issuer_from_title(lead or first or hints.get("title", ""))
+    meta = DocumentMeta(title=title, doc_number=number, issuer=issuer, date=date,
+                        source=header.get("source") or hints.get("source", ""))
+    if not title:
+        warnings.append("未识别出文档标题")
+    return Document(slug=path.stem, path=str(path), text=body, meta=meta,
+                    sha256=hashlib.sha256(data).hexdigest(), body_offset=offset, warnings=tuple(warnings))
+
+
+def _split_header(full: str) -> tuple[dict[str, str], str, int]:
+    """The leading `key: value` block (optionally after one title line): fields, title line, body offset."""
+    lines = full.split("\n")
+    starts = [0]
+    for line in lines:
+        starts.append(starts[-1] + len(line) + 1)
+    i = next((k for k, line in enumerate(lines) if line.strip()), len(lines))
+    lead = ""
+    if (i + 1 < len(lines) and not _HEADER_LINE.fullmatch(lines[i])
+            and _HEADER_LINE.fullmatch(lines[i + 1])):
+        lead, i = _clean_title(lines[i]), i + 1
+    fields: dict[str, str] = {}
+    j = i
+    while j < len(lines) and (match := _HEADER_LINE.fullmatch(lines[j])):
+        if match.group(2):
+            fields.setdefault(_HEADER_FIELDS[match.group(1)], match.group(2))
+        j += 1
+    if j == i:
+        return {}, "", _BLANK_LINES.match(full).end()
+    end = min(starts[j], len(full))
+    return fields, lead, _BLANK_LINES.match(full, end).end()
+
+
+def _clean_title(line: str) -> str:
+    return re.sub(r"^#+\s*", "", line.strip())
+
+
+def _title_like(line: str) -> bool:
+    return (2 <= len(line) <= 100 and "。" not in line and not line.endswith((":", "："))
+            and sum(map(_is_cjk, line)) >= 2 and not _standalone_date(line)
+            and not re.fullmatch(_DOC_NO_BRACKET, line))
+
+
+def _attachment_title(body: str, lines: list[str]) -> str:
+    """现将《X》印发…: a notice that issues X is filed under X when X's own text follows."""
+    match = _ATTACHMENT.search(body[:5000])
+    if not match:
+        return ""
+    standalone = {line.strip("《》") for line in lines}
+    return next((t for t in re.findall(r"《([^《》]+)》", match.group(1)) if t in standalone), "")
+
+
+def _issuer_from_title(title: str) -> str:
+    match = (re.match(r"([^《》，。,:：]{2,40}?)(?:关于(?:修订|重新)?)?印发", title)
+             or re.match(r"([^《》，。,:：]{2,40}?)关于.+的(?:通知|决定|意见|批复|通告|公告|函)$", title))
+    return match.group(1).strip(" 、") if match else ""
+
+
+def _standalone_date(line: str) -> str:
+    return _iso_date(line) if _DATE.fullmatch(line.strip()) or _CN_DATE.fullmatch(line.strip()) else ""
+
+
+def _iso_date(value: str) -> str:
+    """yyyy-mm-dd from 2021-11-13, 2021年11月13日 or 二〇二一年十一月十三日; "" if none."""
+    if match := _DATE.search(value):
+        year, month, day = map(int, match.groups())
+    elif match := _CN_DATE.search(value):
+        year = int("".join(str(_CN_DIGITS[c]) for c in match.group(1)))
+        month, day = (_cn_small_number(g) for g in match.groups()[1:])
+    else:
+        return ""
+    return f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 else ""
+
+
+def _cn_small_number(text: str) -> int:
+    tens, _, units = text.rpartition("十")
+    if "十" not in text:
+        return _CN_DIGITS[text]
+    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0)
+
+
+def _is_cjk(c: str) -> bool:
+    return "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf" or "\uf900" <= c <= "\ufaff"
+
+
+def _is_common_symbol(c: str) -> bool:
+    """Punctuation and symbols a Chinese policy text uses (full-width forms, 〔〕, ①, —, ×, ·)."""
+    return ("\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" or "\u2000" <= c <= "\u2bff"
+            or c in "×÷·°±§¥")
+
+
+def _pdf_text(path: Path, data: bytes, hints: dict, warnings: list[str]) -> str:
+    """Text of the readable pages: page-number lines dropped, garbled pages skipped with a warning."""
+    import zlib
+
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, PyPdfError
+
+    damaged = (PyPdfError, ValueError, KeyError, IndexError, TypeError, zlib.error)
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted and not reader.decrypt(""):
+            raise DocumentError(path, "PDF已加密，请先解除密码保护")
+        pages = list(reader.pages)
+        title = reader.metadata.title if reader.metadata else None
+    except DependencyError:
+        raise DocumentError(path, "PDF用AES加密，读取需要 cryptography 包（pip install cryptography）") from None
+    except damaged as exc:
+        raise DocumentError(path, f"PDF文件已损坏，无法读取（{_describe(exc)}）") from None
+    if isinstance(title, str) and title.strip():
+        title = re.sub(r"^Microsoft Word - |\.(?:docx?|wps|pdf)$", "", title.strip(), flags=re.I)
+        hints["title"] = title.strip()
+    texts: list[tuple[int, str]] = []
+    failures = []
+    for number, page in enumerate(pages, 1):
+        try:
+            raw = page.extract_text() or ""
+        except damaged as exc:
+            failures.append(exc)
+            warnings.append(f"第{number}页无法读取（{_describe(exc)}），已跳过")
+            continue
+        text = "\n".join(line for line in _normalise_newlines(raw).split("\n")
+                          if not _PAGE_NUMBER.fullmatch(line.strip())).strip("\n")
+        if text.strip():
+            texts.append((number, text))
+        else:
+            warnings.append(f"第{number}页没有文字层（扫描页或空白页），已跳过")
+    if not texts:
+        if pages and len(failures) == len(pages):
+            raise DocumentError(path, f"PDF文件已损坏，无法读取（{_describe(failures[0])}）")
+        raise DocumentError(path, "扫描版PDF没有文字层：请先OCR再导入")
+    shares = [_cjk_share(t) for _, t in texts if not looks_garbled(t)]
+    typical = statistics.median(shares) if shares else None
+    kept = []
+    for number, text in texts:
+        if looks_garbled(text, typical):
+            warnings.append(f"第{number}页文字乱码（字体缺少ToUnicode映射？），已跳过")
+        else:
+            kept.append(text)
+    if not kept:
+        raise DocumentError(path, "PDF每一页的文字都是乱码（字体缺少ToUnicode映射）：请先OCR再导入")
+    return "\n".join(kept)
+
+
+def _cjk_share(text: str) -> float:
+    chars = [c for c in text if not c.isspace() and not c.isdigit()]
+    return sum(map(_is_cjk, chars)) / len(chars) if chars else 0.0
+
+
+def _describe(exc: BaseException) -> str:
+    """A short one-line cause, in Chinese where we recognise it."""
+    message = " ".join(str(exc).split())
+    if "ended unexpectedly" in message or "EOF" in message:
+        return "文件不完整，可能下载或复制未完成"
+    return f"{type(exc).__name__}: {message}"[:120]
+
+
+def _docx_text(path: Path, data: bytes, hints: dict) -> str:
+    """Paragraphs and tables in document order; a table row is one line, cells joined by a tab."""
+    import zipfile
+
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.table import Table
+    from lxml.etree import XMLSyntaxError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        raise DocumentError(path, "不是有效的DOCX文件（不是zip格式，可能是旧版.doc或改了扩展名）") from None
+    except (KeyError, PackageNotFoundError, XMLSyntaxError, ValueError) as exc:
+        raise DocumentError(path, f"不是有效的DOCX文件（{_describe(exc)}）") from None
+    lines = []
+    for block in document.iter_inner_content():
+        if isinstance(block, Table):
+            for row in block.rows:
+                cells, seen = [], set()
+                for cell in row.cells:  # a merged cell repeats once per grid column
+                    if id(cell._tc) not in seen:
+                        seen.add(id(cell._tc))
+                        cells.append(" ".join(cell.text.split()))
+                lines.append("\t".join(cells))
+        else:
+            lines.append(block.text)
+    hints["title"] = (document.core_properties.title or "").strip()
+    return "\n".join(lines)
+
+
+_DROPPED_TAGS = ["script", "style", "noscript", "nav", "header", "footer", "form", "template"]
+_BLOCK_TAGS = ["address", "article", "aside", "blockquote", "caption", "center", "dd", "div", "dl", "dt",
+               "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "li", "main", "ol", "p",
+               "pre", "section", "table", "tbody", "thead", "tr", "ul"]
+
+
+def _html_text(path: Path, data: bytes, hints: dict, warnings: list[str]) -> str:
+    """Visible article text, one block element a line; titles and dates from the gov-site <meta> tags."""
+    from bs4 import BeautifulSoup, NavigableString
+
+    declared = re.search(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", data[:4096], re.I)
+    soup = BeautifulSoup(_decode_text(path, data, warnings, declared and declared.group(1).decode().lower()),
+                         "lxml")
+
+    def meta(name: str) -> str:
+        tag = soup.find("meta", attrs={"name": re.compile(f"^{name}$", re.I)})
+        return " ".join((tag.get("content") or "").split()) if tag else ""
+
+    for tag in soup(_DROPPED_TAGS):
+        tag.decompose()
+    h1, title_tag = soup.find("h1"), soup.find("title")
+    hints["title"] = (meta("ArticleTitle") or (h1 and h1.get_text(" ", strip=True))
+                      or (title_tag and re.split(r"_| - |\|", title_tag.get_text(strip=True))[0].strip()) or "")
+    hints["date"], hints["source"] = meta("PubDate"), meta("ContentSource")
+    root = soup.body or soup
+    for string in list(root.find_all(string=True)):
+        if type(string) is NavigableString and not string.find_parent("pre"):
+            string.replace_with(re.sub(r"[ \t\r\n\f\v]+", " ", str(string)))
+    for br in root.find_all("br"):
+        br.replace_with("\n")
+    for cell in root.find_all(["td", "th"]):
+        cell.insert_after("\t")
+    for block in root.find_all(_BLOCK_TAGS):
+        block.insert_before("\n")
+        block.insert_after("\n")
+    lines = (re.sub(r" *\t *", "\t", line).strip() for line in root.get_text().split("\n"))
+    return "\n".join(line for line in lines if line)

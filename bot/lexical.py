@@ -1,0 +1,106 @@
+"""The lexical half: jieba tokens (with a domain dictionary) scored by BM25, plus query synonyms."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+_WORD = re.compile(r"[\u4e00-\u9fff]|[A-Za-z]+|\d+(?:\.\d+)?")
+# Function words and question words: they match everything and mean nothing to BM25.
+STOPWORDS = frozenset(
+    """的 了 和 与 及 或 等 是 在 对 为 由 被 把 将 从 以 于 而 并 且 其 之 也 都 就 还 又 吗 呢 吧 啊 呀 么
+    我 我们 你 你们 他们 它 这 那 这个 那个 哪 哪些 什么 怎么 怎样 如何 多少 几 是否 有没有 能否 能不能 可不可以
+    可以 能 会 要 想 请问 请 一下 一些 有 没有 需要 应该 有关 相关 关于 规定 公司 企业的 咱们 本 该 各 每 个""".split()
+)
+
+_tokenizer_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _jieba():
+    """A private jieba tokenizer with the domain dictionary, built once per process on first use."""
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    tok = jieba.Tokenizer()
+    with resources.as_file(resources.files("bot") / "data" / "userdict.txt") as path:
+        tok.load_userdict(str(path))
+    return tok
+
+
+def tokenize(text: str) -> list[str]:
+    """Search-mode jieba tokens, lower-cased, without punctuation or stopwords."""
+    tok = _jieba()
+    with _tokenizer_lock:  # jieba's lazy init is not thread-safe
+        words = tok.lcut_for_search(text)
+    out = []
+    for w in words:
+        w = w.strip().lower()
+        if w and w not in STOPWORDS and _WORD.search(w):
+            out.append(w)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _synonyms() -> dict[str, tuple[str, ...]]:
+    import yaml
+
+    raw = yaml.safe_load((resources.files("bot") / "data" / "synonyms.yaml").read_text(encoding="utf-8")) or {}
+    return {str(k): tuple(str(v) for v in vs) for k, vs in raw.items()}
+
+
+def expand_query(question: str) -> list[str]:
+    """Tokens of the question plus the corpus wording of any colloquial term it uses."""
+    tokens = tokenize(question)
+    for term, targets in _synonyms().items():
+        if term in question:
+            for target in targets:
+                tokens.extend(tokenize(target))
+    return tokens
+
+
+class BM25Index:
+    """BM25 over chunk tokens (bm25s), persisted as its arrays plus the chunk ids in order."""
+
+    def __init__(self, chunk_ids: list[str], model) -> None:
+        self.chunk_ids = chunk_ids
+        self._model = model
+
+    @classmethod
+    def build(cls, chunk_ids: list[str], token_lists: list[list[str]]) -> "BM25Index":
+        import bm25s
+
+        model = bm25s.BM25()
+        model.index([t or ["∅"] for t in token_lists], show_progress=False)
+        return cls(list(chunk_ids), model)
+
+    def save(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self._model.save(str(directory), show_progress=False)
+        (directory / "chunk_ids.json").write_text(json.dumps(self.chunk_ids), encoding="utf-8")
+
+    @classmethod
+    def load(cls, directory: Path) -> "BM25Index":
+        import bm25s
+
+        model = bm25s.BM25.load(str(directory), show_progress=False, verbosity=0)
+        ids = json.loads((directory / "chunk_ids.json").read_text(encoding="utf-8"))
+        return cls(ids, model)
+
+    def search(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
+        """Top-k (chunk id, score) with a positive score."""
+        known = [t for t in tokens if t in self._model.vocab_dict]
+        if not known or not self.chunk_ids:
+            return []
+        scores = self._model.get_scores(known)
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(self.chunk_ids[i], float(scores[i])) for i in top if scores[i] > 0]

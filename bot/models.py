@@ -1,0 +1,90 @@
+"""The domain records: plain frozen dataclasses passed from corpus to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """Header fields of a policy document. Empty string where unknown."""
+
+    title: str = ""
+    doc_number: str = ""  # 文号, e.g. 黔科领发〔2021〕1号
+    issuer: str = ""  # 发布机关
+    date: str = ""  # 成文日期, ISO yyyy-mm-dd where known
+    source: str = ""  # 来源
+
+
+@dataclass(frozen=True)
+class Document:
+    """A loaded source file: its body text (header block removed) and metadata.
+
+    `slug` is the file stem and the first half of every clause id. `body_offset` is where `text`
+    starts in the file's decoded text, so clause offsets can be mapped back to the source.
+    """
+
+    slug: str
+    path: str
+    text: str
+    meta: DocumentMeta
+    sha256: str
+    body_offset: int = 0
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One citable unit of a document: a head, a section, an item, an article, a target bullet.
+
+    `text` is `document.text[start:end]` stripped of surrounding whitespace; `path` is the dotted
+    structural path (四.(八), 第九十五条, 二.—1); `id` is `<slug>#<path>`.
+    """
+
+    id: str
+    doc_slug: str
+    path: str
+    kind: str  # head | preamble | chapter | section | item | point | article | bullet | text
+    heading: str
+    parents: tuple[str, ...]
+    text: str
+    start: int
+    end: int
+    responsible_units: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrieval unit: a clause, or a sentence-aligned part of a long one, with its context."""
+
+    id: str  # content hash: same text and context -> same id -> no re-embedding
+    clause_id: str
+    doc_slug: str
+    part: int
+    text: str
+    context: str  # document title and heading path, prepended when embedding/tokenising
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """An editor's note on a clause that a later document changed (corpus/amendments.yaml)."""
+
+    clause_id: str
+    status: str  # amended | repealed
+    by_title: str
+    by_number: str
+    by_date: str
+    note: str
+
+
+@dataclass(frozen=True)
+class Hit:
+    """A retrieved clause with its fused score and the per-retriever evidence."""
+
+    clause: Clause
+    doc_title: str
+    score: float
+    dense_score: float | None = None
+    bm25_score: float | None = None
+    amendment: Amendment | None = None
+    matched_terms: tuple[str, ...] = field(default=())

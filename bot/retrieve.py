@@ -1,0 +1,182 @@
+"""Hybrid retrieval: dense (Chroma) and BM25 rankings fused by reciprocal rank, at clause level.
+
+A query that names a clause (第十二条, （八）, 实施条例第九十五条) gets that clause first, whatever
+the rankings say: staff looking a clause up by its number expect exactly that one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from langchain_core.callbacks import CallbackManagerForRetrieverRun
+from langchain_core.documents import Document as LCDocument
+from langchain_core.retrievers import BaseRetriever
+from pydantic import ConfigDict
+
+from .index import PolicyIndex
+from .lexical import expand_query
+from .models import Hit
+from .settings import MODES
+
+_DIGITS = "零一二三四五六七八九"
+_CN_NUM = "一二三四五六七八九十百零〇两"
+ARTICLE_REF = re.compile(rf"第\s*([{_CN_NUM}]+|\d+)\s*条")
+ITEM_REF = re.compile(rf"[（(]\s*([{_CN_NUM}]+|\d+)\s*[）)]")
+_QUALIFIER = re.compile(r"[\u4e00-\u9fff]{2,16}$")
+
+
+def to_chinese_numeral(n: int) -> str:
+    """95 -> 九十五, 10 -> 十, 105 -> 一百零五, 110 -> 一百一十 (as legal texts number articles)."""
+    if n < 10:
+        return _DIGITS[n]
+    if n < 20:
+        return "十" + (_DIGITS[n % 10] if n % 10 else "")
+    if n < 100:
+        return _DIGITS[n // 10] + "十" + (_DIGITS[n % 10] if n % 10 else "")
+    rest = n % 100
+    head = _DIGITS[n // 100] + "百"
+    if rest == 0:
+        return head
+    if rest < 10:
+        return head + "零" + _DIGITS[rest]
+    return head + _DIGITS[rest // 10] + "十" + (_DIGITS[rest % 10] if rest % 10 else "")
+
+
+def _numeral(raw: str) -> str:
+    return to_chinese_numeral(int(raw)) if raw.isdigit() and 0 < int(raw) < 1000 else raw
+
+
+@dataclass(frozen=True)
+class ClauseRef:
+    kind: str  # article | item
+    numeral: str
+    qualifier: str  # text just before the reference, e.g. 实施条例
+
+
+def clause_refs(query: str) -> list[ClauseRef]:
+    refs = []
+    for pattern, kind in ((ARTICLE_REF, "article"), (ITEM_REF, "item")):
+        for m in pattern.finditer(query):
+            q = _QUALIFIER.search(re.sub(r"[的之里中]$", "", query[: m.start()].strip()))
+            refs.append(ClauseRef(kind, _numeral(m.group(1)), q.group(0) if q else ""))
+    return refs
+
+
+class Searcher:
+    """Clause-level search over one loaded index, in any of the three modes."""
+
+    def __init__(self, index: PolicyIndex) -> None:
+        self.index = index
+        self.settings = index.settings
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        if mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        n = max(self.settings.candidates, k)
+        dense: dict[str, tuple[int, float]] = {}
+        lexical: dict[str, tuple[int, float]] = {}
+        if mode in ("hybrid", "dense"):
+            dense = self._by_clause(self.index.dense(query, n))
+        if mode in ("hybrid", "bm25"):
+            lexical = self._by_clause(self.index.lexical(expand_query(query), n))
+        scores: dict[str, float] = {}
+        for ranks in (dense, lexical):
+            for clause_id, (rank, raw) in ranks.items():
+                if mode == "hybrid":
+                    scores[clause_id] = scores.get(clause_id, 0.0) + 1.0 / (self.settings.rrf_k + rank)
+                else:
+                    scores[clause_id] = raw
+        order = sorted(scores, key=lambda c: -scores[c])
+        pinned = self._referenced(query)
+        if pinned:
+            order = pinned + [c for c in order if c not in pinned]
+            top = max(scores.values(), default=1.0)
+            for c in pinned:
+                scores[c] = max(scores.get(c, 0.0), top)
+        return [self._hit(c, scores[c], dense, lexical) for c in order[:k]]
+
+    def _by_clause(self, chunk_hits: list[tuple[str, float]]) -> dict[str, tuple[int, float]]:
+        """Chunk ranking to clause ranking: a clause ranks by its best chunk."""
+        out: dict[str, tuple[int, float]] = {}
+        for chunk_id, score in chunk_hits:
+            chunk = self.index.store.chunks.get(chunk_id)
+            if chunk and chunk.clause_id not in out:
+                out[chunk.clause_id] = (len(out) + 1, score)
+        return out
+
+    def _referenced(self, query: str) -> list[str]:
+        """Clause ids the query names by number, narrowed to the document it names if any."""
+        store = self.index.store
+        found: list[str] = []
+        for ref in clause_refs(query):
+            docs = self._docs_named(ref.qualifier)
+            for clause in store.clauses.values():
+                if docs and clause.doc_slug not in docs:
+                    continue
+                last = clause.path.split(".")[-1]
+                if ref.kind == "article" and last == f"第{ref.numeral}条":
+                    found.append(clause.id)
+                elif last == f"({ref.numeral})" and (ref.kind == "item" or not self._has_articles(clause.doc_slug)):
+                    found.append(clause.id)  # 方案第八条 means item (八) in a plan without articles
+        return list(dict.fromkeys(found))
+
+    def _has_articles(self, slug: str) -> bool:
+        return any(c.kind == "article" for c in self.index.store.clauses.values() if c.doc_slug == slug)
+
+    def _docs_named(self, qualifier: str) -> list[str]:
+        """Documents whose title contains the longest tail of the text before the reference."""
+        titles = {slug: meta.title for slug, meta in self.index.store.documents.items()}
+        for size in range(len(qualifier), 1, -1):
+            tail = qualifier[-size:]
+            named = [slug for slug, title in titles.items() if tail in title]
+            if named:
+                exact = [slug for slug in named if titles[slug].endswith(tail)]
+                return exact or named
+        return []
+
+    def _hit(self, clause_id: str, score: float, dense, lexical) -> Hit:
+        clause = self.index.store.clauses[clause_id]
+        return Hit(
+            clause=clause,
+            doc_title=self.index.doc_title(clause.doc_slug),
+            score=round(score, 6),
+            dense_score=round(dense[clause_id][1], 4) if clause_id in dense else None,
+            bm25_score=round(lexical[clause_id][1], 4) if clause_id in lexical else None,
+            amendment=self.index.store.amendments.get(clause_id),
+        )
+
+
+def hit_to_document(hit: Hit) -> LCDocument:
+    c = hit.clause
+    return LCDocument(
+        id=c.id,
+        page_content=c.text,
+        metadata={
+            "clause_id": c.id,
+            "doc_slug": c.doc_slug,
+            "doc_title": hit.doc_title,
+            "path": c.path,
+            "heading": c.heading,
+            "parents": list(c.parents),
+            "responsible_units": list(c.responsible_units),
+            "score": hit.score,
+            "dense_score": hit.dense_score,
+            "bm25_score": hit.bm25_score,
+            "status": hit.amendment.status if hit.amendment else "in_force",
+            "editor_note": hit.amendment.note if hit.amendment else "",
+        },
+    )
+
+
+class HybridRetriever(BaseRetriever):
+    """LangChain retriever over a Searcher: Documents carry clause metadata and the fused score."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    searcher: Searcher
+    k: int = 5
+    mode: str = "hybrid"
+
+    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
+        return [hit_to_document(h) for h in self.searcher.search(query, self.k, self.mode)]

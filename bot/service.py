@@ -1,0 +1,99 @@
+"""The composition root: one PolicyBot built from settings, used by the CLI, the app, eval and tests."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+from langchain_core.embeddings import Embeddings
+
+from .citations import citation_line
+from .documents import short_doc_number
+from .embedders import make_embedder
+from .errors import ClauseNotFound
+from .index import PolicyIndex, read_current
+from .ingest import IngestReport, ingest
+from .models import Clause, Hit
+from .retrieve import HybridRetriever, Searcher
+from .settings import Settings
+from .validity import editor_note, status_line
+
+
+@dataclass(frozen=True)
+class ClauseView:
+    """Everything `show` and the clause panel display about one clause."""
+
+    clause: Clause
+    doc_title: str
+    citation: str
+    status: str
+    editor_note: str
+
+
+class PolicyBot:
+    """Holds the embedder and the serving index; reopens the index when an ingest swapped it."""
+
+    def __init__(self, settings: Settings, embedder: Embeddings | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder or make_embedder(settings.embedder)
+        self._index: PolicyIndex | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def index(self) -> PolicyIndex:
+        """The serving generation, loaded on first use and again after each swap."""
+        current = read_current(self.settings.index_dir)
+        with self._lock:
+            if self._index is None or (current and self._index.generation != current):
+                self._index = PolicyIndex.open(self.settings, self.embedder)
+            return self._index
+
+    def has_index(self) -> bool:
+        return read_current(self.settings.index_dir) is not None
+
+    def ingest(
+        self, paths: Iterable[Path] | None = None, progress: Callable[[str, int, int], None] | None = None
+    ) -> IngestReport:
+        report = ingest(list(paths or [self.settings.corpus_dir]), self.settings, self.embedder, progress)
+        with self._lock:
+            self._index = None
+        return report
+
+    def ensure_index(self) -> IngestReport | None:
+        """Build the index from the shipped corpus if there is none yet."""
+        if self.has_index():
+            return None
+        return self.ingest()
+
+    def searcher(self) -> Searcher:
+        return Searcher(self.index)
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+        return self.searcher().search(query, k, mode)
+
+    def retriever(self, k: int = 5, mode: str = "hybrid") -> HybridRetriever:
+        return HybridRetriever(searcher=self.searcher(), k=k, mode=mode)
+
+    def citation(self, clause: Clause) -> str:
+        meta = self.index.store.documents[clause.doc_slug]
+        return citation_line(clause, meta, short_doc_number(meta))
+
+    def view(self, clause_id: str) -> ClauseView:
+        store = self.index.store
+        clause = store.clauses.get(clause_id)
+        if clause is None:
+            raise ClauseNotFound(f"找不到条款 {clause_id!r}（格式如 guizhou-hitech-zones-plan-2021#四.(八)）")
+        amendment = store.amendments.get(clause_id)
+        return ClauseView(
+            clause=clause,
+            doc_title=self.index.doc_title(clause.doc_slug),
+            citation=self.citation(clause),
+            status=status_line(amendment),
+            editor_note=editor_note(amendment) if amendment else "",
+        )
+
+
+def build_bot(settings: Settings | None = None, embedder: Embeddings | None = None) -> PolicyBot:
+    return PolicyBot(settings or Settings.from_env(), embedder)

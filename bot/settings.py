@@ -1,0 +1,80 @@
+"""One settings object, read once at the entry point from flags and environment, then passed down."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal, Mapping
+
+from .errors import ConfigError
+
+RetrieverMode = Literal["hybrid", "dense", "bm25"]
+MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
+
+
+def _repo_root() -> Path:
+    """The source checkout when running from one (it ships corpus/), else the working directory."""
+    root = Path(__file__).resolve().parent.parent
+    return root if (root / "corpus").is_dir() else Path.cwd()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable. Field comments name the environment variable that sets it."""
+
+    index_dir: Path = field(default_factory=lambda: _repo_root() / "index")  # POLICYBOT_INDEX_DIR
+    corpus_dir: Path = field(default_factory=lambda: _repo_root() / "corpus")  # POLICYBOT_CORPUS_DIR
+    embedder: str = "e5-small"  # POLICYBOT_EMBEDDER: e5-small | st:<name-or-path>
+    chroma_url: str = ""  # POLICYBOT_CHROMA_URL, e.g. http://127.0.0.1:8000; empty = embedded
+    chunk_chars: int = 300  # POLICYBOT_CHUNK_CHARS: longer clauses are split at sentence ends
+    max_file_bytes: int = 20 * 1024 * 1024  # POLICYBOT_MAX_FILE_MB
+    candidates: int = 40  # how many hits each retriever hands to the fusion
+    rrf_k: int = 60  # reciprocal rank fusion constant
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
+        """Build from the environment, then apply non-None overrides (CLI flags)."""
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        if env.get("POLICYBOT_INDEX_DIR"):
+            values["index_dir"] = Path(env["POLICYBOT_INDEX_DIR"])
+        if env.get("POLICYBOT_CORPUS_DIR"):
+            values["corpus_dir"] = Path(env["POLICYBOT_CORPUS_DIR"])
+        if env.get("POLICYBOT_EMBEDDER"):
+            values["embedder"] = env["POLICYBOT_EMBEDDER"]
+        if env.get("POLICYBOT_CHROMA_URL"):
+            values["chroma_url"] = env["POLICYBOT_CHROMA_URL"]
+        for name, var in (("chunk_chars", "POLICYBOT_CHUNK_CHARS"),):
+            if env.get(var):
+                values[name] = _positive_int(var, env[var])
+        if env.get("POLICYBOT_MAX_FILE_MB"):
+            values["max_file_bytes"] = _positive_int("POLICYBOT_MAX_FILE_MB", env["POLICYBOT_MAX_FILE_MB"]) * 1024 * 1024
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("index_dir", "corpus_dir"):
+            if key in values:
+                values[key] = Path(values[key]).expanduser()
+        settings = cls(**values)  # type: ignore[arg-type]
+        settings.validate()
+        return settings
+
+    def validate(self) -> None:
+        if not (self.embedder == "e5-small" or (self.embedder.startswith("st:") and len(self.embedder) > 3)):
+            raise ConfigError(f"嵌入模型设置无效：{self.embedder!r}（可用 e5-small 或 st:<模型名或路径>）")
+        if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
+            raise ConfigError(f"Chroma 服务地址无效：{self.chroma_url!r}（应形如 http://127.0.0.1:8000）")
+        if self.chunk_chars < 50:
+            raise ConfigError(f"分块长度过小：{self.chunk_chars}（至少 50 个字符）")
+
+    def with_(self, **changes: object) -> "Settings":
+        return replace(self, **changes)  # type: ignore[arg-type]
+
+
+def _positive_int(var: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"环境变量 {var} 应为正整数，实际为 {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"环境变量 {var} 应为正整数，实际为 {raw!r}")
+    return value
