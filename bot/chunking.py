@@ -34,9 +34,14 @@ def clause_label(clause: Clause) -> str:
     return "".join(out)
 
 
-def context_of(clause: Clause, doc_title: str) -> str:
-    """Title and heading path carried by every chunk of the clause, for embedding and BM25."""
-    bits = [doc_title, *clause.parents, clause_label(clause), clause.heading]
+def context_of(clause: Clause, part: int = 0) -> str:
+    """The heading path a chunk carries, for embedding and BM25.
+
+    The first chunk of a clause starts with its own marker and heading, so it carries only the
+    parents; later chunks carry the clause's label and heading too. (Every context token costs
+    embedding time, and repeating the heading adds nothing.)
+    """
+    bits = [*clause.parents, *((clause_label(clause), clause.heading) if part else ())]
     return " ".join(b for b in bits if b)
 
 
@@ -67,18 +72,17 @@ def split_text(text: str, max_chars: int) -> list[tuple[int, int]]:
     return spans
 
 
-def chunk_clause(clause: Clause, doc_title: str, max_chars: int) -> list[Chunk]:
-    context = context_of(clause, doc_title)
+def chunk_clause(clause: Clause, max_chars: int) -> list[Chunk]:
     chunks = []
     for part, (start, end) in enumerate(split_text(clause.text, max_chars)):
-        raw = clause.text[start:end]
-        text = raw.strip()
+        text = clause.text[start:end].strip()
         if not text:
             continue
+        context = context_of(clause, part)
         digest = hashlib.sha256(f"{clause.id}\x1f{part}\x1f{context}\x1f{text}".encode()).hexdigest()[:24]
         chunks.append(Chunk(digest, clause.id, clause.doc_slug, part, text, context))
     return chunks
 
 
-def chunk_clauses(clauses: list[Clause], doc_title: str, max_chars: int) -> list[Chunk]:
-    return [c for clause in clauses if not is_heading_only(clause) for c in chunk_clause(clause, doc_title, max_chars)]
+def chunk_clauses(clauses: list[Clause], max_chars: int) -> list[Chunk]:
+    return [c for clause in clauses if not is_heading_only(clause) for c in chunk_clause(clause, max_chars)]

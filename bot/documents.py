@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
 import re
 import statistics
 import unicodedata
@@ -24,7 +25,7 @@ _MB = 1024 * 1024
 _HEADER_FIELDS = {"标题": "title", "文号": "doc_number", "发文字号": "doc_number", "发布机关": "issuer",
                   "发文机关": "issuer", "发布者": "issuer", "成文日期": "date", "发布时间": "published",
                   "来源": "source"}
-_HEADER_LINE = re.compile(r"[ \t\u3000]*(%s)[ \t\u3000]*[:：][ \t\u3000]*(.*?)[ \t\u3000]*" % "|".join(_HEADER_FIELDS))
+_HEADER_LINE = re.compile(rf"[ \t\u3000]*({'|'.join(_HEADER_FIELDS)})[ \t\u3000]*[:：][ \t\u3000]*(.*?)[ \t\u3000]*")
 _BLANK_LINES = re.compile(r"(?:[ \t\u3000\xa0]*\n)*")
 _DOC_NO_BRACKET = r"[\u4e00-\u9fffA-Za-z]{1,12}\s*[〔\[【［(（]\s*\d{4}\s*[〕\]】］)）]\s*第?\s*\d+\s*号"
 _DOC_NO = re.compile(
@@ -38,6 +39,8 @@ _ATTACHMENT = re.compile(r"现将[^《\n。]{0,30}((?:《[^《》\n]{2,100}》[�
 _PAGE_NUMBER = re.compile(r"[-—–－~～\s]*\d{1,4}[-—–－~～\s]*|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
                           r"|\d{1,4}\s*/\s*\d{1,4}")
 _CID = re.compile(r"\(cid:\d+\)")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_SYMBOL = re.compile(r"[\u2000-\u2bff\u3000-\u303f\uff00-\uffef×÷·°±§¥]")  # 、〔〕①—…, full-width forms
 # Characters frequent in any policy text. Wrong glyph-to-code maps produce rare CJK instead.
 _COMMON_CJK = set(
     "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产"
@@ -53,7 +56,7 @@ _COMMON_CJK = set(
     "策励依施税额奖补助申请评审核落服综推")
 
 
-def load_document(path, *, max_bytes: int = 20 * _MB) -> Document:
+def load_document(path: str | os.PathLike[str], *, max_bytes: int = 20 * _MB) -> Document:
     """Load one policy file; the suffix picks the reader. Raises DocumentError for user-fixable problems."""
     if max_bytes <= 0:
         raise ValueError(f"max_bytes must be positive, got {max_bytes}")
@@ -61,7 +64,8 @@ def load_document(path, *, max_bytes: int = 20 * _MB) -> Document:
     suffix = path.suffix.lower()
     if suffix not in SUPPORTED_SUFFIXES:
         hint = "，请先另存为.docx" if suffix in (".doc", ".wps") else ""
-        raise DocumentError(path, f"不支持的文件类型“{suffix or '无扩展名'}”（支持 {' '.join(SUPPORTED_SUFFIXES)}）{hint}")
+        supported = " ".join(SUPPORTED_SUFFIXES)
+        raise DocumentError(path, f"不支持的文件类型“{suffix or '无扩展名'}”（支持 {supported}）{hint}")
     data = _read_bytes(path, max_bytes)
     if not data:
         raise DocumentError(path, "文件为空（0字节）")
@@ -104,8 +108,8 @@ def looks_garbled(text: str, typical_cjk_share: float | None = None) -> bool:
         return True
     if n < 4:
         return False
-    cjk = [c for c in chars if _is_cjk(c)]
-    odd = sum(1 for c in chars if not (_is_cjk(c) or c.isascii() or _is_common_symbol(c)))
+    cjk = [c for c in chars if _CJK.match(c)]
+    odd = sum(1 for c in chars if not (c.isascii() or _CJK.match(c) or _SYMBOL.match(c)))
     unmapped = sum(1 for c in chars if c == "\ufffd" or unicodedata.category(c) in ("Co", "Cc"))
     if unmapped > 0.05 * n or odd > 0.2 * n:
         return True
@@ -120,7 +124,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     try:
         size = path.stat().st_size
         if size > max_bytes:
-            raise DocumentError(path, f"文件过大（{_mb(size)}，上限 {_mb(max_bytes, exact=True)}）")
+            raise DocumentError(path, f"文件过大（{_size(size)}，上限 {_size(max_bytes)}）")
         with path.open("rb") as handle:
             data = handle.read(max_bytes + 1)
     except FileNotFoundError:
@@ -130,13 +134,13 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
     except PermissionError:
         raise DocumentError(path, "没有读取该文件的权限") from None
     if len(data) > max_bytes:  # grew between stat and read
-        raise DocumentError(path, f"文件过大（超过上限 {_mb(max_bytes, exact=True)}）")
+        raise DocumentError(path, f"文件过大（超过上限 {_size(max_bytes)}）")
     return data
 
 
-def _mb(n: int, exact: bool = False) -> str:
-    text = f"{n / _MB:.1f}"
-    return f"{text.removesuffix('.0') if exact else text} MB"
+def _size(n: int) -> str:
+    unit, scale = ("MB", _MB) if n >= _MB else ("KB", 1024)
+    return f"{n / scale:.1f}".removesuffix(".0") + f" {unit}"
 
 
 def _decode_text(path: Path, data: bytes, warnings: list[str], declared: str | None = None) -> str:
@@ -154,16 +158,15 @@ def _decode_text(path: Path, data: bytes, warnings: list[str], declared: str | N
     for encoding in encodings:
         try:
             text = data.decode(encoding)
-            if encoding == "gb18030" and looks_garbled(text[:20000]):  # Big5, Shift-JIS, random bytes...
-                raise DocumentError(path, "不是文本文件（不是UTF-8或GB18030编码，按GB18030解出的是乱码）")
-            break
         except (UnicodeDecodeError, LookupError):
             continue
+        if encoding != "gb18030" or not looks_garbled(text[:20000]):  # Big5 or random bytes pass as GB18030
+            break
     else:
         text = data.decode("utf-8-sig", errors="replace")
         bad = text.count("\ufffd")
         if bad > max(1, len(text) // 1000):
-            raise DocumentError(path, "不是文本文件（既不是UTF-8也不是GB18030编码的文字）")
+            raise DocumentError(path, "不是文本文件（既不是UTF-8也不是GBK/GB18030编码的文字）")
         warnings.append(f"文件含{bad}处无效的UTF-8字节，已替换为�")
     controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f\v")
     if controls > len(text) * 0.02:
@@ -227,7 +230,7 @@ def _clean_title(line: str) -> str:
 
 def _title_like(line: str) -> bool:
     return (2 <= len(line) <= 100 and "。" not in line and not line.endswith((":", "："))
-            and sum(map(_is_cjk, line)) >= 2 and not _standalone_date(line)
+            and len(_CJK.findall(line)) >= 2 and not _standalone_date(line)
             and not re.fullmatch(_DOC_NO_BRACKET, line))
 
 
@@ -256,27 +259,16 @@ def _iso_date(value: str) -> str:
         year, month, day = map(int, match.groups())
     elif match := _CN_DATE.search(value):
         year = int("".join(str(_CN_DIGITS[c]) for c in match.group(1)))
-        month, day = (_cn_small_number(g) for g in match.groups()[1:])
+        month, day = (_cn_number(g) for g in match.groups()[1:])
     else:
         return ""
     return f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 else ""
 
 
-def _cn_small_number(text: str) -> int:
-    tens, _, units = text.rpartition("十")
-    if "十" not in text:
-        return _CN_DIGITS[text]
-    return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[units] if units else 0)
-
-
-def _is_cjk(c: str) -> bool:
-    return "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf" or "\uf900" <= c <= "\ufaff"
-
-
-def _is_common_symbol(c: str) -> bool:
-    """Punctuation and symbols a Chinese policy text uses (full-width forms, 〔〕, ①, —, ×, ·)."""
-    return ("\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef" or "\u2000" <= c <= "\u2bff"
-            or c in "×÷·°±§¥")
+def _cn_number(text: str) -> int:
+    """一 … 三十一: the month and day numbers of a date written in Chinese numerals."""
+    tens, ten, units = text.rpartition("十")
+    return (_CN_DIGITS.get(tens, 1) * 10 if ten else 0) + _CN_DIGITS.get(units, 0)
 
 
 def _pdf_text(path: Path, data: bytes, hints: dict, warnings: list[str]) -> str:
@@ -334,7 +326,7 @@ def _pdf_text(path: Path, data: bytes, hints: dict, warnings: list[str]) -> str:
 
 def _cjk_share(text: str) -> float:
     chars = [c for c in text if not c.isspace() and not c.isdigit()]
-    return sum(map(_is_cjk, chars)) / len(chars) if chars else 0.0
+    return len(_CJK.findall("".join(chars))) / len(chars) if chars else 0.0
 
 
 def _describe(exc: BaseException) -> str:
@@ -387,8 +379,8 @@ def _html_text(path: Path, data: bytes, hints: dict, warnings: list[str]) -> str
     from bs4 import BeautifulSoup, NavigableString
 
     declared = re.search(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", data[:4096], re.I)
-    soup = BeautifulSoup(_decode_text(path, data, warnings, declared and declared.group(1).decode().lower()),
-                         "lxml")
+    text = _decode_text(path, data, warnings, declared and declared.group(1).decode().lower())
+    soup = BeautifulSoup(text, "lxml")
 
     def meta(name: str) -> str:
         tag = soup.find("meta", attrs={"name": re.compile(f"^{name}$", re.I)})
@@ -403,7 +395,7 @@ def _html_text(path: Path, data: bytes, hints: dict, warnings: list[str]) -> str
     root = soup.body or soup
     for string in list(root.find_all(string=True)):
         if type(string) is NavigableString and not string.find_parent("pre"):
-            string.replace_with(re.sub(r"[ \t\r\n\f\v]+", " ", str(string)))
+            string.replace_with(re.sub(r"[ \t\r\n\f\v\xa0]+", " ", str(string)))  # &nbsp; too
     for br in root.find_all("br"):
         br.replace_with("\n")
     for cell in root.find_all(["td", "th"]):

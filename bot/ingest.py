@@ -90,7 +90,13 @@ class _ReusingEmbeddings(Embeddings):
 
 
 def embed_text(chunk: Chunk) -> str:
+    """What the dense half sees: the heading path, then the text."""
     return f"{chunk.context}\n{chunk.text}"
+
+
+def lexical_text(chunk: Chunk, doc_title: str) -> str:
+    """What BM25 sees: the document title too, so 实施条例/认定办法 in a question finds its clauses."""
+    return f"{doc_title}\n{chunk.context}\n{chunk.text}"
 
 
 def ingest(
@@ -136,7 +142,7 @@ def _ingest_locked(paths, settings, embedder, progress) -> IngestReport:
         file_hashes[doc.slug] = {"path": str(path), "sha256": doc.sha256}
         for clause in clauses:
             store.clauses[clause.id] = clause
-        for chunk in chunk_clauses(clauses, doc.meta.title or doc.slug, settings.chunk_chars):
+        for chunk in chunk_clauses(clauses, settings.chunk_chars):
             store.chunks[chunk.id] = chunk
     if not store.documents:
         raise PolicyBotError("没有可导入的文档：" + ("；".join(f"{p}：{r}" for p, r in report.skipped) or "未找到支持的文件"))
@@ -197,7 +203,10 @@ def _write_generation(gen_dir, generation, store, file_hashes, settings, embedde
     report.embedded = reusing.embedded
     report.reused = len(chunks) - reusing.embedded
 
-    BM25Index.build([c.id for c in chunks], [tokenize(embed_text(c)) for c in chunks]).save(gen_dir / "bm25")
+    BM25Index.build(
+        [c.id for c in chunks],
+        [tokenize(lexical_text(c, store.documents[c.doc_slug].title or c.doc_slug)) for c in chunks],
+    ).save(gen_dir / "bm25")
     (gen_dir / "clauses.json").write_text(json.dumps(store.to_json(), ensure_ascii=False), encoding="utf-8")
     dimension = len(next(iter(known.values()))) if known else 0
     manifest = Manifest(

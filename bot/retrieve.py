@@ -81,10 +81,10 @@ class Searcher:
         if mode in ("hybrid", "bm25"):
             lexical = self._by_clause(self.index.lexical(expand_query(query), n))
         scores: dict[str, float] = {}
-        for ranks in (dense, lexical):
+        for ranks, weight in ((dense, self.settings.dense_weight), (lexical, 1.0)):
             for clause_id, (rank, raw) in ranks.items():
                 if mode == "hybrid":
-                    scores[clause_id] = scores.get(clause_id, 0.0) + 1.0 / (self.settings.rrf_k + rank)
+                    scores[clause_id] = scores.get(clause_id, 0.0) + weight / (self.settings.rrf_k + rank)
                 else:
                     scores[clause_id] = raw
         order = sorted(scores, key=lambda c: -scores[c])

@@ -27,10 +27,11 @@ class Settings:
     corpus_dir: Path = field(default_factory=lambda: _repo_root() / "corpus")  # POLICYBOT_CORPUS_DIR
     embedder: str = "e5-small"  # POLICYBOT_EMBEDDER: e5-small | st:<name-or-path>
     chroma_url: str = ""  # POLICYBOT_CHROMA_URL, e.g. http://127.0.0.1:8000; empty = embedded
-    chunk_chars: int = 300  # POLICYBOT_CHUNK_CHARS: longer clauses are split at sentence ends
+    chunk_chars: int = 150  # POLICYBOT_CHUNK_CHARS: longer clauses are split at sentence ends
     max_file_bytes: int = 20 * 1024 * 1024  # POLICYBOT_MAX_FILE_MB
-    candidates: int = 40  # how many hits each retriever hands to the fusion
-    rrf_k: int = 60  # reciprocal rank fusion constant
+    candidates: int = 100  # how many hits each retriever hands to the fusion
+    rrf_k: int = 5  # reciprocal rank fusion constant
+    dense_weight: float = 1.0  # weight of the dense ranking in the fusion (BM25's is 1)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":

@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.documents import SUPPORTED_SUFFIXES, load_document, looks_garbled, short_doc_number
+from bot.documents import (
+    SUPPORTED_SUFFIXES,
+    load_document,
+    looks_garbled,
+    short_doc_number,
+)
 from bot.errors import DocumentError
 from bot.models import DocumentMeta
 
@@ -59,8 +64,14 @@ def add_garbled_page(writer, index: int) -> None:
     The content stream holds glyph ids, so text extraction can only guess characters from the codes.
     """
     from pypdf import PageObject
-    from pypdf.generic import (ArrayObject, DecodedStreamObject, DictionaryObject, NameObject, NumberObject,
-                               TextStringObject)
+    from pypdf.generic import (
+        ArrayObject,
+        DecodedStreamObject,
+        DictionaryObject,
+        NameObject,
+        NumberObject,
+        TextStringObject,
+    )
 
     name = NameObject("/ABCDEF+FZXiaoBiaoSong-B05S")
     descendant = DictionaryObject({
@@ -83,7 +94,8 @@ def add_garbled_page(writer, index: int) -> None:
     content = DecodedStreamObject()
     content.set_data(("BT /F1 16 Tf 60 780 Td " + " ".join(f"<{r}> Tj 0 -24 Td" for r in rows) + " ET").encode())
     page = PageObject.create_blank_page(writer, 595, 842)
-    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): DictionaryObject({NameObject("/F1"): font})})
+    fonts = DictionaryObject({NameObject("/F1"): font})
+    page[NameObject("/Resources")] = DictionaryObject({NameObject("/Font"): fonts})
     page.replace_contents(content)
     writer.insert_page(page, index)
 
@@ -118,11 +130,13 @@ PARAGRAPHS = ["贵州省科学技术厅关于印发高新区企业研发补助�
 # --- plain text and the shipped corpus ----------------------------------------------------------
 
 CORPUS_EXPECTED = [
-    ("enterprise-income-tax-law-2018.txt", "中华人民共和国企业所得税法", "中华人民共和国主席令第六十三号", "2018-12-29"),
+    ("enterprise-income-tax-law-2018.txt", "中华人民共和国企业所得税法",
+     "中华人民共和国主席令第六十三号", "2018-12-29"),
     ("enterprise-income-tax-law-implementing-regulations-2024.txt", "中华人民共和国企业所得税法实施条例",
      "中华人民共和国国务院令第512号", "2024-12-06"),
     ("guizhou-hitech-zones-plan-2021.txt", GUIZHOU_TITLE, "黔科领发〔2021〕1号", "2021-11-13"),
-    ("hitech-enterprise-recognition-measures-2016-32.txt", "高新技术企业认定管理办法", "国科发火〔2016〕32号", "2016-01-29"),
+    ("hitech-enterprise-recognition-measures-2016-32.txt", "高新技术企业认定管理办法",
+     "国科发火〔2016〕32号", "2016-01-29"),
     ("promoting-sci-tech-achievements-transformation-law-2015.txt", "中华人民共和国促进科技成果转化法",
      "中华人民共和国主席令第三十二号", "2015-08-29"),
     ("sci-tech-progress-law-2021.txt", "中华人民共和国科学技术进步法", "中华人民共和国主席令第一〇三号", "2021-12-24"),
@@ -182,8 +196,8 @@ def test_notepad_utf16_text_is_read(tmp_path):
 def test_without_header_title_number_date_and_issuer_come_from_the_text(tmp_path):
     path = tmp_path / "bare.md"
     path.write_text("# 贵州省科学技术厅关于印发研发补助办法的通知\n\n黔科发[2023]7号\n\n"
-                    "现将《研发补助办法》印发给你们。\n\n二〇二三年五月六日\n\n研发补助办法\n\n第一条 为支持研发，制定本办法。\n",
-                    encoding="utf-8")
+                    "现将《研发补助办法》印发给你们。\n\n二〇二三年五月六日\n\n"
+                    "研发补助办法\n\n第一条 为支持研发，制定本办法。\n", encoding="utf-8")
     meta = load_document(path).meta
     assert meta == DocumentMeta(title="研发补助办法", doc_number="黔科发[2023]7号",
                                 issuer="贵州省科学技术厅", date="2023-05-06")
@@ -191,13 +205,13 @@ def test_without_header_title_number_date_and_issuer_come_from_the_text(tmp_path
 
 def test_a_few_bad_utf8_bytes_are_replaced_with_a_chinese_warning(tmp_path):
     path = tmp_path / "damaged.txt"
-    path.write_bytes(NOTICE.encode("utf-8") * 20 + b"\xff" + "第三条 完。".encode("utf-8"))
+    path.write_bytes(NOTICE.encode("utf-8") * 20 + b"\xff" + "第三条 完。".encode())
     document = load_document(path)
     assert "\ufffd" in document.text and document.warnings == ("文件含1处无效的UTF-8字节，已替换为�",)
 
 
 @pytest.mark.parametrize("value,expected", [
-    ("中华人民共和国国务院令第512号（2007年12月6日公布）；2019年修订（国务院令第714号）", "中华人民共和国国务院令第512号"),
+    ("中华人民共和国国务院令第512号（2007年公布）；2019年修订（国务院令第714号）", "中华人民共和国国务院令第512号"),
     ("国科发火〔2016〕32号（附件）", "国科发火〔2016〕32号"),
     ("本文件为修正后的现行文本（修正决定以中华人民共和国主席令第三十二号公布）", "中华人民共和国主席令第三十二号"),
     ("财政部 税务总局公告2023年第7号", "财政部 税务总局公告2023年第7号"),
@@ -219,7 +233,8 @@ def test_pdf_chinese_text_is_extracted_without_page_number_lines(tmp_path, cjk_f
     ], cjk_font))
     document = load_document(path)
     assert document.text == ("高新区企业研发补助办法\n黔科发〔2023〕7号\n第一条 为支持企业加大研发投入，制定本办法。\n"
-                             "第二条 对研发费用增长的企业给予不超过100万元补助。\n2023年5月6日\n第三条 本办法自发布之日起施行。")
+                             "第二条 对研发费用增长的企业给予不超过100万元补助。\n2023年5月6日\n"
+                             "第三条 本办法自发布之日起施行。")
     assert (document.meta.title, document.meta.doc_number, document.meta.date) == (
         "高新区企业研发补助办法", "黔科发〔2023〕7号", "2023-05-06")
     assert document.warnings == ()
@@ -290,14 +305,15 @@ def test_html_page_keeps_article_text_and_drops_scripts_navigation_and_chrome(tm
     path = tmp_path / "page.html"
     path.write_bytes(PAGE.encode("gbk"))
     document = load_document(path)
-    assert document.text == ("贵州省高新区企业研发补助办法\n黔科发〔2023〕7号\n第一条\xa0为支持企业加大研发投入， 制定本办法。\n"
+    assert document.text == ("贵州省高新区企业研发补助办法\n黔科发〔2023〕7号\n"
+                             "第一条 为支持企业加大研发投入， 制定本办法。\n"
                              "第二条 补助标准：\n不超过100万元。\n项目\t金额\n2023年5月6日")
     assert document.meta == DocumentMeta(title="贵州省高新区企业研发补助办法", doc_number="黔科发〔2023〕7号",
                                          issuer="", date="2023-05-06", source="贵州省科学技术厅")
 
 
 @pytest.mark.parametrize("head,body,title", [
-    ("<title>研发补助办法_贵州省科学技术厅</title>", "<h1>高新区企业研发补助办法</h1><p>正文。</p>", "高新区企业研发补助办法"),
+    ("<title>研发补助办法_贵州省科学技术厅</title>", "<h1>高新区研发补助办法</h1><p>正文。</p>", "高新区研发补助办法"),
     ("<title>研发补助办法_贵州省科学技术厅</title>", "<p>第一条 正文。</p>", "研发补助办法"),
 ])
 def test_html_title_falls_back_to_h1_then_to_the_title_tag(tmp_path, head, body, title):
@@ -371,7 +387,8 @@ def _huge(tmp_path, font):
 ERRORS = [
     ("empty", _write("empty.txt", b""), "文件为空"),
     ("whitespace only", _write("blank.txt", " \n\u3000\n".encode()), "文件只有空白字符，没有正文"),
-    ("header only", _write("header.txt", "标题: 某办法\n文号: 黔科发〔2023〕7号\n\n".encode()), "只有头部信息，没有正文"),
+    ("header only", _write("header.txt", "标题: 某办法\n文号: 黔科发〔2023〕7号\n\n".encode()),
+     "只有头部信息，没有正文"),
     ("binary named .txt", _write("image.txt", bytes(range(256)) * 8), "不是文本文件"),
     ("random bytes", _write("random.txt", random.Random(1).randbytes(4000)), "不是文本文件"),
     ("undecodable high bytes", _write("high.txt", bytes(random.Random(2).choices(range(128, 256), k=4000))),
@@ -385,7 +402,8 @@ ERRORS = [
     ("old word format", _write("old.doc", b"x"), "请先另存为.docx"),
     ("encrypted pdf", _write("locked.pdf", _encrypted_pdf), "PDF已加密，请先解除密码保护"),
     ("scanned pdf", _write("scan.pdf", _scanned_pdf), "扫描版PDF没有文字层：请先OCR再导入"),
-    ("truncated pdf", _write("cut.pdf", lambda font: make_pdf([["研发补助办法"]] * 3, font)[:1500]), "PDF文件已损坏，无法读取（"),
+    ("truncated pdf", _write("cut.pdf", lambda font: make_pdf([["研发补助办法"]] * 3, font)[:1500]),
+     "PDF文件已损坏，无法读取（"),
     ("not a pdf", _write("fake.pdf", b"%PDF-1.4\nnothing here"), "PDF文件已损坏，无法读取（"),
     ("garbled pdf", _write("garbled.pdf", _garbled_pdf), "乱码"),
     ("docx not a zip", _write("fake.docx", "这不是Word文件".encode()), "不是有效的DOCX文件（"),
