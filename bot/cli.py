@@ -91,13 +91,15 @@ def cmd_ingest(bot, args) -> int:
         if bar is None or bar.desc != stage:
             if bar is not None:
                 bar.close()
-            bar = tqdm(total=total, desc=stage, unit="项", file=sys.stderr, leave=False)
+            bar = tqdm(total=total, desc=stage, unit="项", file=sys.stderr, leave=False, disable=None)
         bar.n = done
         bar.refresh()
 
-    report = bot.ingest(args.paths or None, progress=progress)
-    if bar is not None:
-        bar.close()
+    try:
+        report = bot.ingest(args.paths or None, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
     print(report.summary())
     return 0
 

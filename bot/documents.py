@@ -62,6 +62,8 @@ def load_document(path: str | os.PathLike[str], *, max_bytes: int = 20 * _MB) ->
         raise ValueError(f"max_bytes must be positive, got {max_bytes}")
     path = Path(path)
     suffix = path.suffix.lower()
+    if not path.exists():
+        raise DocumentError(path, "文件不存在或在读取时被移走")
     if suffix not in SUPPORTED_SUFFIXES:
         hint = "，请先另存为.docx" if suffix in (".doc", ".wps") else ""
         supported = " ".join(SUPPORTED_SUFFIXES)

