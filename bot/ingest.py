@@ -31,7 +31,8 @@ from .settings import Settings
 from .structure import parse_clauses
 from .validity import load_amendments
 
-EMBED_BATCH = 16
+PROGRESS_STEP = 16  # chunks embedded between progress updates
+STORE_BATCH = 1000  # vectors per Chroma upsert: each call has a fixed cost
 
 
 @dataclass
@@ -178,37 +179,44 @@ def _amendments(paths: list[Path], store: Store) -> tuple[dict[str, Amendment], 
 
 def _write_generation(gen_dir, generation, store, file_hashes, settings, embedder, report, progress) -> None:
     name = getattr(embedder, "name", "?")
-    known: dict[str, list[float]] = {}
-    previous = open_previous(settings, embedder)
     chunks = list(store.chunks.values())
+    known: dict[str, list[float]] = {}
+    old_tokens: dict[str, list[str]] = {}
+    previous = open_previous(settings, embedder)
     if previous is not None:
         texts = {c.id: embed_text(c) for c in chunks if c.id in previous.store.chunks}
         if texts:
             got = previous.vectors.get(ids=list(texts), include=["embeddings"])
             for cid, vec in zip(got["ids"], got["embeddings"]):
                 known[texts[cid]] = list(vec)
+        old_tokens = previous.bm25.tokens()
     reusing = _ReusingEmbeddings(embedder, known)
-    vectors = vector_store(settings, gen_dir, collection_name(generation), reusing, create=True)
-    for b in range(0, len(chunks), EMBED_BATCH):
+    # Embed what is new, a few at a time for the progress bar; Chroma then gets large batches.
+    todo = [embed_text(c) for c in chunks]
+    for b in range(0, len(todo), PROGRESS_STEP):
         if progress:
-            progress("嵌入", b, len(chunks))
-        batch = chunks[b : b + EMBED_BATCH]
+            progress("嵌入", b, len(todo))
+        reusing.embed_documents(todo[b : b + PROGRESS_STEP])
+    if progress:
+        progress("嵌入", len(todo), len(todo))
+    vectors = vector_store(settings, gen_dir, collection_name(generation), reusing, create=True)
+    for b in range(0, len(chunks), STORE_BATCH):
+        batch = chunks[b : b + STORE_BATCH]
         vectors.add_texts(
             texts=[embed_text(c) for c in batch],
             metadatas=[{"clause_id": c.clause_id, "doc_slug": c.doc_slug, "part": c.part} for c in batch],
             ids=[c.id for c in batch],
         )
-    if progress:
-        progress("嵌入", len(chunks), len(chunks))
     report.embedded = reusing.embedded
     report.reused = len(chunks) - reusing.embedded
 
-    BM25Index.build(
-        [c.id for c in chunks],
-        [tokenize(lexical_text(c, store.documents[c.doc_slug].title or c.doc_slug)) for c in chunks],
-    ).save(gen_dir / "bm25")
+    tokens = [
+        old_tokens.get(c.id) or tokenize(lexical_text(c, store.documents[c.doc_slug].title or c.doc_slug))
+        for c in chunks
+    ]
+    BM25Index.build([c.id for c in chunks], tokens).save(gen_dir / "bm25")
     (gen_dir / "clauses.json").write_text(json.dumps(store.to_json(), ensure_ascii=False), encoding="utf-8")
-    dimension = len(next(iter(known.values()))) if known else 0
+    dimension = len(next(iter(reusing.known.values()))) if reusing.known else 0
     manifest = Manifest(
         generation=generation,
         embedder=name,

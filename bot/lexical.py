@@ -69,9 +69,11 @@ def expand_query(question: str) -> list[str]:
 class BM25Index:
     """BM25 over chunk tokens (bm25s), persisted as its arrays plus the chunk ids in order."""
 
-    def __init__(self, chunk_ids: list[str], model) -> None:
+    def __init__(self, chunk_ids: list[str], model, directory: Path | None = None) -> None:
         self.chunk_ids = chunk_ids
         self._model = model
+        self._directory = directory
+        self._tokens: list[list[str]] | None = None
 
     @classmethod
     def build(cls, chunk_ids: list[str], token_lists: list[list[str]]) -> "BM25Index":
@@ -79,12 +81,15 @@ class BM25Index:
 
         model = bm25s.BM25()
         model.index([t or ["∅"] for t in token_lists], show_progress=False)
-        return cls(list(chunk_ids), model)
+        index = cls(list(chunk_ids), model)
+        index._tokens = [list(t) for t in token_lists]
+        return index
 
     def save(self, directory: Path) -> None:
         directory.mkdir(parents=True, exist_ok=True)
         self._model.save(str(directory), show_progress=False)
         (directory / "chunk_ids.json").write_text(json.dumps(self.chunk_ids), encoding="utf-8")
+        (directory / "tokens.json").write_text(json.dumps(self._tokens or [], ensure_ascii=False), encoding="utf-8")
 
     @classmethod
     def load(cls, directory: Path) -> "BM25Index":
@@ -92,7 +97,14 @@ class BM25Index:
 
         model = bm25s.BM25.load(str(directory), show_progress=False, verbosity=0)
         ids = json.loads((directory / "chunk_ids.json").read_text(encoding="utf-8"))
-        return cls(ids, model)
+        return cls(ids, model, directory)
+
+    def tokens(self) -> dict[str, list[str]]:
+        """Chunk id -> its tokens, so the next ingest re-tokenises only changed chunks."""
+        if self._tokens is None and self._directory is not None:
+            path = self._directory / "tokens.json"
+            self._tokens = json.loads(path.read_text(encoding="utf-8")) if path.exists() else []
+        return dict(zip(self.chunk_ids, self._tokens or []))
 
     def search(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
         """Top-k (chunk id, score) with a positive score."""
