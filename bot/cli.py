@@ -80,25 +80,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def cmd_ingest(bot, args) -> int:
-    bar = None
+    bars: dict[str, object] = {}  # one tqdm per stage; tqdm hides itself when stderr is not a terminal
 
     def progress(stage: str, done: int, total: int) -> None:
-        nonlocal bar
         if args.quiet:
             return
         from tqdm import tqdm
 
-        if bar is None or bar.desc != stage:
-            if bar is not None:
+        if stage not in bars:
+            for bar in bars.values():
                 bar.close()
-            bar = tqdm(total=total, desc=stage, unit="项", file=sys.stderr, leave=False, disable=None)
+            bars[stage] = tqdm(total=total, desc=stage, unit="项", file=sys.stderr, leave=False, disable=None)
+        bar = bars[stage]
         bar.n = done
         bar.refresh()
 
     try:
         report = bot.ingest(args.paths or None, progress=progress)
     finally:
-        if bar is not None:
+        for bar in bars.values():
             bar.close()
     print(report.summary())
     return 0

@@ -103,3 +103,11 @@ def test_help_shows_examples_and_does_not_load_models():
         capture_output=True, text=True, check=True,
     ).stdout
     assert "policybot search" in out and out.strip().endswith("False False")
+
+
+def test_ingest_prints_a_summary_and_the_progress_bar_stays_off_a_non_terminal(small_corpus, capsys):
+    (small_corpus / "empty.txt").write_text("", encoding="utf-8")
+    assert main(["ingest", str(small_corpus)]) == 0
+    captured = capsys.readouterr()
+    assert "文档 2 篇" in captured.out and "跳过" in captured.out and "empty.txt" in captured.out
+    assert "嵌入" not in captured.err  # no bar written into a log or pipe
