@@ -54,6 +54,11 @@ def is_heading_only(clause: Clause) -> bool:
     return clause.kind in ("chapter", "section") and "\n" not in clause.text and len(clause.text) <= 40
 
 
+def sentences(text: str) -> list[str]:
+    """The sentences of `text`, each ending after 。；！？ or a line break, stripped; exact substrings."""
+    return [m.group(0).strip() for m in _SENTENCE.finditer(text) if m.group(0).strip()]
+
+
 def split_text(text: str, max_chars: int) -> list[tuple[int, int]]:
     """Spans of `text` of at most `max_chars` (unless one sentence is longer), cut after 。；！？."""
     if len(text) <= max_chars:

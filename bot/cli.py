@@ -17,6 +17,8 @@ EPILOG = """示例 / examples:
   policybot search "科技成果转化项目最多支持多少钱" -k 5
   policybot search "实施条例第九十五条" --json
   policybot search --questions eval/questions.jsonl --json > hits.jsonl
+  policybot ask "外籍专家63岁还能办工作许可吗"
+  policybot ask --questions eval/questions.jsonl --json > answers.jsonl
   policybot show "guizhou-hitech-zones-plan-2021#四.(八)"
   policybot eval --retrieval-only
 """
@@ -50,6 +52,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--questions", type=Path, help="JSONL question set: one JSON result per line")
     _common(p)
 
+    p = sub.add_parser("ask", help="answer a question with quoted, cited clauses (or an honest no-basis)")
+    p.add_argument("question", nargs="?", help="the question, in your own words")
+    p.add_argument("-k", type=int, default=5, help="how many clauses to retrieve (default 5)")
+    p.add_argument("--json", action="store_true", help="machine-readable output (DESIGN.md)")
+    p.add_argument("--questions", type=Path, help="JSONL question set: one JSON answer per line")
+    p.add_argument("--llm", action="store_true", help="answer with the configured LLM endpoint (POLICYBOT_LLM_*)")
+    _common(p)
+
     p = sub.add_parser("show", help="show one clause whole, with its citation line")
     p.add_argument("clause_id", help='e.g. "guizhou-hitech-zones-plan-2021#四.(八)"')
     p.add_argument("--json", action="store_true")
@@ -57,7 +67,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("eval", help="evaluate on a question set")
     p.add_argument("--questions", type=Path, default=Path("eval/questions.jsonl"))
-    p.add_argument("--retrieval-only", action="store_true", help="retrieval metrics for dense, bm25 and hybrid")
+    p.add_argument("--retrieval-only", action="store_true", help="only retrieval metrics (dense, bm25, hybrid)")
     p.add_argument("--json", action="store_true")
     _common(p)
     return parser
@@ -155,6 +165,38 @@ def cmd_search(bot, args) -> int:
     return 0
 
 
+def answer_json(bot, query: str, use_llm: bool) -> dict:
+    started = time.perf_counter()
+    answer = bot.ask(query, use_llm=use_llm)
+    took = (time.perf_counter() - started) * 1000
+    return {
+        "query": query,
+        "took_ms": round(took, 1),
+        "hits": [hit_json(bot, h) for h in answer.hits],
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "citations": [
+            {"clause_id": c.clause_id, "doc_title": c.doc_title, "path": c.path, "quote": c.quote, "citation": c.citation}
+            for c in answer.citations
+        ],
+        "answerer": answer.answerer,
+    }
+
+
+def cmd_ask(bot, args) -> int:
+    if args.questions:
+        from .evaluate import load_questions
+
+        for q in load_questions(args.questions):
+            print(json.dumps({"id": q.id, **answer_json(bot, q.question, args.llm)}, ensure_ascii=False))
+        return 0
+    if args.json:
+        print(json.dumps(answer_json(bot, args.question or "", args.llm), ensure_ascii=False))
+        return 0
+    print(bot.ask(args.question or "", use_llm=args.llm).text)
+    return 0
+
+
 def _excerpt(text: str, size: int = 120) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= size else flat[:size] + "…"
@@ -197,19 +239,44 @@ def cmd_eval(bot, args) -> int:
     from .evaluate import evaluate_retrieval, load_questions, retrieval_table
 
     questions = load_questions(args.questions)
-    if not args.retrieval_only:
-        raise PolicyBotError("目前只支持检索评测：请加 --retrieval-only")
     results = evaluate_retrieval(questions, bot.search, MODES)
+    report: dict = {"retrieval": {mode: r.metrics() for mode, r in results.items()}}
+    if not args.retrieval_only:
+        from .evaluate import answer_metrics, answer_metrics_by_category, answer_table
+
+        records = run_answers(bot, questions)
+        report["answers"] = answer_metrics(records)
+        report["answers_by_category"] = answer_metrics_by_category(records)
     if args.json:
-        print(json.dumps({mode: r.metrics() for mode, r in results.items()}, ensure_ascii=False))
+        print(json.dumps(report, ensure_ascii=False))
         return 0
     answerable = sum(1 for q in questions if q.answerable and q.gold_quotes)
     print(f"检索评测：{args.questions}，可回答问题 {answerable} 个")
     print(retrieval_table(results))
+    if not args.retrieval_only:
+        print()
+        print(f"回答评测：{len(questions)} 个问题")
+        print(answer_table(report["answers"], report["answers_by_category"]))
     return 0
 
 
-COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "show": cmd_show, "eval": cmd_eval}
+def run_answers(bot, questions) -> list:
+    """Answer every question once (extractive), keeping what the answer metrics need."""
+    from .evaluate import AnswerRecord
+
+    records = []
+    clauses = bot.index.store.clauses
+    for q in questions:
+        started = time.perf_counter()
+        answer = bot.ask(q.question)
+        latency = (time.perf_counter() - started) * 1000
+        cited = [clauses[c.clause_id].text for c in answer.citations]
+        exact = all(c.quote in clauses[c.clause_id].text for c in answer.citations)
+        records.append(AnswerRecord(q, answer.text, answer.abstained, cited, exact, latency))
+    return records
+
+
+COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "show": cmd_show, "eval": cmd_eval}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -34,3 +34,11 @@ class QuestionSetError(PolicyBotError):
 
 class ClauseNotFound(PolicyBotError):
     """A clause id that the index does not hold."""
+
+
+class QuestionError(PolicyBotError):
+    """A question we cannot work with: empty, too long, nothing but punctuation."""
+
+
+class LLMUnavailable(PolicyBotError):
+    """The OpenAI-compatible endpoint cannot be reached, timed out, or refused the request."""

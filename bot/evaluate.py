@@ -145,3 +145,82 @@ def retrieval_table(results: dict[str, RetrievalResult]) -> str:
             f"| {m['p50_ms']:.1f} | {m['p95_ms']:.1f} |"
         )
     return "\n".join(rows)
+
+
+def _norm(text: str) -> str:
+    """Width-fold what answers and gold strings write both ways (％/%, full-width digits)."""
+    return _WS.sub("", text.translate(str.maketrans("０１２３４５６７８９％，", "0123456789%,")))
+
+
+def mention_recall(answer_text: str, must_mention: Sequence[str]) -> float | None:
+    if not must_mention:
+        return None
+    text = _norm(answer_text)
+    return sum(1 for m in must_mention if _norm(m) in text) / len(must_mention)
+
+
+def citation_precision(cited_texts: Sequence[str], gold_quotes: Sequence[str]) -> float | None:
+    """Share of cited clauses that contain a gold quote; None when nothing was cited."""
+    if not cited_texts:
+        return None
+    return sum(1 for t in cited_texts if is_relevant(t, gold_quotes)) / len(cited_texts)
+
+
+def citation_recall(cited_texts: Sequence[str], gold_quotes: Sequence[str]) -> float | None:
+    """Share of gold quotes found in some cited clause."""
+    if not gold_quotes:
+        return None
+    return sum(1 for q in gold_quotes if any(is_relevant(t, [q]) for t in cited_texts)) / len(gold_quotes)
+
+
+def _mean(values: Sequence[float | None]) -> float | None:
+    vals = [v for v in values if v is not None]
+    return sum(vals) / len(vals) if vals else None
+
+
+@dataclass
+class AnswerRecord:
+    """One question's answer, reduced to what the metrics need."""
+
+    question: Question
+    text: str
+    abstained: bool
+    cited_texts: list[str]
+    quotes_exact: bool
+    latency_ms: float
+
+
+def answer_metrics(records: Sequence[AnswerRecord]) -> dict[str, float | None]:
+    answerable = [r for r in records if r.question.answerable]
+    unanswerable = [r for r in records if not r.question.answerable]
+    answered = [r for r in answerable if not r.abstained]
+    return {
+        "questions": float(len(records)),
+        "must_mention_recall": _mean([mention_recall(r.text, r.question.must_mention) for r in answerable]),
+        "citation_precision": _mean([citation_precision(r.cited_texts, r.question.gold_quotes) for r in answered]),
+        "citation_recall": _mean([citation_recall(r.cited_texts, r.question.gold_quotes) for r in answered]),
+        "abstention_rate": (sum(r.abstained for r in unanswerable) / len(unanswerable)) if unanswerable else None,
+        "false_abstention_rate": (sum(r.abstained for r in answerable) / len(answerable)) if answerable else None,
+        "exact_quote_rate": _mean([1.0 if r.quotes_exact else 0.0 for r in records if r.cited_texts]),
+        "p50_ms": percentile([r.latency_ms for r in records], 50),
+        "p95_ms": percentile([r.latency_ms for r in records], 95),
+    }
+
+
+def answer_metrics_by_category(records: Sequence[AnswerRecord]) -> dict[str, dict[str, float | None]]:
+    cats: dict[str, list[AnswerRecord]] = {}
+    for r in records:
+        cats.setdefault(r.question.category or "-", []).append(r)
+    return {cat: answer_metrics(rs) for cat, rs in sorted(cats.items())}
+
+
+def answer_table(overall: dict, by_category: dict[str, dict]) -> str:
+    cols = ["questions", "must_mention_recall", "citation_precision", "citation_recall", "abstention_rate", "false_abstention_rate", "exact_quote_rate"]
+    head = ["| category | n | must_mention | cit. precision | cit. recall | abstention (unanswerable) | false abstention | exact quotes |",
+            "|---|---|---|---|---|---|---|---|"]
+
+    def fmt(v):
+        return "–" if v is None else (f"{v:.0f}" if v > 1.5 else f"{v:.3f}")
+
+    rows = [f"| {name} | " + " | ".join(fmt(m[c]) for c in cols) + " |" for name, m in [("all", overall), *by_category.items()]]
+    return "\n".join(head + rows)

@@ -161,6 +161,7 @@ class PolicyIndex:
         self.store = store
         self.bm25 = bm25
         self.vectors = vectors
+        self._df = None
 
     @classmethod
     def open(cls, settings: Settings, embedder: Embeddings) -> "PolicyIndex":
@@ -192,6 +193,17 @@ class PolicyIndex:
     @property
     def generation(self) -> str:
         return self.manifest.generation
+
+    def doc_freq(self, token: str) -> int:
+        """In how many chunks a BM25 token occurs (the abstention check weighs words by rarity)."""
+        if self._df is None:
+            from collections import Counter
+
+            df: Counter[str] = Counter()
+            for tokens in self.bm25.tokens().values():
+                df.update(set(tokens))
+            self._df = df
+        return self._df.get(token, 0)
 
     def doc_title(self, slug: str) -> str:
         meta = self.store.documents.get(slug)

@@ -88,3 +88,34 @@ class Hit:
     bm25_score: float | None = None
     amendment: Amendment | None = None
     matched_terms: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One numbered source of an answer, built from the retrieved clause, never from model text.
+
+    `quote` is an exact substring of the clause's text.
+    """
+
+    n: int
+    clause_id: str
+    doc_title: str
+    path: str
+    citation: str  # the citation line people copy: 《标题》（文号）四、（八）…
+    quote: str
+    responsible_units: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What `ask` returns: the text shown, whether it abstained, and what it rests on."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...] = ()
+    hits: tuple[Hit, ...] = ()
+    related: tuple[Hit, ...] = ()  # when abstaining: nearest clauses, "possibly related"
+    intent: str = ""
+    notes: tuple[str, ...] = ()  # e.g. why an LLM answer was replaced by the extractive one
+    answerer: str = "extractive"  # extractive | llm

@@ -12,10 +12,10 @@ from langchain_core.embeddings import Embeddings
 from .citations import citation_line
 from .documents import short_doc_number
 from .embedders import make_embedder
-from .errors import ClauseNotFound
+from .errors import ClauseNotFound, ConfigError
 from .index import PolicyIndex, read_current
 from .ingest import IngestReport, ingest
-from .models import Clause, Hit
+from .models import Answer, Clause, Hit
 from .retrieve import HybridRetriever, Searcher
 from .settings import Settings
 from .validity import editor_note, status_line
@@ -40,6 +40,8 @@ class PolicyBot:
         self.embedder = embedder or make_embedder(settings.embedder)
         self._index: PolicyIndex | None = None
         self._lock = threading.Lock()
+        self._chain = None
+        self._llm = None
 
     @property
     def index(self) -> PolicyIndex:
@@ -75,6 +77,32 @@ class PolicyBot:
 
     def retriever(self, k: int = 5, mode: str = "hybrid") -> HybridRetriever:
         return HybridRetriever(searcher=self.searcher(), k=k, mode=mode)
+
+    def ask(self, question: str, conversation=None, use_llm: bool = False) -> Answer:
+        """Answer one question (a follow-up when `conversation` has earlier turns)."""
+        from .pipeline import Conversation
+
+        state = {"question": question, "conversation": conversation or Conversation()}
+        if use_llm:
+            state["llm"] = self.llm()
+        return self.answer_chain().invoke(state)["answer"]
+
+    def answer_chain(self):
+        if self._chain is None:
+            from .pipeline import build_answer_chain
+
+            self._chain = build_answer_chain(self)
+        return self._chain
+
+    def llm(self):
+        """The configured LLM answerer; a clear error when no endpoint is set."""
+        if not self.settings.llm_configured:
+            raise ConfigError("未配置大模型：请设置 POLICYBOT_LLM_URL 和 POLICYBOT_LLM_MODEL（OpenAI 兼容接口）")
+        if self._llm is None:
+            from .llm import LLMAnswerer, make_chat_model
+
+            self._llm = LLMAnswerer(make_chat_model(self.settings), self.citation)
+        return self._llm
 
     def citation(self, clause: Clause) -> str:
         meta = self.index.store.documents[clause.doc_slug]

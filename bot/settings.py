@@ -32,6 +32,10 @@ class Settings:
     candidates: int = 100  # how many hits each retriever hands to the fusion
     rrf_k: int = 5  # reciprocal rank fusion constant
     dense_weight: float = 1.0  # weight of the dense ranking in the fusion (BM25's is 1)
+    llm_url: str = ""  # POLICYBOT_LLM_URL: an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8001/v1
+    llm_model: str = ""  # POLICYBOT_LLM_MODEL, e.g. qwen2.5-7b-instruct
+    llm_api_key: str = ""  # POLICYBOT_LLM_API_KEY (never logged)
+    llm_timeout: float = 60.0  # POLICYBOT_LLM_TIMEOUT, seconds
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -49,6 +53,11 @@ class Settings:
         for name, var in (("chunk_chars", "POLICYBOT_CHUNK_CHARS"),):
             if env.get(var):
                 values[name] = _positive_int(var, env[var])
+        for name, var in (("llm_url", "POLICYBOT_LLM_URL"), ("llm_model", "POLICYBOT_LLM_MODEL"), ("llm_api_key", "POLICYBOT_LLM_API_KEY")):
+            if env.get(var):
+                values[name] = env[var]
+        if env.get("POLICYBOT_LLM_TIMEOUT"):
+            values["llm_timeout"] = float(_positive_int("POLICYBOT_LLM_TIMEOUT", env["POLICYBOT_LLM_TIMEOUT"]))
         if env.get("POLICYBOT_MAX_FILE_MB"):
             values["max_file_bytes"] = _positive_int("POLICYBOT_MAX_FILE_MB", env["POLICYBOT_MAX_FILE_MB"]) * 1024 * 1024
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -64,8 +73,14 @@ class Settings:
             raise ConfigError(f"嵌入模型设置无效：{self.embedder!r}（可用 e5-small 或 st:<模型名或路径>）")
         if self.chroma_url and not self.chroma_url.startswith(("http://", "https://")):
             raise ConfigError(f"Chroma 服务地址无效：{self.chroma_url!r}（应形如 http://127.0.0.1:8000）")
+        if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
+            raise ConfigError(f"大模型服务地址无效：{self.llm_url!r}（应形如 http://127.0.0.1:8001/v1）")
         if self.chunk_chars < 50:
             raise ConfigError(f"分块长度过小：{self.chunk_chars}（至少 50 个字符）")
+
+    @property
+    def llm_configured(self) -> bool:
+        return bool(self.llm_url and self.llm_model)
 
     def with_(self, **changes: object) -> "Settings":
         return replace(self, **changes)  # type: ignore[arg-type]

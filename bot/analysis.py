@@ -1,0 +1,101 @@
+"""What a question asks (intent) and the facts the asker gave about themselves, units normalised.
+
+Facts are what the extractive answerer checks a clause's thresholds against: 研发投入6% -> 6.0
+(percent), 营收4亿 -> 40000.0 (万元), 63岁 -> 63, 国家级高新区 -> national.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .retrieve import clause_refs
+
+INTENTS = ("lookup", "responsibility", "procedure", "amount", "eligibility", "target", "general")
+
+_INTENT_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("responsibility", ("由谁", "谁来", "哪个机构", "哪些单位", "哪个部门", "哪些部门", "什么部门", "找谁", "找哪", "谁负责", "责任单位", "主管部门", "哪个单位", "哪家单位", "牵头")),
+    ("procedure", ("怎么申请", "如何申请", "怎么申报", "如何申报", "流程", "程序", "材料", "怎么办理", "在哪", "哪里办", "去哪", "怎么报", "手续", "步骤")),
+    ("target", ("目标", "到2025年", "要达到", "达到多少", "要求达到", "规划")),
+    ("amount", ("多少钱", "最多", "上限", "封顶", "最高", "多少万", "几万", "补贴多少", "补多少", "奖励多少", "税率", "扣除多少", "能扣多少", "比例是多少", "多少比例", "几年", "多少")),
+    ("eligibility", ("能不能", "可不可以", "可以吗", "能吗", "行吗", "是否", "符合", "条件", "资格", "达标", "够不够", "有没有资格", "算不算", "是不是")),
+)
+
+_NUM = r"(\d+(?:\.\d+)?)"
+_CN_DIGIT = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+
+
+@dataclass(frozen=True)
+class Analysis:
+    question: str
+    intent: str
+    facts: dict[str, float | str] = field(default_factory=dict)
+    names_clause: bool = False
+
+
+def detect_intent(question: str) -> str:
+    if clause_refs(question) or re.search(r"(讲|说|写)的?(是)?什么|原文|文号|全文", question):
+        return "lookup"
+    for intent, words in _INTENT_WORDS:
+        if any(w in question for w in words):
+            return intent
+    if re.search(r"(能|可以|可否|允许).*[吗么][？?]?\s*$", question):
+        return "eligibility"
+    return "general"
+
+
+def _amount_wan(value: float, unit: str) -> float:
+    """Money in 万元: 4亿 -> 40000, 3000万 -> 3000, 500000元 -> 50."""
+    if "亿" in unit:
+        return value * 10000
+    if "千万" in unit:
+        return value * 1000
+    if "万" in unit:
+        return value
+    return value / 10000
+
+
+def extract_facts(question: str) -> dict[str, float | str]:
+    """Facts about the asker. Only what is said plainly; anything unclear stays out."""
+    q = question.replace("％", "%").replace("，", ",")
+    q = re.sub(r"(?<=\d),(?=\d{3})", "", q)
+    facts: dict[str, float | str] = {}
+    if m := re.search(rf"(研发|研究开发|研发投入|研发费用|研发强度)[^\d%。,?？]{{0,12}}?{_NUM}\s*%", q):
+        facts["rd_intensity"] = float(m.group(2))
+    elif m := re.search(rf"{_NUM}\s*%[^。,?？]{{0,6}}(研发|研究开发)", q):
+        facts["rd_intensity"] = float(m.group(1))
+    if m := re.search(rf"(营收|营业收入|销售收入|主营收入|主营业务收入|年收入|收入)[^\d。,?？]{{0,6}}?{_NUM}\s*(个)?\s*(亿|千万|万|元)", q):
+        facts["revenue_wan"] = _amount_wan(float(m.group(2)), m.group(4))
+    if m := re.search(r"(\d{2})\s*(周)?岁", q):
+        facts["age"] = int(m.group(1))
+    if m := re.search(rf"(一共|总共|共有|员工|职工|从业人员|公司)[^\d。,?？]{{0,4}}?{_NUM}\s*(个)?人", q):
+        facts["employees"] = float(m.group(2))
+    if m := re.search(rf"(研发|技术|科技)[^\d。,?？]{{0,8}}?{_NUM}\s*(?:个人|个|人|名)|{_NUM}\s*(?:个|名)?(?:研发|科技|技术)人员", q):
+        facts["st_staff"] = float(m.group(2) or m.group(3))
+    if re.search(r"国家级高新区|国家高新区|国家级的高新区", q):
+        facts["zone_level"] = "national"
+    elif re.search(r"省级高新区|省级的高新区|省级开发区", q):
+        facts["zone_level"] = "provincial"
+    if m := re.search(rf"(成立|注册)[^\d。,?？]{{0,4}}?{_NUM}\s*(个月|年)", q):
+        months = float(m.group(2)) * (12 if m.group(3) == "年" else 1)
+        facts["registered_months"] = months
+    elif m := re.search(r"(成立|注册)[^。,?？]{0,4}?([一两二三四五六七八九十])\s*(个月|年)", q):
+        facts["registered_months"] = _CN_DIGIT[m.group(2)] * (12 if m.group(3) == "年" else 1)
+    amounts = [
+        _amount_wan(float(m.group(1)), m.group(3))
+        for m in re.finditer(rf"{_NUM}\s*(个)?\s*(亿|千万|万)元?", q)
+    ]
+    if amounts and "revenue_wan" not in facts:
+        facts["amount_wan"] = amounts[0]
+    elif len(amounts) > 1:
+        facts["amount_wan"] = amounts[-1]
+    return facts
+
+
+def analyse(question: str) -> Analysis:
+    return Analysis(
+        question=question,
+        intent=detect_intent(question),
+        facts=extract_facts(question),
+        names_clause=bool(clause_refs(question)),
+    )

@@ -1,0 +1,320 @@
+"""The extractive answerer: the default, offline, and honest by construction.
+
+Everything it states is copied from a retrieved clause: the lead line is a phrase of a quoted
+sentence, quotes are exact substrings, conditions are compared only against thresholds that the
+quoted text contains. When the evidence is too weak it says the corpus has no basis (abstains).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from .analysis import Analysis
+from .chunking import sentences
+from .lexical import expand_query, tokenize
+from .models import Answer, Citation, Clause, Hit
+from .retrieve import clause_refs
+from .validity import editor_note, status_line
+
+NO_BASIS = "语料库中没有找到能回答这个问题的条款依据。"
+# Words that carry the question's form, not its topic: they say nothing about whether the corpus covers it.
+_FORM_WORDS = frozenset(
+    """多少 怎么 申请 标准 能 不能 哪些 什么 是不是 不是 可以 有没有 规定 政策 企业 公司 我们 现在 今年 一个 要求
+    情况 问题 办理 流程 需要 条件 如何 拿到 以后 时候 怎么办 多久 最多 最多能 几年 哪个 还要 开始 是否 知道 这个
+    那个 一下 时间 哪里 支持 给 按 做 交 用 拿 想 去 算 还 吗 呢""".split()
+)
+_FIGURE = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|％|万元|亿元|元|岁|年|个月|日|人|家|个|件|项|位|亩)|[一二三四五六七八九十百]+(?:年|个月|日|个工作日)")
+_THRESHOLD = re.compile(
+    r"(超过|高于|大于|不低于|不少于|达到|不超过|低于|小于|少于|放宽至|在)?\s*(\d+(?:[.,]\d+)*)\s*(%|％|亿元|万元|岁|人)\s*(以上|以下|以内|（含）)?"
+)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the abstention decision looks at (calibrated on eval/questions.jsonl, see README)."""
+
+    dense: float  # best cosine between the question and a chunk of the top clauses
+    coverage: float  # IDF-weighted share of the question's topic words found in the top clauses
+    pinned: bool  # the question names a clause by number
+    distinctive: bool  # a quoted or long, rare corpus term of the question is in the top clause
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    dense_floor: float = 0.8975  # below this, abstain
+    coverage_floor: float = 0.40  # below this coverage, also require dense_margin
+    dense_margin: float = 0.905
+
+
+def should_abstain(e: Evidence, t: Thresholds = Thresholds()) -> bool:
+    if e.pinned or e.distinctive:
+        return False
+    if e.dense < t.dense_floor:
+        return True
+    return e.coverage < t.coverage_floor and e.dense < t.dense_margin
+
+
+def assess(question: str, hits: Sequence[Hit], doc_freq: Callable[[str], int], n_chunks: int) -> Evidence:
+    if not hits:
+        return Evidence(0.0, 0.0, False, False)
+    top = hits[:3]
+    text = "".join(h.clause.text for h in top)
+    words = [t for t in dict.fromkeys(tokenize(question)) if t not in _FORM_WORDS and not re.fullmatch(r"[\d.%]+", t)]
+    alternatives = expand_query(question)[len(tokenize(question)) :]
+    total = covered = 0.0
+    for word in words:
+        weight = math.log((n_chunks + 1) / (doc_freq(word) + 0.5))
+        total += weight
+        if word in text or (alternatives and any(a in text for a in alternatives) and doc_freq(word) == 0):
+            covered += weight
+    quoted = re.findall(r"[“\"「『]([^”\"」』]{2,12})[”\"」』]", question)
+    long_rare = [w for w in words if len(w) >= 4 and 0 < doc_freq(w) <= 5]
+    distinctive = any(w in hits[0].clause.text for w in quoted + long_rare)
+    return Evidence(
+        dense=max((h.dense_score or 0.0) for h in top),
+        coverage=covered / total if total else 1.0,
+        pinned=bool(clause_refs(question)),
+        distinctive=distinctive,
+    )
+
+
+@dataclass(frozen=True)
+class ConditionCheck:
+    """One threshold of a quoted sentence compared with a fact the asker gave."""
+
+    fact: str
+    value: float | str
+    phrase: str  # the threshold as the clause words it, e.g. 超过5%
+    status: str  # met | not_met | unknown
+
+    def line(self) -> str:
+        mark = {"met": "✓ 满足", "not_met": "✗ 不满足", "unknown": "? 无法判断"}[self.status]
+        return f"{mark}：条款要求“{self.phrase}”，您提供的{_FACT_NAMES[self.fact]}为{_show(self.fact, self.value)}"
+
+
+_FACT_NAMES = {
+    "rd_intensity": "研发投入强度",
+    "revenue_wan": "营业收入",
+    "age": "年龄",
+    "employees": "职工人数",
+    "amount_wan": "金额",
+    "zone_level": "所在园区",
+    "st_share": "科技人员占比",
+}
+
+
+def _show(fact: str, value: float | str) -> str:
+    if fact == "revenue_wan" or fact == "amount_wan":
+        v = float(value)
+        return f"{v / 10000:g}亿元" if v >= 10000 else f"{v:g}万元"
+    if fact in ("rd_intensity", "st_share"):
+        return f"{float(value):g}%"
+    if fact == "age":
+        return f"{int(float(value))}岁"
+    if fact == "zone_level":
+        return {"national": "国家高新区", "provincial": "省级高新区"}.get(str(value), str(value))
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def check_conditions(sentence: str, facts: dict[str, float | str]) -> list[ConditionCheck]:
+    """Thresholds in `sentence` that a supplied fact can be held against. Boundaries follow the
+    wording: 超过/高于 are strict, 不低于/达到/以上 are not, 不超过/以内/以下 are upper bounds."""
+    checks: list[ConditionCheck] = []
+    facts = dict(facts)
+    if "st_staff" in facts and "employees" in facts and float(facts["employees"]) > 0:
+        facts["st_share"] = round(float(facts["st_staff"]) / float(facts["employees"]) * 100, 2)
+    for m in _THRESHOLD.finditer(sentence):
+        op, raw, unit, tail = m.group(1) or "", m.group(2), m.group(3), m.group(4) or ""
+        if not op and not tail:
+            continue
+        number = float(raw.replace(",", ""))
+        before = sentence[max(0, m.start() - 24) : m.start()]
+        fact = _fact_for(unit, before)
+        if fact is None or fact not in facts:
+            continue
+        value = float(facts[fact])
+        threshold = number * 10000 if unit == "亿元" else number
+        checks.append(ConditionCheck(fact, facts[fact], m.group(0).strip(), _compare(value, op, tail, threshold)))
+    if "zone_level" in facts and "国家高新区" in sentence and "省级" not in sentence:
+        status = "met" if facts["zone_level"] == "national" else "not_met"
+        checks.append(ConditionCheck("zone_level", facts["zone_level"], "在国家高新区内", status))
+    return checks
+
+
+def _fact_for(unit: str, before: str) -> str | None:
+    if unit in ("%", "％"):
+        if "研发" in before or "研究开发" in before:
+            return "rd_intensity"
+        if "科技人员" in before or "职工总数" in before:
+            return "st_share"
+        return None
+    if unit in ("亿元", "万元"):
+        return "revenue_wan" if "收入" in before else None
+    if unit == "岁":
+        return "age"
+    if unit == "人":
+        return "employees" if "从业人数" in before or "职工" in before else None
+    return None
+
+
+def _compare(value: float, op: str, tail: str, threshold: float) -> str:
+    if op in ("超过", "高于", "大于"):
+        ok = value > threshold
+    elif op in ("不低于", "不少于", "达到") or tail == "以上":
+        ok = value >= threshold
+    elif op in ("不超过", "放宽至") or tail in ("以下", "以内", "（含）"):
+        ok = value <= threshold
+    elif op in ("低于", "小于", "少于"):
+        ok = value < threshold
+    else:
+        return "unknown"
+    return "met" if ok else "not_met"
+
+
+class ExtractiveAnswerer:
+    """Lead line, quotes with [n], conditions, validity notes, citation list: all from clauses."""
+
+    second_source_ratio = 0.9  # a runner-up from another document is cited when this close
+    whole_clause_chars = 260  # shorter clauses are quoted whole
+    quote_chars = 260  # otherwise the quote grows around the best sentence up to this
+
+    def __init__(self, citation_of: Callable[[Clause], str]) -> None:
+        self.citation_of = citation_of
+
+    def answer(self, analysis: Analysis, hits: Sequence[Hit], evidence: Evidence) -> Answer:
+        question = analysis.question
+        if not hits or should_abstain(evidence):
+            return self.no_basis(analysis, hits)
+        used = self._sources(hits, analysis)
+        citations: list[Citation] = []
+        quotes: list[str] = []
+        checks: list[ConditionCheck] = []
+        best: list[str] = []
+        for n, hit in enumerate(used, 1):
+            picked, best_sentence = self._quote(hit.clause, analysis)
+            best.append(best_sentence)
+            citations.append(
+                Citation(
+                    n=n,
+                    clause_id=hit.clause.id,
+                    doc_title=hit.doc_title,
+                    path=hit.clause.path,
+                    citation=self.citation_of(hit.clause),
+                    quote=picked,
+                    responsible_units=hit.clause.responsible_units,
+                )
+            )
+            quotes.append(f"「{picked}」[{n}]")
+            for sentence in sentences(picked):
+                checks += [c for c in check_conditions(sentence, analysis.facts) if c not in checks]
+        lines = [self._lead(analysis, citations, best[0])]
+        for n, hit in enumerate(used, 1):
+            if hit.amendment:
+                lines.insert(0, f"⚠ 注意：[{n}] 所依据的条款{status_line(hit.amendment)}。{editor_note(hit.amendment)}")
+        if checks:
+            lines.append("对照您提供的情况：")
+            lines += [f"- {c.line()}" for c in checks]
+        lines.append("条款原文：")
+        lines += quotes
+        units = [u for c in citations for u in c.responsible_units]
+        if units and analysis.intent in ("responsibility", "procedure"):
+            lines.append("责任单位：" + "、".join(dict.fromkeys(units)))
+        lines.append("出处：")
+        lines += [f"[{c.n}] {c.citation}" for c in citations]
+        return Answer(
+            question=question,
+            text="\n".join(lines),
+            abstained=False,
+            citations=tuple(citations),
+            hits=tuple(hits),
+            intent=analysis.intent,
+        )
+
+    def no_basis(self, analysis: Analysis, hits: Sequence[Hit]) -> Answer:
+        related = tuple(hits[:3])
+        lines = [NO_BASIS]
+        if related:
+            lines.append("以下条款可能相关，但不能直接回答您的问题：")
+            lines += [f"- {self.citation_of(h.clause)}" for h in related]
+        return Answer(
+            question=analysis.question,
+            text="\n".join(lines),
+            abstained=True,
+            hits=tuple(hits),
+            related=related,
+            intent=analysis.intent,
+        )
+
+    def _sources(self, hits: Sequence[Hit], analysis: Analysis) -> list[Hit]:
+        """The top clause, plus a runner-up from another document that scores nearly as well
+        (the plan says 落实…减免, the tax law gives the rate): one more source, not a list."""
+        used = [hits[0]]
+        if analysis.names_clause or len(hits) < 2:
+            return used
+        second = hits[1]
+        if second.clause.doc_slug != hits[0].clause.doc_slug and second.score >= self.second_source_ratio * hits[0].score:
+            used.append(second)
+        return used
+
+    def _quote(self, clause: Clause, analysis: Analysis) -> tuple[str, str]:
+        """The sentences of the clause that best answer the question, as one exact substring (a
+        short clause whole, else the best sentence widened by its neighbours), and that best sentence."""
+        parts = sentences(clause.text) or [clause.text]
+        wanted = set(expand_query(analysis.question))
+
+        def score(s: str) -> float:
+            value = len(set(tokenize(s)) & wanted) / (1 + 0.01 * len(s))
+            if analysis.intent in ("amount", "target", "eligibility") and _FIGURE.search(s):
+                value += 0.5
+            if analysis.intent == "responsibility" and "责任单位" in s:
+                value += 3.0
+            return value
+
+        scores = [score(p) for p in parts]
+        lo = hi = max(range(len(parts)), key=scores.__getitem__)
+        best_sentence = parts[lo]
+        if analysis.intent == "lookup" or len(clause.text) <= self.whole_clause_chars:
+            return clause.text, best_sentence
+        while True:
+            size = sum(len(p) for p in parts[lo : hi + 1])
+            options = [i for i in (lo - 1, hi + 1) if 0 <= i < len(parts) and scores[i] > 0]
+            options = [i for i in options if size + len(parts[i]) <= self.quote_chars]
+            if not options:
+                break
+            best = max(options, key=scores.__getitem__)
+            lo, hi = min(lo, best), max(hi, best)
+        start = clause.text.index(parts[lo])
+        end = clause.text.index(parts[hi], start) + len(parts[hi])
+        return clause.text[start:end], best_sentence
+
+    def _lead(self, analysis: Analysis, citations: Sequence[Citation], best: str) -> str:
+        """The direct answer first: the department, the figure, or the best sentence in a phrase."""
+        first = citations[0]
+        if analysis.intent == "responsibility" and first.responsible_units:
+            return f"答：该事项的责任单位是{'、'.join(first.responsible_units)}[1]。"
+        if analysis.intent == "lookup":
+            return f"答：{first.citation}的内容如下[1]。"
+        figure = _FIGURE.search(best)
+        if analysis.intent in ("amount", "target", "eligibility") and figure:
+            phrase = _phrase_with(best, figure.group(0))
+            if phrase:
+                return f"答：依据[1]，{phrase}。"
+        head = best.rstrip("。；！？")
+        return f"答：依据[1]，{head}。"
+
+
+def _phrase_with(sentence: str, figure: str) -> str:
+    """The comma-delimited phrase of `sentence` holding `figure`, widened to a readable length."""
+    pieces = re.split(r"(?<=[，,；;：:])", sentence.rstrip("。；"))
+    for i, piece in enumerate(pieces):
+        if figure in piece:
+            phrase = piece
+            j = i
+            while len(phrase) < 24 and j > 0:
+                j -= 1
+                phrase = pieces[j] + phrase
+            return phrase.strip("，,；;：: ")
+    return ""

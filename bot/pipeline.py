@@ -1,0 +1,140 @@
+"""The answer pipeline as a LangChain runnable: analyse -> retrieve -> decide -> compose -> verify.
+
+A Conversation carries earlier turns, so a follow-up ("那需要什么条件？", "找哪个部门？",
+"省级高新区也可以吗？") is read against the question, facts and clauses before it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any, Iterator
+
+from langchain_core.runnables import Runnable, RunnableLambda
+
+from .analysis import Analysis, analyse
+from .answer import ExtractiveAnswerer, assess
+from .errors import PolicyBotError, QuestionError
+from .lexical import tokenize
+from .models import Answer
+
+MAX_QUESTION_CHARS = 500
+_FOLLOW_UP_START = ("那", "那么", "还有", "另外", "这个", "这些", "它", "该", "如果", "假如", "要是", "省级", "国家级", "找哪", "找谁", "需要什么", "什么条件")
+_CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+
+
+@dataclass
+class Turn:
+    question: str
+    query: str  # what was retrieved with: the question, or it read against the turn before
+    analysis: Analysis
+    answer: Answer
+
+
+@dataclass
+class Conversation:
+    """Earlier turns of one chat; the web UI keeps one per session."""
+
+    turns: list[Turn] = field(default_factory=list)
+
+    @property
+    def history(self) -> list[tuple[str, str]]:
+        return [(t.question, t.answer.text) for t in self.turns]
+
+    def resolve(self, analysis: Analysis) -> tuple[str, Analysis]:
+        """The query to retrieve with and the analysis to answer with, given earlier turns."""
+        if not self.turns or not is_follow_up(analysis.question):
+            return analysis.question, analysis
+        last = self.turns[-1]
+        facts = {**last.analysis.facts, **analysis.facts}
+        intent = analysis.intent if analysis.intent != "general" else last.analysis.intent
+        query = f"{last.query} {analysis.question}"
+        return query, replace(analysis, facts=facts, intent=intent)
+
+
+def is_follow_up(question: str) -> bool:
+    """Short, or opening with a word that points back ("那…", "省级…也可以吗"), or topic-less."""
+    q = question.strip()
+    topic = [t for t in tokenize(q) if len(t) >= 2]
+    return q.startswith(_FOLLOW_UP_START) or len(q) <= 8 or len(topic) <= 1
+
+
+def check_question(question: str) -> str:
+    q = (question or "").strip()
+    if not q:
+        raise QuestionError("请输入问题，例如：科技成果转化项目最多能拿多少支持？")
+    if len(q) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"问题过长（{len(q)} 字，上限 {MAX_QUESTION_CHARS} 字），请精简后再问")
+    if not _CONTENT.search(q):
+        raise QuestionError("没有识别到问题内容（只有标点或表情符号），请用文字描述您的问题")
+    return "".join(ch for ch in q if ch.isprintable() or ch == "\n")
+
+
+def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
+    """analyse | retrieve | decide | compose | verify, each step a RunnableLambda over a state dict."""
+    extractive = ExtractiveAnswerer(bot.citation)
+
+    def analyse_step(state: dict) -> dict:
+        question = check_question(state["question"])
+        conversation: Conversation = state.get("conversation") or Conversation()
+        query, analysis = conversation.resolve(analyse(question))
+        return {**state, "question": question, "conversation": conversation, "query": query, "analysis": analysis}
+
+    def retrieve_step(state: dict) -> dict:
+        hits = bot.search(state["query"], k)
+        conversation: Conversation = state["conversation"]
+        if conversation.turns and state["query"] != state["question"]:
+            carried = [h for h in conversation.turns[-1].answer.hits[:1] if h.clause.id not in {x.clause.id for x in hits}]
+            hits = carried + hits if carried and not state["analysis"].names_clause else hits
+        return {**state, "hits": hits}
+
+    def decide_step(state: dict) -> dict:
+        index = bot.index
+        evidence = assess(state["query"], state["hits"], index.doc_freq, len(index.store.chunks))
+        return {**state, "evidence": evidence}
+
+    def compose_step(state: dict) -> dict:
+        answer = extractive.answer(state["analysis"], state["hits"], state["evidence"])
+        llm = state.get("llm")
+        if llm is not None and not answer.abstained:
+            answer = _with_llm(llm, state, answer)
+        return {**state, "answer": answer}
+
+    def verify_step(state: dict) -> dict:
+        answer: Answer = state["answer"]
+        clauses = bot.index.store.clauses
+        for c in answer.citations:
+            if c.quote not in clauses[c.clause_id].text:  # a bug, never a user error
+                raise AssertionError(f"quote of [{c.n}] is not in {c.clause_id}")
+        conversation: Conversation = state["conversation"]
+        conversation.turns.append(Turn(state["question"], state["query"], state["analysis"], answer))
+        return state
+
+    return (
+        RunnableLambda(analyse_step, name="analyse")
+        | RunnableLambda(retrieve_step, name="retrieve")
+        | RunnableLambda(decide_step, name="decide")
+        | RunnableLambda(compose_step, name="compose")
+        | RunnableLambda(verify_step, name="verify")
+    )
+
+
+def _with_llm(llm: Any, state: dict, extractive: Answer) -> Answer:
+    """The model's answer if it passes verification, else the extractive one with a note."""
+    from .prompts import FALLBACK_NOTE
+
+    try:
+        text, citations, problems = llm.answer(state["question"], state["hits"], state["conversation"].history)
+    except PolicyBotError as exc:
+        problems, text, citations = [str(exc)], "", ()
+    if problems:
+        note = FALLBACK_NOTE.render(reason="；".join(problems[:3]))
+        return replace(extractive, text=f"{note}\n{extractive.text}", notes=(note,))
+    amended = [line for line in extractive.text.splitlines() if line.startswith("⚠ 注意")]
+    sources = ["出处："] + [f"[{c.n}] {c.citation}" for c in citations]
+    return replace(extractive, text="\n".join([*amended, text, *sources]), citations=tuple(citations), answerer="llm")
+
+
+def stream_llm(llm: Any, question: str, hits: list, history: list) -> Iterator[str]:
+    """Tokens for the web UI while the model writes; the verified answer follows separately."""
+    yield from llm.stream(question, hits, history)
