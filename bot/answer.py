@@ -7,19 +7,21 @@ quoted text contains. When the evidence is too weak it says the corpus has no ba
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from dataclasses import dataclass
+from importlib import resources
 from typing import Callable, Sequence
 
 from .analysis import Analysis
 from .chunking import sentences
 from .lexical import expand_query, tokenize
 from .models import Answer, Citation, Clause, Hit
+from .prompts import NO_BASIS
 from .retrieve import clause_refs
 from .validity import editor_note, status_line
 
-NO_BASIS = "语料库中没有找到能回答这个问题的条款依据。"
 # Words that carry the question's form, not its topic: they say nothing about whether the corpus covers it.
 _FORM_WORDS = frozenset(
     """多少 怎么 申请 标准 能 不能 哪些 什么 是不是 不是 可以 有没有 规定 政策 企业 公司 我们 现在 今年 一个 要求
@@ -34,50 +36,74 @@ _THRESHOLD = re.compile(
 
 @dataclass(frozen=True)
 class Evidence:
-    """What the abstention decision looks at (calibrated on eval/questions.jsonl, see README)."""
+    """What the abstention decision looks at; the weights come from eval/calibrate.py."""
 
     dense: float  # best cosine between the question and a chunk of the top clauses
     coverage: float  # IDF-weighted share of the question's topic words found in the top clauses
+    bm25: float  # log(1 + best BM25 score)
     pinned: bool  # the question names a clause by number
     distinctive: bool  # a quoted or long, rare corpus term of the question is in the top clause
 
+    def features(self) -> list[float]:
+        return [self.dense, self.coverage, self.bm25]
+
+
+FEATURES = ("dense", "coverage", "bm25")
+
 
 @dataclass(frozen=True)
-class Thresholds:
-    dense_floor: float = 0.8975  # below this, abstain
-    coverage_floor: float = 0.40  # below this coverage, also require dense_margin
-    dense_margin: float = 0.905
+class AbstentionModel:
+    """A logistic model over Evidence.features(), standardised; fitted by eval/calibrate.py."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+
+    @classmethod
+    def load(cls) -> "AbstentionModel":
+        data = json.loads((resources.files("bot") / "data" / "abstention.json").read_text(encoding="utf-8"))
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def probability(self, e: Evidence) -> float:
+        z = self.intercept + sum(
+            c * (x - m) / (s or 1.0) for c, x, m, s in zip(self.coef, e.features(), self.mean, self.scale)
+        )
+        return 1.0 / (1.0 + math.exp(-z))
 
 
-def should_abstain(e: Evidence, t: Thresholds = Thresholds()) -> bool:
+def should_abstain(e: Evidence, model: AbstentionModel) -> bool:
+    """No basis when the model says so; never for a clause named by number or a rare exact term."""
     if e.pinned or e.distinctive:
         return False
-    if e.dense < t.dense_floor:
-        return True
-    return e.coverage < t.coverage_floor and e.dense < t.dense_margin
+    return model.probability(e) >= model.threshold
 
 
 def assess(question: str, hits: Sequence[Hit], doc_freq: Callable[[str], int], n_chunks: int) -> Evidence:
     if not hits:
-        return Evidence(0.0, 0.0, False, False)
+        return Evidence(0.0, 0.0, 0.0, False, False)
     top = hits[:3]
     text = "".join(h.clause.text for h in top)
-    words = [t for t in dict.fromkeys(tokenize(question)) if t not in _FORM_WORDS and not re.fullmatch(r"[\d.%]+", t)]
-    alternatives = expand_query(question)[len(tokenize(question)) :]
+    plain = tokenize(question)
+    words = [t for t in dict.fromkeys(plain) if t not in _FORM_WORDS and not re.fullmatch(r"[\d.%]+", t)]
+    alternatives = expand_query(question)[len(plain) :]
     total = covered = 0.0
     for word in words:
-        weight = math.log((n_chunks + 1) / (doc_freq(word) + 0.5))
+        df = doc_freq(word)
+        weight = math.log((n_chunks + 1) / (df + 0.5))
         total += weight
-        if word in text or (alternatives and any(a in text for a in alternatives) and doc_freq(word) == 0):
+        rescued = df == 0 and any(a in text for a in alternatives)
+        if word in text or rescued:
             covered += weight
     quoted = re.findall(r"[“\"「『]([^”\"」』]{2,12})[”\"」』]", question)
     long_rare = [w for w in words if len(w) >= 4 and 0 < doc_freq(w) <= 5]
-    distinctive = any(w in hits[0].clause.text for w in quoted + long_rare)
     return Evidence(
         dense=max((h.dense_score or 0.0) for h in top),
         coverage=covered / total if total else 1.0,
+        bm25=math.log1p(max((h.bm25_score or 0.0) for h in hits)),
         pinned=bool(clause_refs(question)),
-        distinctive=distinctive,
+        distinctive=any(w in hits[0].clause.text for w in quoted + long_rare),
     )
 
 
@@ -178,17 +204,18 @@ class ExtractiveAnswerer:
     """Lead line, quotes with [n], conditions, validity notes, citation list: all from clauses."""
 
     second_source_ratio = 0.9  # a runner-up from another document is cited when this close
-    whole_clause_chars = 260  # shorter clauses are quoted whole
-    quote_chars = 260  # otherwise the quote grows around the best sentence up to this
+    whole_clause_chars = 350  # shorter clauses are quoted whole
+    quote_chars = 300  # otherwise the quote grows around the best sentence up to this
 
-    def __init__(self, citation_of: Callable[[Clause], str]) -> None:
+    def __init__(self, citation_of: Callable[[Clause], str], abstention: AbstentionModel | None = None) -> None:
         self.citation_of = citation_of
+        self.abstention = abstention or AbstentionModel.load()
 
     def answer(self, analysis: Analysis, hits: Sequence[Hit], evidence: Evidence) -> Answer:
         question = analysis.question
-        if not hits or should_abstain(evidence):
+        if not hits or should_abstain(evidence, self.abstention):
             return self.no_basis(analysis, hits)
-        used = self._sources(hits, analysis)
+        used = self._sources(self._primary(hits, analysis), analysis)
         citations: list[Citation] = []
         quotes: list[str] = []
         checks: list[ConditionCheck] = []
@@ -247,6 +274,19 @@ class ExtractiveAnswerer:
             related=related,
             intent=analysis.intent,
         )
+
+    def _primary(self, hits: Sequence[Hit], analysis: Analysis) -> list[Hit]:
+        """An amount or target question is answered from a clause that states a figure: when the
+        top clause has none and a close runner-up has one, the runner-up answers alone."""
+        hits = list(hits)
+        if analysis.names_clause or len(hits) < 2:
+            return hits
+        top = hits[0]
+        if analysis.intent in ("amount", "target") and not _FIGURE.search(top.clause.text):
+            for i, hit in enumerate(hits[1:3], 1):
+                if hit.score >= 0.8 * top.score and _FIGURE.search(hit.clause.text):
+                    return [hit]
+        return hits
 
     def _sources(self, hits: Sequence[Hit], analysis: Analysis) -> list[Hit]:
         """The top clause, plus a runner-up from another document that scores nearly as well

@@ -42,3 +42,14 @@ class QuestionError(PolicyBotError):
 
 class LLMUnavailable(PolicyBotError):
     """The OpenAI-compatible endpoint cannot be reached, timed out, or refused the request."""
+
+
+class ProfileError(PolicyBotError):
+    """An enterprise profile has a field of the wrong type, a negative or implausible value, a
+    percentage written as a fraction (0.06 for 6%), an unknown zone level, or cannot be read."""
+
+    def __init__(self, reason: str, field: str = "", path: object = None):
+        self.reason = reason
+        self.field = field
+        self.path = str(path) if path else ""
+        super().__init__(f"{self.path}: {reason}" if self.path else reason)

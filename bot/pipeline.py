@@ -14,7 +14,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 
 from .analysis import Analysis, analyse
 from .answer import ExtractiveAnswerer, assess
-from .errors import PolicyBotError, QuestionError
+from .errors import QuestionError
 from .lexical import tokenize
 from .models import Answer
 
@@ -120,16 +120,24 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
 
 
 def _with_llm(llm: Any, state: dict, extractive: Answer) -> Answer:
-    """The model's answer if it passes verification, else the extractive one with a note."""
-    from .prompts import FALLBACK_NOTE
+    """The model's answer if it passes verification, else the extractive one with a note.
+
+    The note gives a generic reason: the verifier's own message would repeat the unsupported figure.
+    """
+    from .errors import LLMUnavailable
+    from .prompts import FALLBACK_NOTE, UNAVAILABLE_NOTE
+    from .verify import is_no_basis
 
     try:
         text, citations, problems = llm.answer(state["question"], state["hits"], state["conversation"].history)
-    except PolicyBotError as exc:
-        problems, text, citations = [str(exc)], "", ()
-    if problems:
-        note = FALLBACK_NOTE.render(reason="；".join(problems[:3]))
+    except LLMUnavailable as exc:
+        note = UNAVAILABLE_NOTE.render(reason=str(exc))
         return replace(extractive, text=f"{note}\n{extractive.text}", notes=(note,))
+    if problems:
+        note = FALLBACK_NOTE.render(reason=f"{len(problems)} 处引用或数字无法在所引条款中核实")
+        return replace(extractive, text=f"{note}\n{extractive.text}", notes=(note, *problems))
+    if is_no_basis(text):
+        return replace(extractive, text=text, abstained=True, citations=(), answerer="llm")
     amended = [line for line in extractive.text.splitlines() if line.startswith("⚠ 注意")]
     sources = ["出处："] + [f"[{c.n}] {c.citation}" for c in citations]
     return replace(extractive, text="\n".join([*amended, text, *sources]), citations=tuple(citations), answerer="llm")

@@ -1,0 +1,535 @@
+"""The enterprise profile: the facts a company gives about itself, checked once on the way in.
+
+Money is in 万元 (a string such as "3亿元" or "5000万元" is converted), percentages are percent
+(6 means 6%; 0.06 is refused, not guessed at), counts are whole numbers, booleans may be written
+是/否. Anything malformed becomes a ProfileError whose one-line Chinese message names the field.
+
+`EnterpriseProfile.fact(name)` is what the matcher reads: a stored field, or one derived from
+others (科技人员占比 from st_staff/employees, 成立年限 from the registration date, …), together with
+the fields to ask about when it is unknown. `FIELDS` holds each name's label, unit and question.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
+
+from .errors import ProfileError
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    label: str  # how the field reads in a message: 营业收入
+    unit: str = ""  # the unit a stored value is in: 万元, %, 年, 人, 岁; "" for yes/no and words
+    question: str = ""  # what to ask the enterprise when the matcher lacks this fact
+
+
+# Every name a rule condition may use and every field the matcher may ask about.
+FIELDS: dict[str, FieldInfo] = {
+    # where the enterprise is
+    "province": FieldInfo("注册所在省份", "", "贵公司注册在哪个省份？"),
+    "zone": FieldInfo("所在高新区", "", "贵公司是否位于高新区内？如是，是哪个高新区，国家级还是省级？"),
+    "in_guizhou": FieldInfo("位于贵州省", ""),
+    "zone_level": FieldInfo("高新区级别", ""),
+    # age and size
+    "registered_years": FieldInfo("注册成立年限", "年", "贵公司注册成立多少年了（或成立日期是哪天）？"),
+    "employees": FieldInfo("职工总数", "人", "贵公司当年职工总数（从业人数）是多少人？"),
+    "st_staff": FieldInfo("科技人员数", "人", "贵公司从事研发和相关技术创新活动的科技人员有多少人？"),
+    "st_staff_share": FieldInfo("科技人员占职工总数比例", "%"),
+    "revenue_wan": FieldInfo("营业收入", "万元", "贵公司上一年度的营业收入是多少（万元）？"),
+    "taxable_income_wan": FieldInfo("年度应纳税所得额", "万元", "贵公司上一纳税年度的应纳税所得额是多少（万元）？"),
+    "total_assets_wan": FieldInfo("资产总额", "万元", "贵公司的资产总额是多少（万元）？"),
+    # research and development
+    "rd_expense_wan": FieldInfo("研发费用", "万元", "贵公司上一年度发生的研发费用是多少（万元）？"),
+    "has_rd_expense": FieldInfo("发生研发费用", ""),
+    "rd_intensity": FieldInfo("研发投入强度", "%",
+                              "贵公司上一年度研发投入占营业收入的比例是多少（%）？"),
+    "rd_share_3y": FieldInfo("近三年研发费用占同期销售收入比例", "%",
+                             "贵公司近三个会计年度研发费用总额占同期销售收入总额的比例是多少（%）？"),
+    "domestic_rd_share": FieldInfo("境内研发费用占全部研发费用比例", "%",
+                                   "贵公司在中国境内发生的研发费用占全部研发费用的比例是多少（%）？"),
+    "hightech_income_share": FieldInfo("高新技术产品收入占总收入比例", "%",
+                                       "贵公司近一年高新技术产品（服务）收入占同期总收入的比例是多少（%）？"),
+    "innovation_assessment_ok": FieldInfo("创新能力评价达到要求", "",
+                                          "贵公司的企业创新能力评价能否达到高新技术企业认定的相应要求？"),
+    # intellectual property
+    "ip": FieldInfo("知识产权数量", "", "贵公司拥有哪些知识产权（发明专利、实用新型、外观设计、软件著作权各多少件）？"),
+    "has_ip": FieldInfo("拥有知识产权", ""),
+    "owns_core_ip": FieldInfo("拥有核心知识产权的所有权", "",
+                              "贵公司是否拥有对主要产品（服务）在技术上发挥核心支持作用的知识产权的所有权？"),
+    "in_key_hitech_field": FieldInfo("核心技术属于《国家重点支持的高新技术领域》", "",
+                                     "贵公司主要产品（服务）的核心技术是否属于《国家重点支持的高新技术领域》？"),
+    "major_incident_last_year": FieldInfo("近一年发生重大安全、质量事故或严重环境违法行为", "",
+                                          "贵公司近一年内是否发生过重大安全、重大质量事故或严重环境违法行为？"),
+    # status and kind
+    "is_hightech": FieldInfo("高新技术企业", "", "贵公司目前是否持有有效的高新技术企业证书？"),
+    "is_st_sme": FieldInfo("科技型中小企业", "", "贵公司是否已入库为科技型中小企业？"),
+    "hightech_or_st_sme": FieldInfo("高新技术企业或科技型中小企业资格", ""),
+    "is_tech_enterprise": FieldInfo("科技型企业", "", "贵公司是否属于科技型企业？"),
+    "is_high_growth": FieldInfo("高成长企业", "", "贵公司是否属于高成长企业（如瞪羚企业）？"),
+    "is_leading_enterprise": FieldInfo("龙头企业", "", "贵公司是否是所在高新区的龙头（骨干）企业？"),
+    "listing_status": FieldInfo("上市情况", "", "贵公司目前是未上市、正在筹备上市，还是已上市？"),
+    "industry": FieldInfo("所属行业", "", "贵公司主要从事什么行业？"),
+    "restricted_industry": FieldInfo("从事国家限制或禁止行业", "", "贵公司是否从事国家限制或禁止的行业？"),
+    "excluded_industry": FieldInfo("属于研发费用加计扣除不适用行业", "",
+                                   "贵公司是否属于财税〔2015〕119号规定不适用研发费用加计扣除的行业（如烟草制造、住宿餐饮、批发零售、房地产、租赁和商务服务、娱乐业）？"),
+    "resident_enterprise": FieldInfo("居民企业", "", "贵公司是否是在中国境内成立（或实际管理机构在境内）的居民企业？"),
+    # particular situations
+    "tech_transfer_income_wan": FieldInfo("技术转让所得", "万元", "贵公司本纳税年度的技术转让所得是多少（万元）？"),
+    "has_tech_transfer_income": FieldInfo("有技术转让所得", ""),
+    "is_venture_capital": FieldInfo("创业投资企业", "", "贵公司是否是创业投资企业？"),
+    "vc_target_unlisted_sme_hightech": FieldInfo("以股权投资方式投资未上市的中小高新技术企业", "",
+                                                 "贵公司是否以股权投资方式投资于未上市的中小高新技术企业？"),
+    "vc_holding_years": FieldInfo("股权持有年限", "年", "贵公司对该中小高新技术企业的股权已持有几年？"),
+    "has_major_achievement_project": FieldInfo("有拟引进转化落地的重大科技成果项目", "",
+                                               "贵公司是否有拟在贵州引进转化落地的重大科技成果项目？"),
+    "needs_talent_housing": FieldInfo("有人才用房需求", "", "贵公司引进的人才是否有住房（人才用房）需求？"),
+    "has_hightech_industry_project": FieldInfo("有高新技术产业项目", "",
+                                               "贵公司是否有在高新区建设的高新技术产业项目（需要用地或用房）？"),
+    "converted_service_achievement": FieldInfo("转化了职务科技成果", "",
+                                               "贵公司是否转化（转让、许可、作价投资或自行实施）了职务科技成果？"),
+    "has_reward_agreement": FieldInfo("已规定或约定成果转化奖励报酬", "",
+                                      "贵公司是否已规定或与科技人员约定科技成果转化奖励和报酬的方式和数额？"),
+    "has_unrecovered_losses": FieldInfo("有尚未弥补完的亏损", "", "贵公司以前年度是否有尚未弥补完的亏损？"),
+    # people
+    "talents": FieldInfo("境外人才", "", "贵公司有哪些在聘或拟聘的境外人才（各自的年龄、国籍、职位）？"),
+    "talents.age": FieldInfo("人才年龄", "岁", "贵公司境外人才的年龄分别是多少岁？"),
+    "talents.is_foreign": FieldInfo("境外人才", "", "贵公司境外人才的国籍分别是哪里？"),
+    "talents.is_high_end": FieldInfo("境外高端人才", "", "贵公司的境外人才是否属于境外高端人才？"),
+}
+
+ZONE_LEVELS = {"national": "国家级高新区", "provincial": "省级高新区", "none": "不在高新区"}
+_ZONE_ALIASES = {"国家级": "national", "国家": "national", "国家高新区": "national", "国家级高新区": "national",
+                 "省级": "provincial", "省": "provincial", "省级高新区": "provincial",
+                 "无": "none", "否": "none", "不在高新区": "none"}
+LISTING = {"unlisted": "未上市", "preparing": "筹备上市", "listed": "已上市"}
+_LISTING_ALIASES = {"未上市": "unlisted", "筹备上市": "preparing", "拟上市": "preparing", "已上市": "listed",
+                    "上市": "listed"}
+# Places named in the Guizhou plan's zone list: a zone so named is in Guizhou.
+GUIZHOU_PLACES = ("贵州", "贵阳", "安顺", "遵义", "黔南", "黔西南", "毕节", "六盘水", "碧江", "铜仁", "黔东南")
+_MAINLAND = {"中国", "中华人民共和国", "中国大陆", "cn", "chn", "china", "prc"}
+_TRUE = {"是", "有", "对", "true", "yes", "y", "1"}
+_FALSE = {"否", "无", "没有", "不是", "false", "no", "n", "0"}
+
+
+# ---- field types: strict about what a value means, lenient about how it is written ----
+
+def _not_bool(value: Any) -> Any:
+    """YAML reads yes/true as a boolean; a number field must not take it as 1."""
+    if isinstance(value, bool):
+        raise ValueError(f"应为数字，收到 {value}")  # noqa: TRY004 (pydantic turns only ValueError into a field error)
+    return value
+
+
+def _percent(value: Any) -> Any:
+    """6 or "6%" -> 6.0; 0.06 (a fraction, not a percent) is refused."""
+    _not_bool(value)
+    if isinstance(value, str):
+        text = value.strip().replace("％", "%")
+        if text.endswith("%"):
+            try:
+                return float(text[:-1])
+            except ValueError:
+                raise ValueError(f"应为百分数，如 6 表示 6%，收到 {value!r}") from None
+        value = text
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return value  # let the float check name the type
+    if 0 < number < 1:
+        raise ValueError(f"应填百分数，如 6 表示 6%，收到 {value}（若指 {number * 100:g}%，请填 {number * 100:g}；"
+                         f"若确为 {value}%，请写成 \"{value}%\"）")
+    return value
+
+
+def _money(value: Any) -> Any:
+    """Amounts in 万元: "3亿元" -> 30000, "5000万" -> 5000, "500000元" -> 50; numbers pass through."""
+    if not isinstance(value, str):
+        _not_bool(value)
+        return value
+    text = value.strip().replace(",", "").replace("，", "")
+    m = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*(亿元?|万元?|元)?", text)
+    if not m:
+        return value
+    number, unit = float(m.group(1)), m.group(2) or ""
+    if unit.startswith("亿"):
+        return number * 10000
+    if unit == "元":
+        return number / 10000
+    return number
+
+
+def _yes_no(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+    return value
+
+
+def _alias(table: dict[str, str]):
+    def convert(value: Any) -> Any:
+        return table.get(value.strip(), value.strip()) if isinstance(value, str) else value
+    return convert
+
+
+Percent = Annotated[float, BeforeValidator(_percent), Field(ge=0)]
+Share = Annotated[float, BeforeValidator(_percent), Field(ge=0, le=100)]
+Money = Annotated[float, BeforeValidator(_money), Field(ge=0)]
+SignedMoney = Annotated[float, BeforeValidator(_money)]  # taxable income is negative in a loss year
+Count = Annotated[int, BeforeValidator(_not_bool), Field(ge=0)]
+Years = Annotated[float, BeforeValidator(_not_bool), Field(ge=0)]
+YesNo = Annotated[bool, BeforeValidator(_yes_no)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Zone(_Model):
+    name: str | None = Field(None, description="高新区名称，如 贵阳国家高新区")
+    level: Annotated[Literal["national", "provincial", "none"], BeforeValidator(_alias(_ZONE_ALIASES))] = Field(
+        description="national 国家级 / provincial 省级 / none 不在高新区")
+
+
+class IPCounts(_Model):
+    invention_patents: Count = 0
+    utility_models: Count = 0
+    design_patents: Count = 0
+    software_copyrights: Count = 0
+    other: Count = 0
+
+    @property
+    def total(self) -> int:
+        return self.invention_patents + self.utility_models + self.design_patents + self.software_copyrights + self.other
+
+
+class Talent(_Model):
+    name: str | None = None
+    age: Annotated[int, BeforeValidator(_not_bool), Field(ge=16, le=100)] | None = None
+    nationality: str | None = Field(None, description="国籍或地区，如 德国、中国香港")
+    position: str | None = None
+    is_high_end: YesNo | None = Field(None, description="是否属于境外高端人才")
+
+    @property
+    def is_foreign(self) -> bool | None:
+        """境外: anything but the Chinese mainland (so 中国香港 counts)."""
+        if not self.nationality:
+            return None
+        return self.nationality.strip().lower() not in _MAINLAND
+
+    def fact(self, name: str) -> Any:
+        return self.is_foreign if name == "is_foreign" else getattr(self, name)
+
+    def describe(self) -> str:
+        """张三（63岁，德国）"""
+        details = "，".join(([f"{self.age}岁"] if self.age is not None else []) + [self.nationality or ""]).strip("，")
+        return f"{self.name or '人才'}（{details}）" if details else (self.name or "人才")
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A value the matcher can compare, or None with the profile fields to ask about."""
+
+    value: Any
+    ask: tuple[str, ...] = ()
+
+
+class EnterpriseProfile(_Model):
+    """What an enterprise tells us about itself. Unknown is None: the matcher asks, never guesses."""
+
+    name: str | None = Field(None, description="企业名称")
+    province: str | None = Field(None, description="注册所在省份，如 贵州")
+    industry: str | None = Field(None, description="所属行业")
+    zone: Zone | None = None
+    registered_years: Years | None = Field(None, description="注册成立年限（年）")
+    registration_date: date | None = Field(None, description="注册成立日期；给出时优先于 registered_years")
+    revenue_wan: Money | None = Field(None, description="上一年度营业收入（销售收入），万元")
+    rd_expense_wan: Money | None = Field(None, description="上一年度研发费用，万元")
+    rd_intensity: Percent | None = Field(None, description="研发投入强度：研发费用占营业收入的百分比，6 表示 6%")
+    rd_share_3y: Percent | None = Field(None, description="近三个会计年度研发费用总额占同期销售收入总额的百分比")
+    domestic_rd_share: Share | None = Field(None, description="境内研发费用占全部研发费用的百分比")
+    hightech_income_share: Share | None = Field(None, description="近一年高新技术产品（服务）收入占总收入的百分比")
+    employees: Count | None = Field(None, description="职工总数（从业人数）")
+    st_staff: Count | None = Field(None, description="科技人员数")
+    ip: IPCounts | None = Field(None, description="知识产权件数")
+    owns_core_ip: YesNo | None = None
+    in_key_hitech_field: YesNo | None = None
+    innovation_assessment_ok: YesNo | None = None
+    major_incident_last_year: YesNo | None = None
+    is_hightech: YesNo | None = None
+    is_st_sme: YesNo | None = None
+    is_tech_enterprise: YesNo | None = None
+    is_high_growth: YesNo | None = None
+    is_leading_enterprise: YesNo | None = None
+    listing_status: Annotated[Literal["unlisted", "preparing", "listed"],
+                              BeforeValidator(_alias(_LISTING_ALIASES))] | None = None
+    taxable_income_wan: SignedMoney | None = Field(None, description="年度应纳税所得额，万元（亏损为负数）")
+    total_assets_wan: Money | None = Field(None, description="资产总额，万元")
+    restricted_industry: YesNo | None = Field(None, description="是否从事国家限制或禁止行业")
+    excluded_industry: YesNo | None = Field(None, description="是否属于财税〔2015〕119号规定的加计扣除不适用行业")
+    resident_enterprise: YesNo | None = Field(True, description="在中国境内成立的企业都是居民企业")
+    tech_transfer_income_wan: Money | None = Field(None, description="本纳税年度技术转让所得，万元")
+    is_venture_capital: YesNo | None = None
+    vc_target_unlisted_sme_hightech: YesNo | None = None
+    vc_holding_years: Years | None = None
+    has_major_achievement_project: YesNo | None = None
+    needs_talent_housing: YesNo | None = None
+    has_hightech_industry_project: YesNo | None = None
+    converted_service_achievement: YesNo | None = None
+    has_reward_agreement: YesNo | None = None
+    has_unrecovered_losses: YesNo | None = None
+    talents: list[Talent] | None = Field(None, description="境外人才：年龄、国籍、职位")
+    as_of: date | None = Field(None, description="这些情况对应的日期；默认今天")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EnterpriseProfile:
+        if self.st_staff is not None and self.employees is not None and self.st_staff > self.employees:
+            raise ValueError(f"st_staff（科技人员数 {self.st_staff}）不能多于 employees（职工总数 {self.employees}）")
+        if self.registration_date and self.registration_date > (self.as_of or date.today()):
+            raise ValueError(f"registration_date（注册成立日期 {self.registration_date}）晚于今天")
+        return self
+
+    # ---- facts the matcher reads ----
+
+    def fact(self, name: str, today: date | None = None) -> Fact:
+        """The value of `name` (stored or derived), or Fact(None, fields to ask)."""
+        derive = DERIVED.get(name)
+        if derive:
+            return derive(self, today or self.as_of or date.today())
+        if name not in type(self).model_fields:
+            raise KeyError(name)
+        value = getattr(self, name)
+        return Fact(value, () if value is not None else (name,))
+
+
+def _years_between(start: date, end: date) -> float:
+    """Full years from start to end, plus the fraction of the current one: anniversaries are exact."""
+    years = end.year - start.year - ((end.month, end.day) < (start.month, start.day))
+    try:
+        last = start.replace(year=start.year + years)
+    except ValueError:  # 29 February
+        last = date(start.year + years, 3, 1)
+    return years + (end - last).days / 366
+
+
+def _registered_years(p: EnterpriseProfile, today: date) -> Fact:
+    if p.registration_date:
+        return Fact(round(_years_between(p.registration_date, today), 4))
+    return Fact(p.registered_years, () if p.registered_years is not None else ("registered_years",))
+
+
+def _rd_intensity(p: EnterpriseProfile, today: date) -> Fact:
+    if p.rd_intensity is not None:
+        return Fact(p.rd_intensity)
+    if p.rd_expense_wan is not None and p.revenue_wan:
+        return Fact(round(p.rd_expense_wan * 100 / p.revenue_wan, 6))
+    return Fact(None, ("rd_intensity",))
+
+
+def _st_staff_share(p: EnterpriseProfile, today: date) -> Fact:
+    ask = tuple(f for f in ("st_staff", "employees") if getattr(p, f) is None)
+    if ask:
+        return Fact(None, ask)
+    return Fact(round(p.st_staff * 100 / p.employees, 6) if p.employees else 0.0)
+
+
+def _has_ip(p: EnterpriseProfile, today: date) -> Fact:
+    return Fact(None, ("ip",)) if p.ip is None else Fact(p.ip.total > 0)
+
+
+def _owns_core_ip(p: EnterpriseProfile, today: date) -> Fact:
+    if p.owns_core_ip is not None:
+        return Fact(p.owns_core_ip)
+    if p.ip is not None and p.ip.total == 0:
+        return Fact(False)  # no IP at all: none of it can be core
+    return Fact(None, ("owns_core_ip",))
+
+
+def _has_rd_expense(p: EnterpriseProfile, today: date) -> Fact:
+    for value in (p.rd_expense_wan, p.rd_intensity, p.rd_share_3y):
+        if value is not None:
+            return Fact(value > 0)
+    return Fact(None, ("rd_expense_wan",))
+
+
+def _has_tech_transfer_income(p: EnterpriseProfile, today: date) -> Fact:
+    if p.tech_transfer_income_wan is None:
+        return Fact(None, ("tech_transfer_income_wan",))
+    return Fact(p.tech_transfer_income_wan > 0)
+
+
+def _hightech_or_st_sme(p: EnterpriseProfile, today: date) -> Fact:
+    if p.is_hightech or p.is_st_sme:
+        return Fact(True)
+    ask = tuple(f for f in ("is_hightech", "is_st_sme") if getattr(p, f) is None)
+    return Fact(None, ask) if ask else Fact(False)
+
+
+def _is_tech_enterprise(p: EnterpriseProfile, today: date) -> Fact:
+    if p.is_tech_enterprise is not None:
+        return Fact(p.is_tech_enterprise)
+    if p.is_hightech or p.is_st_sme:
+        return Fact(True)  # both are 科技型企业 by definition
+    return Fact(None, ("is_tech_enterprise",))
+
+
+def _in_guizhou(p: EnterpriseProfile, today: date) -> Fact:
+    if p.province:
+        return Fact("贵州" in p.province or "黔" == p.province.strip())
+    if p.zone and p.zone.name and any(place in p.zone.name for place in GUIZHOU_PLACES):
+        return Fact(True)
+    return Fact(None, ("province",))
+
+
+def _zone_level(p: EnterpriseProfile, today: date) -> Fact:
+    return Fact(p.zone.level) if p.zone else Fact(None, ("zone",))
+
+
+DERIVED = {  # facts computed from other fields; the matcher reads them like stored ones
+    "registered_years": _registered_years,
+    "rd_intensity": _rd_intensity,
+    "st_staff_share": _st_staff_share,
+    "has_ip": _has_ip,
+    "owns_core_ip": _owns_core_ip,
+    "has_rd_expense": _has_rd_expense,
+    "has_tech_transfer_income": _has_tech_transfer_income,
+    "hightech_or_st_sme": _hightech_or_st_sme,
+    "is_tech_enterprise": _is_tech_enterprise,
+    "in_guizhou": _in_guizhou,
+    "zone_level": _zone_level,
+}
+
+
+# ---- reading a profile ----
+
+def parse_profile(data: Any, path: object = None) -> EnterpriseProfile:
+    """Build a profile from a mapping (parsed YAML/JSON, a chat form); ProfileError when malformed."""
+    if not isinstance(data, dict):
+        raise ProfileError(f"企业画像应为字段映射（如 revenue_wan: 5000），收到 {type(data).__name__}", path=path)
+    try:
+        return EnterpriseProfile.model_validate(data)
+    except ValidationError as exc:
+        raise _profile_error(exc, path) from None
+
+
+def load_profile(path: str | Path) -> EnterpriseProfile:
+    """Read a profile from .yaml/.yml or .json; every problem is a one-line ProfileError."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ProfileError("企业画像文件不存在", path=path) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ProfileError(f"无法读取企业画像文件（{type(exc).__name__}）", path=path) from None
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.safe_load(text)
+    except json.JSONDecodeError as exc:
+        raise ProfileError(f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}", path=path) from None
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        at = f"第 {where.line + 1} 行" if where else ""
+        raise ProfileError(f"YAML 格式错误{at}：{getattr(exc, 'problem', None) or exc}", path=path) from None
+    if data is None:
+        raise ProfileError("企业画像文件是空的", path=path)
+    return parse_profile(data, path)
+
+
+def _where(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part in ("function-before", "function-after") or str(part).startswith(("function-", "literal[")):
+            continue
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _label(where: str) -> str:
+    key = re.sub(r"\[\d+\]", "", where)
+    info = FIELDS.get(key)
+    if info:
+        return f"（{info.label}{'，' + info.unit if info.unit else ''}）"
+    sub = {"zone.level": "高新区级别", "zone.name": "高新区名称", "talents.nationality": "人才国籍",
+           "talents.position": "人才职位", "talents.name": "人才姓名", "registration_date": "注册成立日期",
+           "as_of": "画像日期", "name": "企业名称"}
+    return f"（{sub[key]}）" if key in sub else ""
+
+
+def _reason(error: dict) -> str:
+    kind, value = error["type"], error.get("input")
+    ctx = error.get("ctx") or {}
+    shown = repr(value) if isinstance(value, str) else value
+    if kind == "value_error":
+        return str(ctx.get("error", error["msg"]))
+    if kind == "missing":
+        return "必须填写"
+    if kind == "extra_forbidden":
+        field = error["loc"][-1] if error["loc"] else ""
+        close = difflib.get_close_matches(str(field), list(EnterpriseProfile.model_fields), n=1)
+        return "未知字段" + (f"，是否想写 {close[0]}？" if close else "")
+    if kind in ("greater_than_equal", "greater_than"):
+        bound = ctx.get("ge", ctx.get("gt"))
+        return "不能为负数，收到 " + str(value) if bound == 0 else f"应不小于 {bound}，收到 {value}"
+    if kind in ("less_than_equal", "less_than"):
+        return f"应不大于 {ctx.get('le', ctx.get('lt'))}，收到 {value}"
+    if kind == "literal_error":
+        if error["loc"][-1] == "level":
+            return f"应为 national（国家级）/ provincial（省级）/ none（不在高新区）之一，收到 {shown}"
+        if error["loc"][-1] == "listing_status":
+            return f"应为 unlisted（未上市）/ preparing（筹备上市）/ listed（已上市）之一，收到 {shown}"
+        return f"应为 {ctx.get('expected', '')} 之一，收到 {shown}"
+    if kind.startswith(("int_", "float_")):
+        if kind == "int_from_float":
+            return f"应为整数，收到 {value}"
+        return f"应为数字，收到 {shown}"
+    if kind.startswith("bool_"):
+        return f"应为 是/否（true/false），收到 {shown}"
+    if kind.startswith(("date_", "datetime_")):
+        return f"应为日期，如 2019-06-01，收到 {shown}"
+    if kind in ("list_type", "model_type", "dict_type", "model_attributes_type"):
+        if kind == "list_type":
+            return f"应为列表，收到 {shown}"
+        if error["loc"] and error["loc"][-1] == "zone":
+            return f"应为字段映射，如 {{name: 贵阳国家高新区, level: national}}，收到 {shown}"
+        return f"应为字段映射，收到 {shown}"
+    if kind.startswith("string_"):
+        return f"应为文字，收到 {shown}"
+    return f"取值无效（{error['msg']}），收到 {shown}"
+
+
+def _profile_error(exc: ValidationError, path: object) -> ProfileError:
+    errors = exc.errors(include_url=False)
+    first = errors[0]
+    where = _where(first["loc"])
+    if where:
+        message = f"企业画像字段 {where}{_label(where)}：{_reason(first)}"
+    else:  # a whole-profile check: its message starts with the field it names
+        message = f"企业画像有误：{_reason(first)}"
+        where = m.group(0) if (m := re.match(r"[a-z_]+", _reason(first))) else ""
+    if len(errors) > 1:
+        message += f"（另有 {len(errors) - 1} 处问题）"
+    return ProfileError(message, field=where, path=path)

@@ -1,0 +1,312 @@
+"""Checks a generated answer against the clauses it cites. Pure functions, no model, no index.
+
+`find_problems` returns one Chinese line per problem (empty list = passed):
+
+- every [n] names an existing citation, and there is at least one unless the text is NO_BASIS;
+- every number (Arabic, decimal, percentage, 万/亿 amount, Chinese-numeral quantity with a unit,
+  article reference 第…条) equals a number in a clause that the sentence cites (a sentence without
+  [n]: any cited clause), compared by value: 1000万元 = 一千万元 = 1,000万元, 50% = 百分之五十;
+- every department or organisation name occurs verbatim (whitespace ignored) in such a clause.
+
+False-positive traps it guards against (each has a test):
+- the [n] / [1,2] / 【1】 markers themselves; list numbering at a line start (1. / （2） / 三、);
+- titles in 《》 (years and issuers in a document title); years and 文号 in the citation line and
+  numbers in a clause's path, accepted when written bare or with 年/号 (〔2016〕32号, 2021年);
+- article references compared as references: 第九十五条 in an answer citing that article, 第95条;
+- Chinese numerals that are not quantities: 十四五, 一二三四, 千亿级, 第一, 一事一议, 一次性, 统一日程, and
+  一 with a counting word (一家企业, 一个团队); 三年 = 3年, 五个月 = 5个月, 二〇二五年 = 2025年;
+- full-width digits and ％, thousands separators (5,000万元), a space before 万元 (500 万元/亩);
+- words that end like an office but are not one: 布局, 全部, 东部, 有关部门, 部署, 办理, 创办, 委托.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .models import Citation
+from .prompts import (
+    NO_BASIS,
+    PROBLEM_EMPTY,
+    PROBLEM_NO_CITATION,
+    PROBLEM_NUMBER,
+    PROBLEM_ORG,
+    PROBLEM_UNKNOWN_CITATION,
+)
+
+# ---------------------------------------------------------------- normalising and [n] markers
+
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９％．，", "0123456789%.,")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_CITE_NUMBERS = r"\d{1,2}(?:\s*[-–~～,，、]\s*\d{1,2})*"  # 1-2 digits: [2008] is a year, not a marker
+_CITE = re.compile(rf"[\[［【]\s*({_CITE_NUMBERS})\s*[\]］】]")
+_SENTENCE = re.compile(rf"[^。；！？!?;\n]*(?:[。；！？!?;]+|\n|$)(?:[ \t]*[\[［【]\s*{_CITE_NUMBERS}\s*[\]］】])*")
+_ENUMERATOR = re.compile(
+    r"^[ \t]*(?:[-*•·]|#+|\d{1,2}[.、)）](?!\d)|[（(]\d{1,2}[)）]|[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）])[ \t]*",
+    re.MULTILINE,
+)
+_TITLE = re.compile(r"《[^《》\n]*》")
+
+
+def normalise(text: str) -> str:
+    """Full-width digits/％/，/． to ASCII (same length), then drop thousands separators."""
+    return _THOUSANDS.sub("", text.translate(_FULL_WIDTH))
+
+
+def _refs_in(group: str) -> list[int]:
+    out: list[int] = []
+    for part in re.split(r"\s*[,，、]\s*", group.strip()):
+        bounds = re.split(r"\s*[-–~～]\s*", part)
+        if len(bounds) == 2 and bounds[0].isdigit() and bounds[1].isdigit() and 0 < int(bounds[1]) - int(bounds[0]) < 20:
+            out.extend(range(int(bounds[0]), int(bounds[1]) + 1))
+        else:
+            out.extend(int(b) for b in bounds if b.isdigit())
+    return out
+
+
+def citation_refs(text: str) -> list[int]:
+    """The citation numbers used in `text`, in order of first use: [1]、[2,3]、[4-5]、【6】."""
+    seen: dict[int, None] = {}
+    for m in _CITE.finditer(text.translate(_FULL_WIDTH)):
+        seen.update((n, None) for n in _refs_in(m.group(1)))
+    return list(seen)
+
+
+def strip_citations(text: str) -> str:
+    return _CITE.sub("", text.translate(_FULL_WIDTH))
+
+
+def cited_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
+    """The answer's sentences, each with the [n] it carries; a marker right after 。 belongs to
+    the sentence it follows (…支持。[1])."""
+    out = []
+    for m in _SENTENCE.finditer(text):
+        sentence = m.group(0).strip()
+        if sentence:
+            out.append((sentence, tuple(citation_refs(sentence))))
+    return out
+
+
+def is_no_basis(text: str) -> bool:
+    core = re.sub(r"[\s。.！!]+$", "", text.strip())
+    return core == NO_BASIS.rstrip("。")
+
+
+# ---------------------------------------------------------------- numbers
+
+_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_SMALL = {"十": 10, "百": 100, "千": 1000}
+_MULTIPLIERS = {"万亿": 10**12, "千万": 10**7, "百万": 10**6, "亿": 10**8, "万": 10**4, "千": 10**3}
+_CN_NUM = r"[零〇一二两三四五六七八九十百千][零〇一二两三四五六七八九十百千万亿]*(?:点[零〇一二三四五六七八九]+)?"
+_CN_UNITS = (
+    "个百分点|个工作日|个会计年度|个纳税年度|个年度|个月|工作日|会计年度|纳税年度|年度|周年|小时|季度"
+    "|年|日|天|周|倍|元|人|名|家|项|个|岁|亩"
+)
+_COUNT_WORDS = {"个", "项", "家", "名", "人"}  # 一家企业, 一个团队: "a", not a figure
+_REF_UNITS = "条款项章节目"
+_SHOWN_UNITS = "年月日天周倍人名家个项岁亩号"  # appended to an Arabic figure in a problem line
+
+_PERCENT_CN = re.compile(rf"百分之\s*({_CN_NUM}|\d+(?:\.\d+)?)")
+_REF = re.compile(rf"第\s*({_CN_NUM}|\d+)\s*([{_REF_UNITS}])")
+_CN_QUANTITY = re.compile(rf"(?<![统唯同逐单专划归合进])({_CN_NUM})\s*({_CN_UNITS})")  # not 统一日…
+_ARABIC = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)(\s*(?:万亿|千万|百万|亿|万|千))?(\s*[%‰])?(元)?")
+
+
+@dataclass(frozen=True)
+class Number:
+    """A figure as written (`text`) and what it means: kind amount | percent | ref, and value."""
+
+    text: str
+    kind: str
+    value: Decimal
+    unit: str = ""  # the word right after it (年, 号, 人…), "" if none
+
+    @property
+    def key(self) -> tuple[str, Decimal]:
+        return (self.kind, self.value)
+
+
+def _cn_int(s: str) -> int:
+    if not s:
+        return 0
+    if len(s) > 1 and all(ch in _CN_DIGITS for ch in s):  # 二〇二五
+        return int("".join(str(_CN_DIGITS[ch]) for ch in s))
+    for big, factor in (("亿", 10**8), ("万", 10**4)):
+        if big in s:
+            high, low = s.split(big, 1)
+            return _cn_int(high or "一") * factor + _cn_int(low)
+    total, digit = 0, 0
+    for ch in s:
+        if ch in _CN_DIGITS:
+            digit = _CN_DIGITS[ch]
+        elif ch in _CN_SMALL:
+            total += (digit or 1) * _CN_SMALL[ch]
+            digit = 0
+    return total + digit
+
+
+def _cn_value(s: str) -> Decimal:
+    whole, _, frac = s.partition("点")
+    value = Decimal(_cn_int(whole))
+    if frac:
+        value += Decimal("0." + "".join(str(_CN_DIGITS[ch]) for ch in frac))
+    return value
+
+
+def _value(s: str) -> Decimal:
+    return Decimal(s) if s[0].isdigit() else _cn_value(s)
+
+
+def numbers(text: str) -> list[Number]:
+    """Every figure in `text` (already free of [n] markers), left to right."""
+    text = normalise(text)
+    taken: list[tuple[int, int]] = []
+    found: list[tuple[int, Number]] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in taken)
+
+    def add(m: re.Match[str], number: Number | None) -> None:
+        if free(m.start(), m.end()):
+            taken.append((m.start(), m.end()))
+            if number is not None:
+                found.append((m.start(), number))
+
+    for m in _PERCENT_CN.finditer(text):
+        add(m, Number(m.group(0), "percent", _value(m.group(1)), "%"))
+    for m in _REF.finditer(text):
+        add(m, Number(m.group(0), "ref", _value(m.group(1)), m.group(2)))
+    for m in _CN_QUANTITY.finditer(text):
+        value, unit = _cn_value(m.group(1)), m.group(2)
+        skip = m.group(1) == "一" and unit in _COUNT_WORDS
+        add(m, None if skip else Number(m.group(0), "amount", value, unit))
+    for m in _ARABIC.finditer(text):
+        value = Decimal(m.group(1))
+        multiplier = (m.group(2) or "").strip()
+        if multiplier:
+            value *= _MULTIPLIERS[multiplier]
+        kind = "percent" if m.group(3) else "amount"
+        if m.group(3) and m.group(3).strip() == "‰":
+            kind, value = "percent", value / 10
+        tail = text[m.end() : m.end() + 1]
+        unit = "元" if m.group(4) else (tail if "\u4e00" <= tail <= "\u9fff" else "")
+        shown = m.group(0).strip() + (unit if not m.group(4) and unit in _SHOWN_UNITS else "")
+        add(m, Number(shown, kind, value, unit))
+    return [n for _, n in sorted(found, key=lambda p: p[0])]
+
+
+# ---------------------------------------------------------------- departments and organisations
+
+_STOP = r"\s，。；：、,.;:!?！？（）()《》“”\"'「」【】\[\]的向到由对与及和或等在从于为将按给把被是可应须并且内里类"
+_STOP_WORDS = "通过|建立|设立|鼓励|支持|负责|会同|牵头|加强|制定|开展|按照|依照|根据|依法|应当|可以|需要"
+_BODY_CHAR = (
+    rf"(?:工业和信息化|人力资源和社会保障|住房和城乡建设|文化和旅游|(?!{_STOP_WORDS})(?![{_STOP}])[\u4e00-\u9fff])"
+)
+_LONG_SUFFIX = r"(?:管委会|委员会|办公室|办公厅|领导小组|人民政府|政府|总局|总署)"
+_SHORT_SUFFIX = (
+    r"(?:(?<!大)厅|(?<![布格结大全当开出])局|委(?![托员屈])"
+    r"|(?<![东西南北中内外全局干总本])部(?![门分署件长位])|(?<![创举承开兴主合督代协包])办(?![理法学事好成公]))"
+)
+_PREFIX = r"(?:国务院|国家|中央|全国|自治区|省|市|州|县|区|各级|各)"
+_ORG = re.compile(
+    rf"{_PREFIX}(?:{_BODY_CHAR}{{0,14}}?{_LONG_SUFFIX}|{_BODY_CHAR}{{1,10}}?{_SHORT_SUFFIX})"
+    rf"(?:办公室|办公厅|领导小组(?:办公室)?)*"
+)
+_KNOWN_ORGS = re.compile(
+    "|".join(
+        (
+            "科学技术部", "科技部", "财政部", "国家税务总局", "税务总局", "商务部", "教育部", "工业和信息化部",
+            "人力资源和社会保障部", "人力资源社会保障部", "自然资源部", "生态环境部", "海关总署", "中国人民银行",
+            "国务院", "发展改革委", "主管税务机关", "税务机关", "认定机构", "领导小组办公室", "领导小组",
+            "管委会", "银保监局", "银保监会", "证监会", "证监局", "金融监管局", "市场监管局",
+        )
+    )
+)
+
+
+def organisations(text: str) -> list[str]:
+    """Department and organisation names in `text`, left to right, longest reading of each."""
+    spans = [(m.start(), m.end()) for rx in (_ORG, _KNOWN_ORGS) for m in rx.finditer(text)]
+    kept: list[tuple[int, int]] = []
+    for a, b in sorted(set(spans), key=lambda s: (s[0] - s[1], s[0])):
+        if not any(s <= a and b <= e for s, e in kept):
+            kept.append((a, b))
+    return [text[a:b] for a, b in sorted(kept)]
+
+
+# ---------------------------------------------------------------- the check
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _claims(sentence: str) -> str:
+    """The part of an answer sentence that states facts: no markers, list numbering or titles."""
+    text = strip_citations(sentence)
+    text = _ENUMERATOR.sub("", text)
+    return _TITLE.sub("《》", text)
+
+
+@dataclass(frozen=True)
+class _Support:
+    numbers: frozenset[tuple[str, Decimal]]
+    metadata_numbers: frozenset[tuple[str, Decimal]]
+    text: str  # whitespace-free clause text, units and citation metadata, for names
+
+
+def _support(citation: Citation, clause_text: str) -> _Support:
+    meta = f"{citation.doc_title} {citation.path} {citation.citation}"
+    return _Support(
+        numbers=frozenset(n.key for n in numbers(strip_citations(clause_text))),
+        metadata_numbers=frozenset(n.key for n in numbers(meta)),
+        text=_squash(" ".join((clause_text, *citation.responsible_units, meta))),
+    )
+
+
+def find_problems(text: str, citations: Sequence[Citation], clause_texts: Mapping[str, str]) -> list[str]:
+    """Why `text` may not be shown as an answer resting on `citations`; [] when it may.
+
+    `citations` are every source the answer could cite (n = the hit's number); `clause_texts` maps
+    their clause ids to clause text (the quote is used when an id is missing).
+    """
+    if not text.strip():
+        return [PROBLEM_EMPTY.render()]
+    problems: list[str] = []
+    by_n = {c.n: c for c in citations}
+    used = citation_refs(text)
+    for n in used:
+        if n not in by_n:
+            problems.append(PROBLEM_UNKNOWN_CITATION.render(n=n, count=len(citations)))
+    if is_no_basis(text):
+        return problems
+    if not used:
+        problems.append(PROBLEM_NO_CITATION.render())
+
+    support = {c.n: _support(c, clause_texts.get(c.clause_id, c.quote)) for c in citations}
+    cited_anywhere = [n for n in used if n in by_n] or list(by_n)
+    for sentence, refs in cited_sentences(text):
+        ns = [n for n in refs if n in by_n] or cited_anywhere
+        allowed = _union(support[n].numbers for n in ns)
+        allowed_meta = _union(support[n].metadata_numbers for n in ns)
+        label = "".join(f"[{n}]" for n in ns)
+        claims = _claims(sentence)
+        for number in numbers(claims):
+            if number.key in allowed:
+                continue
+            if number.key in allowed_meta and number.kind in ("amount", "ref") and number.unit in ("", "年", "号", *_REF_UNITS):
+                continue
+            problems.append(PROBLEM_NUMBER.render(number=number.text, refs=label))
+        for name in organisations(claims):
+            if not any(_squash(name) in support[n].text for n in ns):
+                problems.append(PROBLEM_ORG.render(name=name, refs=label))
+    return list(dict.fromkeys(problems))
+
+
+def _union(sets: Iterable[frozenset[tuple[str, Decimal]]]) -> frozenset[tuple[str, Decimal]]:
+    out: frozenset[tuple[str, Decimal]] = frozenset()
+    for s in sets:
+        out |= s
+    return out

@@ -1,0 +1,123 @@
+"""Fit the "no basis" decision on a question set and write bot/data/abstention.json.
+
+The decision is a logistic model over the Evidence features of bot/answer.py (best dense cosine,
+IDF-weighted coverage of the question's topic words by the top clauses, best BM25 score), fitted
+with class-balanced weights and L2; a question that names a clause or a rare exact corpus term is
+never "no basis". The threshold is the middle of the range that catches the most unanswerable
+questions while keeping false abstention within the target, both measured by leave-one-out
+cross-validation: the printed figures are those held-out estimates, not the fit on the same data.
+
+    python eval/calibrate.py [--questions eval/questions.jsonl] [--target-false 0.05] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bot" / "data" / "abstention.json"
+
+
+def fit(X: np.ndarray, y: np.ndarray, l2: float = 0.3, steps: int = 4000, lr: float = 0.1):
+    """Standardised, class-balanced logistic regression by gradient descent (no sklearn needed)."""
+    mean, scale = X.mean(axis=0), X.std(axis=0)
+    scale[scale == 0] = 1.0
+    Z = (X - mean) / scale
+    w = np.where(y == 1, len(y) / (2 * max(1, y.sum())), len(y) / (2 * max(1, (1 - y).sum())))
+    coef, bias = np.zeros(Z.shape[1]), 0.0
+    for _ in range(steps):
+        p = 1 / (1 + np.exp(-(Z @ coef + bias)))
+        g = w * (p - y)
+        coef -= lr * (Z.T @ g / len(y) + l2 * coef / len(y))
+        bias -= lr * g.mean()
+    return mean, scale, coef, bias
+
+
+def predict(model, X: np.ndarray) -> np.ndarray:
+    mean, scale, coef, bias = model
+    return 1 / (1 + np.exp(-(((X - mean) / scale) @ coef + bias)))
+
+
+def features(questions, settings) -> tuple[np.ndarray, np.ndarray, list]:
+    from bot.answer import assess
+    from bot.service import build_bot
+
+    bot = build_bot(settings)
+    index = bot.index
+    rows, labels, rules = [], [], []
+    for q in questions:
+        hits = bot.search(q.question, 5)
+        e = assess(q.question, hits, index.doc_freq, len(index.store.chunks))
+        rows.append(e.features())
+        labels.append(0 if q.answerable else 1)
+        rules.append(e.pinned or e.distinctive)
+    return np.array(rows), np.array(labels), rules
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--questions", type=Path, default=ROOT / "eval" / "questions.jsonl")
+    parser.add_argument("--target-false", type=float, default=0.05, help="false abstention allowed (LOO)")
+    parser.add_argument("--write", action="store_true", help=f"write {OUT.relative_to(ROOT)}")
+    args = parser.parse_args(argv)
+
+    from bot.evaluate import load_questions
+    from bot.settings import Settings
+
+    questions = load_questions(args.questions)
+    X, y, never = features(questions, Settings.from_env())
+    loo = np.zeros(len(y))
+    for i in range(len(y)):
+        keep = np.arange(len(y)) != i
+        loo[i] = predict(fit(X[keep], y[keep]), X[i : i + 1])[0]
+    loo[np.array(never)] = 0.0  # a named clause or a rare exact term is never "no basis"
+    results = []
+    for threshold in np.arange(0.20, 0.95, 0.01):
+        abstain = loo >= threshold
+        false = (abstain & (y == 0)).sum() / max(1, (y == 0).sum())
+        caught = (abstain & (y == 1)).sum() / max(1, (y == 1).sum())
+        if false <= args.target_false:
+            results.append((caught, -false, float(round(threshold, 2))))
+    if not results:
+        print("no threshold meets the false-abstention target", file=sys.stderr)
+        return 1
+    top = max(r[:2] for r in results)
+    band = [r[2] for r in results if r[:2] == top]
+    threshold = round(band[len(band) // 2], 2)
+    caught, false = top[0], -top[1]
+    mean, scale, coef, bias = fit(X, y)
+    print(f"questions: {len(y)} ({int(y.sum())} unanswerable); leave-one-out at threshold {threshold}:")
+    print(f"  abstention on unanswerable {caught:.3f}, false abstention on answerable {false:.3f}")
+    from bot.answer import FEATURES
+
+    for name, c in zip(FEATURES, coef):
+        print(f"  {name:>22}: {c:+.3f}")
+    if args.write:
+        OUT.write_text(
+            json.dumps(
+                {
+                    "mean": mean.round(6).tolist(),
+                    "scale": scale.round(6).tolist(),
+                    "coef": coef.round(6).tolist(),
+                    "intercept": round(float(bias), 6),
+                    "threshold": threshold,
+                    "features": list(FEATURES),
+                    "fitted_on": str(args.questions.relative_to(ROOT) if args.questions.is_absolute() else args.questions),
+                    "loo_abstention": round(caught, 3),
+                    "loo_false_abstention": round(false, 3),
+                },
+                indent=1,
+            ),
+            encoding="utf-8",
+        )
+        print(f"wrote {OUT.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
