@@ -72,6 +72,9 @@ def extract_facts(question: str) -> dict[str, float | str]:
         facts["employees"] = float(m.group(2))
     if m := re.search(rf"(研发|技术|科技)[^\d。,?？]{{0,8}}?{_NUM}\s*(?:个人|个|人|名)|{_NUM}\s*(?:个|名)?(?:研发|科技|技术)人员", q):
         facts["st_staff"] = float(m.group(2) or m.group(3))
+    named = re.sub(r"(我们|我司|本公司|公司|企业)?(在|位于|入驻|落户)", "|", q)
+    if m := re.search(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,3})(国家级|国家|省级)?高新区", named):
+        facts["zone_name"] = m.group(0)
     if re.search(r"国家级高新区|国家高新区|国家级的高新区", q):
         facts["zone_level"] = "national"
     elif re.search(r"省级高新区|省级的高新区|省级开发区", q):

@@ -19,6 +19,7 @@ EPILOG = """示例 / examples:
   policybot search --questions eval/questions.jsonl --json > hits.jsonl
   policybot ask "外籍专家63岁还能办工作许可吗"
   policybot ask --questions eval/questions.jsonl --json > answers.jsonl
+  policybot match --profile eval/profiles/guiyang-software-hightech.yaml
   policybot show "guizhou-hitech-zones-plan-2021#四.(八)"
   policybot eval --retrieval-only
 """
@@ -60,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--llm", action="store_true", help="answer with the configured LLM endpoint (POLICYBOT_LLM_*)")
     _common(p)
 
+    p = sub.add_parser("match", help="which policies an enterprise profile qualifies for, condition by condition")
+    p.add_argument("--profile", type=Path, required=True, help="enterprise profile, YAML or JSON (see eval/profiles/)")
+    p.add_argument("--json", action="store_true")
+    _common(p)
+
     p = sub.add_parser("show", help="show one clause whole, with its citation line")
     p.add_argument("clause_id", help='e.g. "guizhou-hitech-zones-plan-2021#四.(八)"')
     p.add_argument("--json", action="store_true")
@@ -87,6 +93,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("已中断", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `policybot … | head`: the reader left, nothing is wrong
+        sys.stderr.close()
+        return 0
 
 
 def cmd_ingest(bot, args) -> int:
@@ -197,6 +206,24 @@ def cmd_ask(bot, args) -> int:
     return 0
 
 
+def cmd_match(bot, args) -> int:
+    from dataclasses import asdict
+
+    from .matching import format_verdict
+    from .profile import load_profile
+
+    verdicts = bot.match(load_profile(args.profile))
+    if args.json:
+        rows = [{**asdict(v), "status_label": v.status_label, "citation_lines": [bot.cite(c) for c in v.citations]} for v in verdicts]
+        print(json.dumps({"profile": str(args.profile), "verdicts": rows}, ensure_ascii=False, default=str))
+        return 0
+    order = {"eligible": 0, "needs_info": 1, "not_eligible": 2}
+    for v in sorted(verdicts, key=lambda v: order[v.status]):
+        print(format_verdict(v, cite=bot.cite))
+        print()
+    return 0
+
+
 def _excerpt(text: str, size: int = 120) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= size else flat[:size] + "…"
@@ -276,7 +303,7 @@ def run_answers(bot, questions) -> list:
     return records
 
 
-COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "show": cmd_show, "eval": cmd_eval}
+COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "match": cmd_match, "show": cmd_show, "eval": cmd_eval}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,7 +13,7 @@ with the questions that would settle it; `missing_questions` orders those questi
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -635,8 +635,9 @@ def _show(value: Any, unit: str) -> str:
     return "—" if value is None else str(value)
 
 
-def format_verdict(verdict: Verdict) -> str:
-    """Plain text for the CLI and chat: status, benefit, each condition, questions, citations."""
+def format_verdict(verdict: Verdict, cite: Callable[[str], str] = str) -> str:
+    """Plain text for the CLI and chat: status, benefit, each condition, questions, citations
+    (`cite` turns a clause id into the citation line people read)."""
     lines = [f"【{verdict.status_label}】{verdict.name}", f"内容：{verdict.benefit}"]
     if verdict.current_benefit:
         lines.append(f"【编者注】现行标准：{verdict.current_benefit}")
@@ -645,5 +646,5 @@ def format_verdict(verdict: Verdict) -> str:
         lines += ["还需了解："] + [f"  - {q}" for q in verdict.missing.values()]
     if verdict.amendment_note:
         lines.append(f"【编者注】所依据的条款已被后续文件修改：{verdict.amendment_note}")
-    lines.append("依据：" + "；".join(verdict.citations))
+    lines.append("依据：" + "；".join(cite(c) for c in verdict.citations))
     return "\n".join(lines)

@@ -36,6 +36,22 @@ class Conversation:
     """Earlier turns of one chat; the web UI keeps one per session."""
 
     turns: list[Turn] = field(default_factory=list)
+    guided: Any = None  # a guided.GuidedMatch while the policy-matching exchange runs
+
+    @property
+    def facts(self) -> dict:
+        """Everything the asker has said about their enterprise so far (later turns win)."""
+        merged: dict = {}
+        for turn in self.turns:
+            merged.update(turn.analysis.facts)
+        return merged
+
+    def replying_to_guided(self, message: str) -> bool:
+        """A short reply while a matching question is pending, not a new question of its own."""
+        if self.guided is None or not self.guided.pending:
+            return False
+        m = message.strip()
+        return len(m) <= 24 and not re.search(r"[？?]$", m) or m.startswith(("是", "否", "不", "没", "有", "跳过"))
 
     @property
     def history(self) -> list[tuple[str, str]]:

@@ -42,6 +42,7 @@ class PolicyBot:
         self._lock = threading.Lock()
         self._chain = None
         self._llm = None
+        self._rules = None
 
     @property
     def index(self) -> PolicyIndex:
@@ -80,9 +81,23 @@ class PolicyBot:
 
     def ask(self, question: str, conversation=None, use_llm: bool = False) -> Answer:
         """Answer one question (a follow-up when `conversation` has earlier turns)."""
-        from .pipeline import Conversation
+        from .guided import GuidedMatch, step, wants_matching
+        from .pipeline import Conversation, Turn, check_question
 
-        state = {"question": question, "conversation": conversation or Conversation()}
+        conversation = conversation if conversation is not None else Conversation()
+        if conversation.replying_to_guided(question) or wants_matching(question):
+            from .analysis import analyse
+
+            question = check_question(question)
+            analysis = analyse(question)
+            if conversation.guided is None or not conversation.replying_to_guided(question):
+                conversation.guided = GuidedMatch()
+            facts = {**conversation.facts, **analysis.facts}
+            answer = step(self, conversation.guided, question, facts)
+            conversation.turns.append(Turn(question, question, analysis, answer))
+            return answer
+        conversation.guided = None
+        state = {"question": question, "conversation": conversation}
         if use_llm:
             state["llm"] = self.llm()
         return self.answer_chain().invoke(state)["answer"]
@@ -103,6 +118,24 @@ class PolicyBot:
 
             self._llm = LLMAnswerer(make_chat_model(self.settings), self.citation)
         return self._llm
+
+    def rules(self):
+        """The eligibility rules of corpus/rules, loaded once."""
+        if self._rules is None:
+            from .matching import load_rules
+
+            self._rules = load_rules(self.settings.corpus_dir / "rules")
+        return self._rules
+
+    def match(self, profile):
+        from .matching import match
+
+        return match(profile, self.rules())
+
+    def cite(self, clause_id: str) -> str:
+        """A clause id as its citation line (the id itself if the index does not hold it)."""
+        clause = self.index.store.clauses.get(clause_id)
+        return self.citation(clause) if clause else clause_id
 
     def citation(self, clause: Clause) -> str:
         meta = self.index.store.documents[clause.doc_slug]

@@ -111,3 +111,31 @@ def test_ingest_prints_a_summary_and_the_progress_bar_stays_off_a_non_terminal(s
     captured = capsys.readouterr()
     assert "文档 2 篇" in captured.out and "跳过" in captured.out and "empty.txt" in captured.out
     assert "嵌入" not in captured.err  # no bar written into a log or pipe
+
+
+@pytest.mark.slow
+def test_match_lists_verdicts_with_conditions_and_citation_lines(corpus_env, capsys):
+    from pathlib import Path
+
+    profile = Path(__file__).resolve().parent.parent / "eval" / "profiles" / "guiyang-software-hightech.yaml"
+    assert main(["match", "--profile", str(profile)]) == 0
+    out = capsys.readouterr().out
+    assert "【符合条件】科技型企业科创板上市培育" in out
+    assert "✓ 研发投入强度：7.5% —— 条件：“内部研发投入强度超过5%”" in out
+    assert "依据：《关于推进全省高新技术产业开发区高质量发展的实施方案》（黔科领发〔2021〕1号）四、（五）加强企业主体培育建设" in out
+    assert main(["match", "--profile", str(profile), "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    listing = next(v for v in data["verdicts"] if v["rule_id"] == "gz-star-market-listing-cultivation")
+    assert listing["status"] == "eligible" and listing["citation_lines"][0].startswith("《关于推进")
+
+
+@pytest.mark.parametrize(
+    "content,field",
+    [("revenue_wan: -5\n", "revenue_wan"), ("rd_intensity: 0.06\n", "rd_intensity"), ("zone: {name: 贵阳, level: 县级}\n", "zone"), ("employees: 很多\n", "employees"), ("{not yaml: [\n", "")],
+)
+def test_a_malformed_profile_is_one_line_naming_the_field(content, field, tmp_path, capsys):
+    path = tmp_path / "p.yaml"
+    path.write_text(content, encoding="utf-8")
+    assert main(["match", "--profile", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误：") and field in err and err.count("\n") == 1 and "Traceback" not in err
