@@ -6,6 +6,7 @@ A Conversation carries earlier turns, so a follow-up ("那需要什么条件？"
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Iterator
@@ -88,7 +89,11 @@ def check_question(question: str) -> str:
 
 def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
     """analyse | retrieve | decide | compose | verify, each step a RunnableLambda over a state dict."""
-    extractive = ExtractiveAnswerer(bot.citation)
+    def idf(token: str) -> float:
+        index = bot.index
+        return math.log((len(index.store.chunks) + 1) / (index.doc_freq(token) + 0.5))
+
+    extractive = ExtractiveAnswerer(bot.citation, weight=idf)
 
     def analyse_step(state: dict) -> dict:
         question = check_question(state["question"])
