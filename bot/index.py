@@ -33,6 +33,9 @@ from .settings import Settings
 
 CURRENT = "CURRENT"
 FORMAT = 1
+# Chroma's default HNSW search breadth (ef) is small: on a few hundred clauses it sometimes missed the
+# best one from one process to the next. A wider search and graph make it dependable; costs < 1 ms.
+HNSW = {"hnsw:space": "cosine", "hnsw:search_ef": 256, "hnsw:construction_ef": 256, "hnsw:M": 32}
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,7 @@ def vector_store(settings: Settings, generation_dir: Path, collection: str, embe
             collection_name=collection,
             embedding_function=embedder,
             client=chroma_client(settings, generation_dir),
-            collection_metadata={"hnsw:space": "cosine"},
+            collection_metadata=HNSW,
             create_collection_if_not_exists=create,
         )
     except IndexUnavailable:
