@@ -35,7 +35,7 @@ CURRENT = "CURRENT"
 FORMAT = 1
 # Chroma's default HNSW search breadth (ef) is small: on a few hundred clauses it sometimes missed the
 # best one from one process to the next. A wider search and graph make it dependable; costs < 1 ms.
-HNSW = {"hnsw:space": "cosine", "hnsw:search_ef": 256, "hnsw:construction_ef": 256, "hnsw:M": 32}
+HNSW = {"hnsw:space": "cosine", "hnsw:search_ef": 256, "hnsw:construction_ef": 128}
 
 
 @dataclass(frozen=True)

@@ -84,6 +84,8 @@ def check_question(question: str) -> str:
         raise QuestionError(f"问题过长（{len(q)} 字，上限 {MAX_QUESTION_CHARS} 字），请精简后再问")
     if not _CONTENT.search(q):
         raise QuestionError("没有识别到问题内容（只有标点或表情符号），请用文字描述您的问题")
+    if not re.search(r"[\u4e00-\u9fff]", q):
+        raise QuestionError("请用中文提问（本库收录的政策文本均为中文），例如：研发费用加计扣除比例是多少？")
     return "".join(ch for ch in q if ch.isprintable() or ch == "\n")
 
 

@@ -1,6 +1,7 @@
 """The extractive answerer end to end on the shipped corpus, and its pure parts on hand-made text."""
 
 import json
+import re
 
 import pytest
 
@@ -66,11 +67,15 @@ def test_no_threshold_is_checked_without_a_matching_fact():
     assert check_conditions("给予不超过1000万元省级重大科技成果转化项目支持", {"age": 40}) == []
 
 
-@pytest.mark.parametrize("question", ["", "   ", "？？！！", "😀😀", "研" * 501])
-def test_unusable_questions_get_a_clear_message(question):
+@pytest.mark.parametrize(
+    "question,message",
+    [("", "请输入问题"), ("   ", "请输入问题"), ("？？！！", "没有识别到问题内容"), ("😀😀", "没有识别到问题内容"),
+     ("研" * 501, "问题过长（501 字"), ("What is the R&D super deduction rate?", "请用中文提问")],
+)
+def test_unusable_questions_get_a_clear_message(question, message):
     from bot.pipeline import check_question
 
-    with pytest.raises(QuestionError):
+    with pytest.raises(QuestionError, match=re.escape(message)):
         check_question(question)
 
 
