@@ -22,7 +22,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlparse
 
 from langchain_core.embeddings import Embeddings
@@ -252,5 +252,3 @@ def prune(settings: Settings, keep: set[str]) -> None:
         if path.is_dir() and path.name.startswith("g-") and path.name not in keep:
             remove_generation(settings, path.name)
 
-
-ProgressFn = Callable[[int, int], None]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Iterator
+from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
@@ -164,8 +164,3 @@ def _with_llm(llm: Any, state: dict, extractive: Answer) -> Answer:
     amended = [line for line in extractive.text.splitlines() if line.startswith("⚠ 注意")]
     sources = ["出处："] + [f"[{c.n}] {c.citation}" for c in citations]
     return replace(extractive, text="\n".join([*amended, text, *sources]), citations=tuple(citations), answerer="llm")
-
-
-def stream_llm(llm: Any, question: str, hits: list, history: list) -> Iterator[str]:
-    """Tokens for the web UI while the model writes; the verified answer follows separately."""
-    yield from llm.stream(question, hits, history)

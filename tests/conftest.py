@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -82,8 +81,3 @@ def small_corpus(tmp_path) -> Path:
 @pytest.fixture
 def small_bot(tmp_path, embedder) -> PolicyBot:
     return PolicyBot(Settings.from_env({}, index_dir=tmp_path / "index"), embedder)
-
-
-def copy_corpus(dest: Path) -> Path:
-    shutil.copytree(CORPUS, dest)
-    return dest
