@@ -95,6 +95,16 @@ def extract_facts(question: str) -> dict[str, float | str]:
     return facts
 
 
+_ASKING = re.compile(r"多少|哪些|哪个|什么|吗|怎么|如何|是否|能否|几|谁|呢")
+
+
+def question_parts(question: str) -> list[str]:
+    """The sub-questions of a question that asks several things ("税率多少？要什么条件？"): pieces
+    between question marks that ask something (a trailing statement is context, not a question)."""
+    pieces = [p.strip(" ，,。") for p in re.split(r"[？?]", question)]
+    return [p for p in pieces if len(re.findall(r"[\u4e00-\u9fff]", p)) >= 4 and _ASKING.search(p)]
+
+
 def analyse(question: str) -> Analysis:
     return Analysis(
         question=question,

@@ -203,7 +203,7 @@ def _compare(value: float, op: str, tail: str, threshold: float) -> str:
 class ExtractiveAnswerer:
     """Lead line, quotes with [n], conditions, validity notes, citation list: all from clauses."""
 
-    second_source_ratio = 0.95  # a runner-up from another document is cited when this close
+    max_sources = 3
     whole_clause_chars = 350  # shorter clauses are quoted whole
     quote_chars = 300  # otherwise the quote grows around the best sentence up to this
 
@@ -217,11 +217,13 @@ class ExtractiveAnswerer:
         self.abstention = abstention or AbstentionModel.load()
         self.weight = weight  # how much a shared word says (IDF): 公示 more than 企业
 
-    def answer(self, analysis: Analysis, hits: Sequence[Hit], evidence: Evidence) -> Answer:
+    def answer(self, analysis: Analysis, hits: Sequence[Hit], evidence: Evidence, extra: Sequence[Hit] = ()) -> Answer:
+        """`extra`: the best clause for each further sub-question, cited after the main one."""
         question = analysis.question
         if not hits or should_abstain(evidence, self.abstention):
             return self.no_basis(analysis, hits)
-        used = self._sources(self._primary(hits, analysis), analysis)
+        used = self._primary(hits, analysis)[:1]
+        used += [h for h in extra if h.clause.id not in {u.clause.id for u in used}][: self.max_sources - 1]
         citations: list[Citation] = []
         quotes: list[str] = []
         checks: list[ConditionCheck] = []
@@ -293,17 +295,6 @@ class ExtractiveAnswerer:
                 if hit.score >= 0.8 * top.score and _FIGURE.search(hit.clause.text):
                     return [hit]
         return hits
-
-    def _sources(self, hits: Sequence[Hit], analysis: Analysis) -> list[Hit]:
-        """The top clause, plus a runner-up from another document that scores nearly as well
-        (the plan says 落实…减免, the tax law gives the rate): one more source, not a list."""
-        used = [hits[0]]
-        if analysis.names_clause or len(hits) < 2:
-            return used
-        second = hits[1]
-        if second.clause.doc_slug != hits[0].clause.doc_slug and second.score >= self.second_source_ratio * hits[0].score:
-            used.append(second)
-        return used
 
     def _quote(self, clause: Clause, analysis: Analysis) -> tuple[str, str]:
         """The sentences of the clause that best answer the question, as one exact substring (a

@@ -49,6 +49,17 @@ def tokenize(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1)
+def _domain_terms() -> frozenset[str]:
+    text = (resources.files("bot") / "data" / "userdict.txt").read_text(encoding="utf-8")
+    return frozenset(line.split()[0] for line in text.splitlines() if line.strip())
+
+
+def domain_terms(text: str) -> list[str]:
+    """The domain dictionary's terms in `text` (高新技术企业, 研发费用加计扣除…): what a question is about."""
+    return [t for t in _domain_terms() if t in text]
+
+
+@lru_cache(maxsize=1)
 def _synonyms() -> dict[str, tuple[str, ...]]:
     import yaml
 

@@ -13,10 +13,10 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .analysis import Analysis, analyse
-from .answer import ExtractiveAnswerer, assess
+from .analysis import Analysis, analyse, question_parts
+from .answer import ExtractiveAnswerer, assess, should_abstain
 from .errors import QuestionError
-from .lexical import tokenize
+from .lexical import domain_terms, tokenize
 from .models import Answer
 
 MAX_QUESTION_CHARS = 500
@@ -105,11 +105,25 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
 
     def retrieve_step(state: dict) -> dict:
         hits = bot.search(state["query"], k)
+        # A further sub-question answered in another document gets that document's clause as a
+        # source too: the plan says 落实…减免, the rate is in the tax law, the conditions in the measures.
+        # It must clear the same "basis" bar as a whole question would.
+        extra = []
+        index = bot.index
+        parts = [] if state["analysis"].names_clause else question_parts(state["question"])
+        subject = " ".join(domain_terms(parts[0])) if parts else ""  # what the first part is about
+        for part in parts[1:]:
+            sub = f"{subject} {part}".strip()
+            top = bot.search(sub, 3)
+            used_docs = {h.clause.doc_slug for h in (*hits[:1], *extra)}
+            fresh = [h for h in top if h.clause.doc_slug not in used_docs][:1]
+            if fresh and not should_abstain(assess(sub, fresh, index.doc_freq, len(index.store.chunks)), extractive.abstention):
+                extra.append(fresh[0])
         conversation: Conversation = state["conversation"]
         if conversation.turns and state["query"] != state["question"]:
             carried = [h for h in conversation.turns[-1].answer.hits[:1] if h.clause.id not in {x.clause.id for x in hits}]
             hits = carried + hits if carried and not state["analysis"].names_clause else hits
-        return {**state, "hits": hits}
+        return {**state, "hits": hits, "extra_sources": extra}
 
     def decide_step(state: dict) -> dict:
         index = bot.index
@@ -117,7 +131,7 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
         return {**state, "evidence": evidence}
 
     def compose_step(state: dict) -> dict:
-        answer = extractive.answer(state["analysis"], state["hits"], state["evidence"])
+        answer = extractive.answer(state["analysis"], state["hits"], state["evidence"], state["extra_sources"])
         llm = state.get("llm")
         if llm is not None and not answer.abstained:
             answer = _with_llm(llm, state, answer)

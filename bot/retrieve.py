@@ -24,6 +24,7 @@ _CN_NUM = "一二三四五六七八九十百零〇两"
 ARTICLE_REF = re.compile(rf"第\s*([{_CN_NUM}]+|\d+)\s*条")
 ITEM_REF = re.compile(rf"[（(]\s*([{_CN_NUM}]+|\d+)\s*[）)]")
 _QUALIFIER = re.compile(r"[\u4e00-\u9fff]{2,16}$")
+_ABOUT_FORCE = re.compile(r"施行|实施|生效|废止|有效|失效|解释|哪天开始|什么时候开始")
 # Words by which people name a kind of document; a question that uses one leans to that document.
 DOC_WORDS = ("实施方案", "方案", "实施条例", "条例", "认定办法", "管理办法", "办法", "所得税法", "转化法", "进步法")
 
@@ -89,6 +90,10 @@ class Searcher:
                     scores[clause_id] = scores.get(clause_id, 0.0) + weight / (self.settings.rrf_k + rank)
                 else:
                     scores[clause_id] = raw
+        if mode == "hybrid" and not _ABOUT_FORCE.search(query):
+            for clause_id in scores:  # 附则: effective dates and transitions, rarely what is asked
+                if any("附则" in p for p in self.index.store.clauses[clause_id].parents):
+                    scores[clause_id] *= 0.7
         if mode == "hybrid":
             named = {slug for word in DOC_WORDS if word in query for slug in self._docs_named(word)}
             bonus = 0.5 / (self.settings.rrf_k + 1)  # half a first place: a lean, not an override

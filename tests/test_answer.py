@@ -166,3 +166,19 @@ def test_ask_errors_are_one_line(corpus_index_dir, monkeypatch, capsys):
     assert main(["ask", "？？？"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("错误：没有识别到问题内容") and err.count("\n") == 1
+
+
+@pytest.mark.slow
+def test_a_question_spanning_two_documents_cites_each(corpus_bot):
+    answer = corpus_bot.ask("方案说要落实高新技术企业所得税减免，税率是多少？要满足哪些认定条件？")
+    docs = [c.clause_id.split("#")[0] for c in answer.citations]
+    assert docs[:2] == ["enterprise-income-tax-law-2018", "hitech-enterprise-recognition-measures-2016-32"]
+    assert "15％" in answer.text and "不低于10%" in answer.text
+
+
+@pytest.mark.slow
+def test_a_clause_in_supplementary_provisions_ranks_only_when_asked_about_validity(corpus_bot):
+    hits = corpus_bot.search("环保局罚的款和晚缴税的滞纳金，能在企业所得税前扣掉吗？", k=3)
+    assert all("附则" not in "".join(h.clause.parents) for h in hits[:1])
+    dated = corpus_bot.search("高企认定办法是哪天开始实施的", k=3)
+    assert dated[0].clause.id == "hitech-enterprise-recognition-measures-2016-32#第二十三条"
