@@ -66,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     _common(p)
 
+    p = sub.add_parser("serve", help="start the web app (builds the index from corpus/ if missing)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=7860)
+    _common(p)
+
     p = sub.add_parser("show", help="show one clause whole, with its citation line")
     p.add_argument("clause_id", help='e.g. "guizhou-hitech-zones-plan-2021#四.(八)"')
     p.add_argument("--json", action="store_true")
@@ -224,6 +229,13 @@ def cmd_match(bot, args) -> int:
     return 0
 
 
+def cmd_serve(bot, args) -> int:
+    from .web import serve
+
+    serve(bot.settings, args.host, args.port)
+    return 0
+
+
 def _excerpt(text: str, size: int = 120) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= size else flat[:size] + "…"
@@ -303,7 +315,7 @@ def run_answers(bot, questions) -> list:
     return records
 
 
-COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "match": cmd_match, "show": cmd_show, "eval": cmd_eval}
+COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "match": cmd_match, "serve": cmd_serve, "show": cmd_show, "eval": cmd_eval}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -12,7 +12,7 @@ def _setup_commands() -> list[str]:
 
 def test_readme_first_block_has_exactly_the_run_and_test_commands():
     run, test = _setup_commands()
-    assert "pip install -e ." in run and "policybot" in run
+    assert "pip install -e ." in run and "python app.py" in run
     assert "pytest" in test and "torch==2.13.0" in test
 
 

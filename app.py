@@ -1,0 +1,37 @@
+"""The PolicyBot web app: `python app.py [--host 127.0.0.1] [--port 7860]`.
+
+Thin on purpose: settings are read once here, the index is built from corpus/ if missing
+(POLICYBOT_INDEX_DIR chooses where), and bot.web.build_app does the rest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Sequence
+
+from bot.errors import PolicyBotError
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="PolicyBot web app (Gradio)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        from bot.settings import Settings
+        from bot.web import serve
+
+        serve(Settings.from_env(), args.host, args.port)
+    except PolicyBotError as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

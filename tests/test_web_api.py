@@ -1,0 +1,112 @@
+"""The web app end to end: `python app.py` in a subprocess, its named endpoints through gradio_client."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 60.0
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def app_url(corpus_index_dir, tmp_path_factory):
+    port = _free_port()
+    log_path = tmp_path_factory.mktemp("web") / "app.log"
+    env = {**os.environ, "POLICYBOT_INDEX_DIR": str(corpus_index_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
+    env.pop("POLICYBOT_CHROMA_URL", None)
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"app.py exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"app.py did not serve within {START_TIMEOUT:.0f} s:\n{log_path.read_text(errors='replace')}")
+            time.sleep(0.25)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    from gradio_client import Client
+
+    # download_files=False: the client would otherwise take any dict with a "path" key (a citation's
+    # clause path) for a file and try to download it.
+    return Client(app_url, verbose=False, download_files=False)
+
+
+@pytest.mark.slow
+def test_ask_endpoint_answers_with_the_amount_and_its_clause(client):
+    result = client.predict("科技成果转化项目最多能拿多少支持？", api_name="/ask")
+    assert "1000万元" in result["answer"]
+    assert result["abstained"] is False
+    paths = {c["path"] for c in result["citations"]}
+    assert "四.(八)" in paths
+    first = result["citations"][0]
+    assert {"clause_id", "path", "quote"} <= set(first) and first["quote"]
+
+
+@pytest.mark.slow
+def test_ask_endpoint_reports_user_errors_as_messages(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="请输入问题"):
+        client.predict("   ", api_name="/ask")
+
+
+@pytest.mark.slow
+def test_search_endpoint_pins_an_item_number(client):
+    result = client.predict("（八）", 3, api_name="/search")
+    assert 1 <= len(result["hits"]) <= 3
+    top = result["hits"][0]
+    assert top["clause_id"] == "guizhou-hitech-zones-plan-2021#四.(八)"
+    assert top["citation"].startswith("《关于推进全省高新技术产业开发区高质量发展的实施方案》")
+
+
+@pytest.mark.slow
+def test_match_endpoint_judges_a_profile(client):
+    profile = {"zone": {"name": "贵阳国家高新区", "level": "national"}, "revenue_wan": 5000, "is_hightech": True}
+    result = client.predict(json.dumps(profile, ensure_ascii=False), api_name="/match")
+    verdicts = result["verdicts"]
+    assert verdicts and {"rule_id", "status", "conditions", "citation_lines"} <= set(verdicts[0])
+    eligible = [v["name"] for v in verdicts if v["status"] == "eligible"]
+    assert any("15%" in name for name in eligible)
+
+
+@pytest.mark.slow
+def test_match_endpoint_names_the_bad_field(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="revenue_wan"):
+        client.predict('{"revenue_wan": -1}', api_name="/match")
+    with pytest.raises(AppError, match="JSON"):
+        client.predict("{not json", api_name="/match")
