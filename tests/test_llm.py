@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 
@@ -15,6 +14,7 @@ from bot.models import Clause, Hit
 from bot.prompts import NO_BASIS
 from bot.settings import Settings
 from tests.openai_stub import OpenAIStub, StubError, openai_stub_fixture  # noqa: F401  (the openai_stub fixture)
+from tests.processes import free_port
 
 PLAN, PLAN_TITLE = "guizhou-hitech-zones-plan-2021", "关于推进全省高新技术产业开发区高质量发展的实施方案"
 REGS, REGS_TITLE = "enterprise-income-tax-law-implementing-regulations-2024", "中华人民共和国企业所得税法实施条例"
@@ -54,12 +54,6 @@ def answerer_for(url: str, model: str = "stub-model", timeout: float = 10.0) -> 
 @pytest.fixture
 def answerer(openai_stub) -> LLMAnswerer:
     return answerer_for(openai_stub.url)
-
-
-def closed_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_a_cited_answer_passes_and_its_quotes_are_exact_substrings_of_the_clauses(openai_stub, answerer):
@@ -141,7 +135,7 @@ def test_the_prompt_carries_every_clause_and_the_instruction_to_ignore_instructi
 
 @pytest.mark.parametrize("call", ["answer", "stream"])
 def test_an_unreachable_endpoint_is_a_one_line_error_naming_the_url(call):
-    url = f"http://127.0.0.1:{closed_port()}/v1"
+    url = f"http://127.0.0.1:{free_port()}/v1"
     answerer = answerer_for(url)
     with pytest.raises(LLMUnavailable) as err:
         result = getattr(answerer, call)(QUESTION, HITS)

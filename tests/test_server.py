@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,16 +19,11 @@ from bot.service import PolicyBot
 from bot.settings import Settings
 
 from .conftest import CountingEmbeddings
+from .processes import free_port, running
 
 pytestmark = pytest.mark.server
 
 QUERY, CLAUSE = "知识产权质押融资贴息", "plan-a#二.(三)"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _chroma_executable() -> str:
@@ -53,31 +46,11 @@ def _answers(url: str) -> bool:
 @contextmanager
 def running_chroma(data_dir: Path, timeout: float = 30.0) -> Iterator[str]:
     """`chroma run` on a free port; yields its URL once the heartbeat answers, terminates it after."""
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = data_dir.with_name(data_dir.name + ".log")
-    with open(log, "wb") as out:
-        server = subprocess.Popen(
-            [_chroma_executable(), "run", "--path", str(data_dir), "--host", "127.0.0.1", "--port", str(port)],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-    try:
-        deadline = time.monotonic() + timeout
-        while not _answers(url):
-            if server.poll() is not None or time.monotonic() > deadline:
-                state = f"exited with {server.returncode}" if server.poll() is not None else f"silent after {timeout:.0f} s"
-                pytest.fail(f"chroma run on {url} {state}; its log:\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
+    cmd = [_chroma_executable(), "run", "--path", str(data_dir), "--host", "127.0.0.1", "--port", str(port)]
+    with running(cmd, lambda: _answers(url), data_dir.with_name(data_dir.name + ".log"), timeout):
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.fixture(scope="module")
@@ -172,7 +145,7 @@ def test_opening_a_server_built_index_without_the_server_url_asks_to_reingest(
 
 
 def test_ingesting_into_an_unreachable_server_fails_with_one_line_naming_the_url(small_corpus, tmp_path, embedder):
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     settings = _settings(tmp_path / "index", dead)
 
     with pytest.raises(IndexUnavailable) as err:
@@ -198,7 +171,7 @@ def test_a_server_that_went_away_after_ingest_fails_searches_with_one_line_namin
 
 
 def test_the_cli_reports_an_unreachable_server_as_one_line_not_a_traceback(small_corpus, tmp_path):
-    dead = f"http://127.0.0.1:{_free_port()}"
+    dead = f"http://127.0.0.1:{free_port()}"
     run = subprocess.run(
         [sys.executable, "-m", "bot.cli", "ingest", str(small_corpus), "--quiet",
          "--index-dir", str(tmp_path / "index"), "--chroma-url", dead],

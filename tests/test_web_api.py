@@ -4,55 +4,25 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
+
+from .processes import free_port, listening, running
 
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 60.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def app_url(corpus_index_dir, tmp_path_factory):
-    port = _free_port()
-    log_path = tmp_path_factory.mktemp("web") / "app.log"
+    port = free_port()
     env = {**os.environ, "POLICYBOT_INDEX_DIR": str(corpus_index_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
     env.pop("POLICYBOT_CHROMA_URL", None)
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"app.py exited with {proc.returncode}:\n{log_path.read_text(errors='replace')}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"app.py did not serve within {START_TIMEOUT:.0f} s:\n{log_path.read_text(errors='replace')}")
-            time.sleep(0.25)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    log = tmp_path_factory.mktemp("web") / "app.log"
+    with running([sys.executable, "app.py", "--port", str(port)], listening(port), log, START_TIMEOUT, cwd=ROOT, env=env):
+        yield f"http://127.0.0.1:{port}/"
 
 
 @pytest.fixture(scope="module")
