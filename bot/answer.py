@@ -206,6 +206,7 @@ class ExtractiveAnswerer:
     max_sources = 3
     whole_clause_chars = 350  # shorter clauses are quoted whole
     quote_chars = 300  # otherwise the quote grows around the best sentence up to this
+    runner_up_ratio = 0.5  # a hit scoring this share of the top one may answer if it has the asked figure
 
     def __init__(
         self,
@@ -223,6 +224,7 @@ class ExtractiveAnswerer:
         if not hits or should_abstain(evidence, self.abstention):
             return self.no_basis(analysis, hits)
         used = self._primary(hits, analysis)[:1]
+        used += linked(used[0], hits[:5])[:1]
         used += [h for h in extra if h.clause.id not in {u.clause.id for u in used}][: self.max_sources - 1]
         citations: list[Citation] = []
         quotes: list[str] = []
@@ -284,28 +286,46 @@ class ExtractiveAnswerer:
         )
 
     def _primary(self, hits: Sequence[Hit], analysis: Analysis) -> list[Hit]:
-        """An amount or target question is answered from a clause that states a figure: when the
-        top clause has none and a close runner-up has one, the runner-up answers alone."""
+        """The clause that answers: when the question asks for a kind of figure (a share, a count, a
+        period, a sum, an age; any figure for amount/target questions), the close hit whose best
+        sentence has that figure and shares the most weighted words with the question answers."""
         hits = list(hits)
         if analysis.names_clause or len(hits) < 2:
             return hits
+        kind, ratio = answer_kind(analysis.question), self.runner_up_ratio
+        if kind is None and analysis.intent in ("amount", "target"):
+            kind, ratio = _FIGURE, 0.8  # any figure: the runner-up must be nearly as close
+        if kind is None:
+            return hits
+        asked = set(expand_query(analysis.question))
         top = hits[0]
-        if analysis.intent in ("amount", "target") and not _FIGURE.search(top.clause.text):
-            for i, hit in enumerate(hits[1:3], 1):
-                if hit.score >= 0.8 * top.score and _FIGURE.search(hit.clause.text):
-                    return [hit]
-        return hits
+
+        def fit(hit: Hit) -> float:
+            wanted = asked
+            if hit.doc_title.removeprefix("中华人民共和国") in analysis.question:
+                wanted = asked - set(tokenize(hit.doc_title))  # naming the document doesn't pick a clause
+            total = sum(self.weight(t) for t in wanted) or 1.0
+            shares = [sum(self.weight(t) for t in set(tokenize(s)) & wanted) / total
+                      for s in sentences(hit.clause.text) if kind.search(s)]
+            return hit.score / top.score + (max(shares) if shares else -1.0)
+
+        pool = [h for h in hits[:5] if h.score >= ratio * top.score]
+        best = max(pool, key=fit)
+        return hits if best is top else [best] + [h for h in hits if h is not best]
 
     def _quote(self, clause: Clause, analysis: Analysis) -> tuple[str, str]:
         """The sentences of the clause that best answer the question, as one exact substring (a
         short clause whole, else the best sentence widened by its neighbours), and that best sentence."""
         parts = sentences(clause.text) or [clause.text]
         wanted = set(expand_query(analysis.question))
+        kind = answer_kind(analysis.question)
 
         def score(s: str) -> float:
             value = sum(self.weight(t) for t in set(tokenize(s)) & wanted) / (1 + 0.01 * len(s))
             if analysis.intent in ("amount", "target", "eligibility") and _FIGURE.search(s):
                 value += 0.5
+            if kind and kind.search(s):
+                value += 1.0
             if analysis.intent == "responsibility" and "责任单位" in s:
                 value += 3.0
             return value
@@ -334,13 +354,43 @@ class ExtractiveAnswerer:
             return f"答：该事项的责任单位是{'、'.join(first.responsible_units)}[1]。"
         if analysis.intent == "lookup":
             return f"答：{first.citation}的内容如下[1]。"
-        figure = _FIGURE.search(best)
-        if analysis.intent in ("amount", "target", "eligibility") and figure:
+        kind = answer_kind(analysis.question)
+        figure = (kind and kind.search(best)) or _FIGURE.search(best)
+        if (kind or analysis.intent in ("amount", "target", "eligibility")) and figure:
             phrase = _phrase_with(best, figure.group(0))
             if phrase:
                 return f"答：依据[1]，{phrase}。"
         head = best.rstrip("。；！？")
         return f"答：依据[1]，{head}。"
+
+
+def linked(primary: Hit, pool: Sequence[Hit]) -> list[Hit]:
+    """Close hits tied to the primary one by an explicit reference (实施条例: "企业所得税法第七条…所称"):
+    the law holds the rule, the regulation says what its words mean, so an answer needs both."""
+
+    def refers(a: Hit, b: Hit) -> bool:
+        article = b.clause.path.rsplit(".", 1)[-1]
+        name = b.doc_title.removeprefix("中华人民共和国")
+        return article.startswith("第") and article.endswith("条") and f"{name}{article}" in a.clause.text
+
+    return [h for h in pool if h.clause.id != primary.clause.id and (refers(primary, h) or refers(h, primary))]
+
+
+# What kind of figure a question asks for: (question words, the figure that answers them).
+_KINDS = (
+    (re.compile(r"哪天|哪一天|日期|几号|哪年|何时起|什么时候(?:开始|起)"), re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日")),
+    (re.compile(r"比例|比重|占比|百分之|百分比|几成|多少%"), re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之")),
+    (re.compile(r"几家|几个|多少家|多少个"), re.compile(r"\d+\s*(?:家|个)")),
+    (re.compile(r"几年|多少年|年限|多久|多长时间|期限|什么时候|何时|几天|多少天|几个月|最晚|最迟"),
+     re.compile(r"(?<!\d)(?:\d{1,2}|[一二三四五六七八九十]+)\s*(?:个)?(?:年|月|日|天|个工作日)")),
+    (re.compile(r"多少钱|多少万|金额|多少资金|补贴多少|奖励多少|支持多少"), re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),
+    (re.compile(r"多大年纪|年龄|岁数|多少岁|几岁"), re.compile(r"\d+\s*周?岁")),
+)
+
+
+def answer_kind(question: str) -> re.Pattern | None:
+    """The pattern of the figure the question asks for, if it asks for one."""
+    return next((figure for asks, figure in _KINDS if asks.search(question)), None)
 
 
 def _phrase_with(sentence: str, figure: str) -> str:

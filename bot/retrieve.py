@@ -15,7 +15,7 @@ from langchain_core.retrievers import BaseRetriever
 from pydantic import ConfigDict
 
 from .index import PolicyIndex
-from .lexical import expand_query
+from .lexical import expand_query, tokenize
 from .models import Hit
 from .settings import MODES
 
@@ -82,7 +82,7 @@ class Searcher:
         if mode in ("hybrid", "dense"):
             dense = self._by_clause(self.index.dense(query, n))
         if mode in ("hybrid", "bm25"):
-            lexical = self._by_clause(self.index.lexical(expand_query(query), n))
+            lexical = self._by_clause(self.index.lexical(expand_query(self._without_titles(query)), n))
         scores: dict[str, float] = {}
         for ranks, weight in ((dense, self.settings.dense_weight), (lexical, 1.0)):
             for clause_id, (rank, raw) in ranks.items():
@@ -138,6 +138,16 @@ class Searcher:
 
     def _has_articles(self, slug: str) -> bool:
         return any(c.kind == "article" for c in self.index.store.clauses.values() if c.doc_slug == slug)
+
+    def _without_titles(self, query: str) -> str:
+        """The query minus any document title it names: the document lean handles the title, and
+        its words (科技成果转化, 企业所得税) would otherwise outweigh what is asked about it."""
+        stripped = query
+        for meta in self.index.store.documents.values():
+            for title in sorted({meta.title, meta.title.removeprefix("中华人民共和国")}, key=len, reverse=True):
+                if len(title) >= 4 and title in stripped:
+                    stripped = stripped.replace(title, " ")
+        return stripped if len(tokenize(stripped)) >= 2 else query
 
     def _docs_named(self, qualifier: str) -> list[str]:
         """Documents whose title contains the longest tail of the text before the reference."""

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from bot.analysis import analyse, extract_facts
-from bot.answer import NO_BASIS, check_conditions
+from bot.answer import NO_BASIS, answer_kind, check_conditions
 from bot.cli import main
 from bot.errors import QuestionError
 from bot.pipeline import Conversation, is_follow_up
@@ -182,3 +182,43 @@ def test_a_clause_in_supplementary_provisions_ranks_only_when_asked_about_validi
     assert all("附则" not in "".join(h.clause.parents) for h in hits[:1])
     dated = corpus_bot.search("高企认定办法是哪天开始实施的", k=3)
     assert dated[0].clause.id == "hitech-enterprise-recognition-measures-2016-32#第二十三条"
+
+
+@pytest.mark.parametrize(
+    "question,figure,other",
+    [
+        ("高新区高企数量占全省多大比例？", "35%以上", "300家"),
+        ("到2025年要有几个国家高新区？", "4家", "35%"),
+        ("电子设备折旧年限最短几年？", "为3年", "35%"),
+        ("这部法律是哪天开始施行的？", "1996年10月1日", "3年"),
+    ],
+)
+def test_the_kind_of_figure_asked_for_is_recognised(question, figure, other):
+    kind = answer_kind(question)
+    assert kind is not None and kind.search(figure) and not kind.search(other)
+
+
+def test_a_question_asking_no_figure_has_no_answer_kind():
+    assert answer_kind("合伙企业需要交企业所得税吗？") is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question,must",
+    [
+        ("公司买的电脑、服务器，折旧年限最短可以按几年？", "3年"),  # 第六十条 lists it, 第九十八条 ranks first
+        ("促进科技成果转化法是从哪天开始施行的？", "1996年10月1日"),  # the title's words must not drown 施行
+    ],
+)
+def test_the_clause_with_the_asked_figure_answers(corpus_bot, question, must):
+    answer = corpus_bot.ask(question)
+    assert not answer.abstained and must in answer.text.split("条款原文")[0]
+
+
+@pytest.mark.slow
+def test_a_regulation_defining_a_law_article_is_cited_with_that_article(corpus_bot):
+    answer = corpus_bot.ask("我开的是合伙企业，需要交企业所得税吗？")
+    paths = {(c.doc_title, c.path) for c in answer.citations}
+    assert ("中华人民共和国企业所得税法", "第一条") in paths
+    assert ("中华人民共和国企业所得税法实施条例", "第二条") in paths
+    assert "不适用本法" in answer.text
