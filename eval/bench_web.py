@@ -10,7 +10,7 @@ set. Every answer is checked: the same answer and citations (clause id, path, qu
 got alone before the load, each quote an exact substring of its clause in the index. The app runs
 with POLICYBOT_RATE_LIMIT_KEY=session and the default per-client limit: 20 real users have 20
 addresses, while here they all share 127.0.0.1, so the limit is counted per session (each user
-sends --rounds requests, within the default burst).
+sends --rounds requests, within the default burst of 10).
 
     python eval/bench_web.py [--index-dir DIR] [--starts 3] [--users 20] [--rounds 5] [--json FILE]
 
@@ -56,8 +56,8 @@ def startup(index_dir: Path, log_dir: Path, timeout: float) -> tuple[float, floa
 
 def load(url: str, questions: list[str], texts: dict[str, str], users: int, rounds: int) -> dict:
     """`users` threads × `rounds` simultaneous /ask calls; latencies, errors and wrong answers."""
-    solo = wl.client(url)
-    reference = {q: solo.predict(q, api_name="/ask") for q in questions}  # also warms the app up
+    # Each question alone first (also warms the app up), one session each: a session's burst is 10.
+    reference = {q: wl.client(url).predict(q, api_name="/ask") for q in questions}
     clients = [wl.client(url) for _ in range(users)]
     tally = wl.Tally()
     wrong: list[str] = []
