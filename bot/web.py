@@ -255,6 +255,7 @@ def build_app(bot: PolicyBot) -> gr.Blocks:
 def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Build the index from corpus/ if there is none, then serve the app (blocks)."""
     import sys
+    import threading
 
     from .service import build_bot
 
@@ -263,4 +264,6 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     report = bot.ensure_index()
     if report is not None:
         print(report.summary(), file=sys.stderr)
+    # Load the index, jieba and the model while Gradio starts, so the first question is not the slow one.
+    threading.Thread(target=bot.search, args=("研发费用加计扣除", 1), name="warm-up", daemon=True).start()
     build_app(bot).launch(server_name=host, server_port=port, css=CSS, footer_links=["api"])

@@ -35,8 +35,9 @@ import webload as wl
 PROBE = "科技成果转化项目最多能拿多少支持？"
 
 
-def startup(index_dir: Path, log_dir: Path, timeout: float) -> tuple[float, float]:
-    """Seconds from launch until HTTP answers, and until the first /ask has answered."""
+def startup(index_dir: Path, log_dir: Path, timeout: float) -> tuple[float, float, float]:
+    """Seconds from launch until HTTP answers, until the first /ask has answered, and the app's CPU
+    seconds by then."""
     port = wl.free_port()
     url = f"http://127.0.0.1:{port}/"
     with open(log_dir / f"start-{port}.log", "wb") as log:
@@ -47,14 +48,15 @@ def startup(index_dir: Path, log_dir: Path, timeout: float) -> tuple[float, floa
             http_s = time.perf_counter() - started
             result = wl.client(url).predict(PROBE, api_name="/ask")
             ask_s = time.perf_counter() - started
+            cpu = wl.cpu_s(proc.pid)
             if not result["citations"]:
                 raise RuntimeError(f"startup probe got an answer without citations: {result['answer'][:80]}")
-            return http_s, ask_s
+            return http_s, ask_s, cpu
         finally:
             wl.stop(proc)
 
 
-def load(url: str, questions: list[str], texts: dict[str, str], users: int, rounds: int) -> dict:
+def load(url: str, pid: int, questions: list[str], texts: dict[str, str], users: int, rounds: int) -> dict:
     """`users` threads × `rounds` simultaneous /ask calls; latencies, errors and wrong answers."""
     # Each question alone first (also warms the app up), one session each: a session's burst is 10.
     reference = {q: wl.client(url).predict(q, api_name="/ask") for q in questions}
@@ -81,14 +83,14 @@ def load(url: str, questions: list[str], texts: dict[str, str], users: int, roun
                 tally.ms.append(ms)
                 wrong.extend(f"{question[:20]}…: {p}" for p in problems)
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), wl.cpu_s(pid)
     threads = [threading.Thread(target=user, args=(n,)) for n in range(users)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    wall = time.perf_counter() - started
-    return {**tally.figures(), "wrong": len(wrong), "wrong_examples": wrong[:5], "error_examples": tally.errors[:5],
+    wall, cpu = time.perf_counter() - started, wl.cpu_s(pid) - cpu
+    return {"app_cpu_ms_per_call": cpu * 1000 / max(1, len(tally.ms) + len(tally.errors)),**tally.figures(), "wrong": len(wrong), "wrong_examples": wrong[:5], "error_examples": tally.errors[:5],
             "throughput_per_s": len(tally.ms) / wall, "questions": len(questions)}
 
 
@@ -100,6 +102,8 @@ def table(f: dict) -> str:
          f"{s['ask_median_s']:.1f} / {s['ask_max_s']:.1f} s", "≤ 8 s"),
         (f"/ask under {f['users']} concurrent users, p50 / p95 / max ({lo['calls']} calls)",
          f"{lo['p50_ms']:.0f} / {lo['p95_ms']:.0f} / {lo['max_ms']:.0f} ms", "p95 ≤ 500 ms"),
+        ("app CPU time until the first answer (median)", f"{s['cpu_median_s']:.1f} s", ""),
+        ("app CPU time per /ask under load (server side, all threads)", f"{lo['app_cpu_ms_per_call']:.0f} ms", ""),
         ("errors / wrong answers or citations under load", f"{lo['errors']} / {lo['wrong']}", "0 / 0"),
         ("throughput under load", f"{lo['throughput_per_s']:.1f} answers/s", ""),
     ]
@@ -125,9 +129,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     figures: dict = {"users": args.users, "rounds": args.rounds, "load_1min_at_start": os.getloadavg()[0]}
     with tempfile.TemporaryDirectory(prefix="policybot-bench-web-") as logs:
         walls = [startup(index_dir, Path(logs), args.timeout) for _ in range(args.starts)]
-        http, ask = sorted(w[0] for w in walls), sorted(w[1] for w in walls)
+        http, ask, cpu = (sorted(w[i] for w in walls) for i in range(3))
         figures["startup"] = {"runs": args.starts, "http_median_s": http[len(http) // 2], "http_max_s": http[-1],
-                              "ask_median_s": ask[len(ask) // 2], "ask_max_s": ask[-1]}
+                              "ask_median_s": ask[len(ask) // 2], "ask_max_s": ask[-1],
+                              "cpu_median_s": cpu[len(cpu) // 2]}
 
         port = wl.free_port()
         url = f"http://127.0.0.1:{port}/"
@@ -136,14 +141,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             proc = wl.start_app(port, env, log)
             try:
                 wl.wait_http(url, proc, args.timeout)
-                figures["load"] = load(url, wl.questions(args.questions, args.users), wl.clause_texts(index_dir),
+                figures["load"] = load(url, proc.pid, wl.questions(args.questions, args.users), wl.clause_texts(index_dir),
                                        args.users, args.rounds)
             finally:
                 wl.stop(proc)
     if built:
         built.cleanup()
 
-    print(f"PolicyBot web bench, {os.cpu_count()} CPUs, load {figures['load_1min_at_start']:.1f} at start\n")
+    figures["load_1min_at_end"] = os.getloadavg()[0]
+    print(f"PolicyBot web bench, {os.cpu_count()} CPUs, load average {figures['load_1min_at_start']:.1f} at start, "
+          f"{figures['load_1min_at_end']:.1f} at the end (other work on the machine inflates wall times)\n")
     print(table(figures))
     for line in figures["load"]["error_examples"] + figures["load"]["wrong_examples"]:
         print("  ", line)
