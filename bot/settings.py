@@ -40,7 +40,9 @@ class Settings:
     # Web app: requests per minute per client on /ask /search /match and the UI events that call them.
     rate_limit_per_minute: int = 30  # POLICYBOT_RATE_LIMIT; 0 turns limiting off
     rate_limit_burst: int = 10  # POLICYBOT_RATE_LIMIT_BURST: requests a client may send at once
-    rate_limit_key: str = "host"  # POLICYBOT_RATE_LIMIT_KEY: host (client address) | session (per browser tab)
+    # POLICYBOT_RATE_LIMIT_KEY: host (client address) | session (per browser tab / API client). Behind a
+    # reverse proxy every client has the proxy's address: use session there.
+    rate_limit_key: str = "host"
     log_questions: bool = False  # POLICYBOT_LOG_QUESTIONS=1: the web process logs question text
 
     @classmethod
