@@ -292,6 +292,8 @@ class ExtractiveAnswerer:
         hits = list(hits)
         if analysis.names_clause or len(hits) < 2:
             return hits
+        if analysis.intent == "responsibility":
+            return hits  # a department, never a figure
         kind, ratio = answer_kind(analysis.question), self.runner_up_ratio
         if kind is None and analysis.intent in ("amount", "target"):
             kind, ratio = _FIGURE, 0.8  # any figure: the runner-up must be nearly as close
@@ -380,7 +382,7 @@ def linked(primary: Hit, pool: Sequence[Hit]) -> list[Hit]:
 _KINDS = (
     (re.compile(r"哪天|哪一天|日期|几号|哪年|何时起|什么时候(?:开始|起)"), re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日")),
     (re.compile(r"比例|比重|占比|百分之|百分比|几成|多少%"), re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之")),
-    (re.compile(r"几家|几个|多少家|多少个"), re.compile(r"\d+\s*(?:家|个)")),
+    (re.compile(r"(?<!哪)几家|(?<!哪)几个|多少家|多少个"), re.compile(r"\d+\s*(?:家|个)")),
     (re.compile(r"几年|多少年|年限|多久|多长时间|期限|什么时候|何时|几天|多少天|几个月|最晚|最迟"),
      re.compile(r"(?<!\d)(?:\d{1,2}|[一二三四五六七八九十]+)\s*(?:个)?(?:年|月|日|天|个工作日)")),
     (re.compile(r"多少钱|多少万|金额|多少资金|补贴多少|奖励多少|支持多少"), re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),

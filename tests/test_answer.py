@@ -222,3 +222,7 @@ def test_a_regulation_defining_a_law_article_is_cited_with_that_article(corpus_b
     assert ("中华人民共和国企业所得税法", "第一条") in paths
     assert ("中华人民共和国企业所得税法实施条例", "第二条") in paths
     assert "不适用本法" in answer.text
+
+
+def test_asking_which_departments_is_not_asking_for_a_count():
+    assert answer_kind("方案里写的责任单位是哪几家？") is None
