@@ -53,3 +53,7 @@ class ProfileError(PolicyBotError):
         self.field = field
         self.path = str(path) if path else ""
         super().__init__(f"{self.path}: {reason}" if self.path else reason)
+
+
+class UploadError(PolicyBotError):
+    """An uploaded file refused before it reaches the corpus: bad name, wrong type, too large."""
