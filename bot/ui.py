@@ -15,13 +15,13 @@ from typing import Any
 from .models import Answer, Citation, Clause, Hit
 
 NO_BASIS_CLASS = "pb-no-basis"
-NO_BASIS_PREFIX = '<span class="pb-label pb-label-no-basis">⚠️ 无条款依据</span>'
+NO_BASIS_PREFIX = '<span class="pb-label pb-label-no-basis">⚠ 无条款依据</span>'
 CITED_CLASS = "pb-answer"
 CITED_LABEL = '<span class="pb-label pb-label-cited">✓ 有条款依据</span><br>'
 VERDICT_HEADERS = ["政策", "结论", "条件（✓ 满足 ✗ 不满足 ? 待补充）", "支持内容", "依据条款"]
 _SOURCES_LINE = "出处："
 _MARKS = {"met": "✓", "not_met": "✗", "unknown": "?"}
-_STATUS_ICONS = {"eligible": "✅", "needs_info": "❔", "not_eligible": "❌"}
+_STATUS_ICONS = {"eligible": "✔", "needs_info": "？", "not_eligible": "✘"}  # text glyphs: no emoji font needed
 _VERDICT_ORDER = {"eligible": 0, "needs_info": 1, "not_eligible": 2}
 
 
@@ -222,6 +222,8 @@ def profile_from_form(values: Mapping[str, Any]) -> dict:
     for key, value in values.items():
         if value is None or (isinstance(value, str) and not value.strip()) or value == "未知":
             continue
+        if isinstance(value, str):
+            value = value.strip()
         if isinstance(value, float) and value.is_integer() and key in ("employees", "st_staff"):
             value = int(value)
         data[key] = value

@@ -134,31 +134,28 @@ class WebApp:
             gr.Warning(str(exc))
             yield message, history, conversation, gr.skip()
             return
-        history += [{"role": "user", "content": message}, {"role": "assistant", "content": ""}]
+        past = [*history, {"role": "user", "content": message}]
         clauses = self.bot.index.store.clauses
         if self._streams_llm(answer, conversation):
-            answer = yield from self._stream_llm(answer, conversation, history)
+            answer = yield from self._stream_llm(answer, conversation, past)
         else:
             for step in ui.answer_stream(answer, clauses)[:-1]:
-                history[-1]["content"] = step
-                yield "", history, conversation, gr.skip()
+                yield "", _with_reply(past, step), conversation, gr.skip()
                 time.sleep(STREAM_PAUSE)
-        history[-1] = {"role": "assistant", "content": ui.answer_markdown(answer, clauses)}
-        yield "", history, conversation, ui.answer_dict(answer)
+        yield "", _with_reply(past, ui.answer_markdown(answer, clauses)), conversation, ui.answer_dict(answer)
 
     def _streams_llm(self, answer, conversation: Conversation) -> bool:
         return (self.bot.settings.llm_configured and conversation.guided is None
                 and not answer.abstained and bool(answer.citations))
 
-    def _stream_llm(self, extractive, conversation: Conversation, history: list):
+    def _stream_llm(self, extractive, conversation: Conversation, past: list):
         """Show the model's tokens as they come, then verify them (extractive answer on failure)."""
         llm = self.bot.llm()
         text = ""
         try:
             for token in llm.stream(extractive.question, extractive.hits, conversation.history[:-1]):
                 text += token
-                history[-1]["content"] = ui.streaming_markdown(text)
-                yield "", history, conversation, gr.skip()
+                yield "", _with_reply(past, ui.streaming_markdown(text)), conversation, gr.skip()
             answer = llm_result(extractive, text, *llm.check(text, extractive.hits))
         except LLMUnavailable as exc:
             answer = llm_unavailable(extractive, exc)
@@ -245,6 +242,11 @@ class WebApp:
         return "<hr>".join(views)
 
 
+def _with_reply(past: list, content: str) -> list:
+    """A new history list (each update its own, so none is changed after it was sent)."""
+    return [*past, {"role": "assistant", "content": content}]
+
+
 def _load_json(text: str) -> dict:
     try:
         data = json.loads(text or "")
@@ -253,6 +255,12 @@ def _load_json(text: str) -> dict:
     if not isinstance(data, dict):
         raise ProfileError(f"企业画像应为 JSON 对象（如 {{\"revenue_wan\": 5000}}），收到 {type(data).__name__}")
     return data
+
+
+def _number_box(name: str, label: str) -> gr.Textbox:
+    """A text box rather than gr.Number: blank stays unknown (a Number shows and sends 0), and
+    amounts may be written as people say them (3亿元, 5000万)."""
+    return gr.Textbox(label=label, placeholder="未填", elem_id=f"pb-{name}")
 
 
 def build_app(bot: PolicyBot) -> gr.Blocks:
@@ -326,9 +334,9 @@ def build_app(bot: PolicyBot) -> gr.Blocks:
                 zone_level = gr.Dropdown(label="高新区级别", choices=ZONE_LEVELS, value="")
                 listing = gr.Dropdown(label="上市情况", choices=LISTING, value="")
             with gr.Row():
-                numbers = [gr.Number(label=label, value=None, elem_id=f"pb-{name}") for name, label in NUMBER_FIELDS[:4]]
+                numbers = [_number_box(name, label) for name, label in NUMBER_FIELDS[:4]]
             with gr.Row():
-                numbers += [gr.Number(label=label, value=None, elem_id=f"pb-{name}") for name, label in NUMBER_FIELDS[4:]]
+                numbers += [_number_box(name, label) for name, label in NUMBER_FIELDS[4:]]
             with gr.Row():
                 flags = [gr.Radio(YES_NO, label=label, value="未知", elem_id=f"pb-{name}") for name, label in FLAG_FIELDS]
             extra = gr.Textbox(label="其他字段（JSON，可选）", lines=2,
@@ -337,6 +345,7 @@ def build_app(bot: PolicyBot) -> gr.Blocks:
             summary = gr.Markdown(elem_id="pb-match-summary")
             row_clauses = gr.State([])
             table = gr.Dataframe(headers=ui.VERDICT_HEADERS, datatype="str", wrap=True, interactive=False,
+                                 column_widths=["18%", "11%", "36%", "20%", "15%"], max_height=700,
                                  label="匹配结果（点击一行查看所依据的条款全文）", elem_id="pb-verdicts")
             verdict_clause = gr.HTML(elem_id="pb-verdict-clause")
             run.click(app.match_ui, [zone_name, zone_level, listing, extra, *numbers, *flags],

@@ -123,7 +123,7 @@ def admin_tab(bot: PolicyBot) -> None:
     enabled = bool(bot.settings.admin_token)
     limit = bot.settings.max_file_bytes // (1024 * 1024)
     gr.Markdown(f"上传政策文件（PDF、DOCX、TXT、HTML，单个不超过 {limit} MB）后重建索引；导入失败时继续使用原索引。"
-                if enabled else f"⚠️ {DISABLED}", elem_id="pb-admin-note")
+                if enabled else f"⚠ {DISABLED}", elem_id="pb-admin-note")
     token = gr.Textbox(label="管理口令", type="password", interactive=enabled, elem_id="pb-admin-token")
     files = gr.File(label="政策文件", file_count="multiple", file_types=FILE_TYPES, type="filepath",
                     interactive=enabled, elem_id="pb-admin-files")

@@ -80,11 +80,17 @@ def screenshot(page, name: str) -> None:
 
 
 def ask(page, question: str):
+    """Ask in the chat; the new reply once its streaming has finished (the 提问 box is cleared)."""
+    from playwright.sync_api import expect
+
+    replies = page.locator("#pb-chat .pb-answer, #pb-chat .pb-no-basis")
+    before = replies.count()
     page.locator("#pb-question textarea").fill(question)
     page.locator("#pb-ask").click()
-    answer = page.locator("#pb-chat .pb-answer, #pb-chat .pb-no-basis").last
-    answer.wait_for()
-    return answer
+    expect(replies).to_have_count(before + 1)
+    expect(page.locator("#pb-question textarea")).to_have_value("")
+    expect(page.locator("#pb-chat .pb-streaming")).to_have_count(0)
+    return replies.nth(before)
 
 
 def test_a_question_gets_a_cited_answer_whose_footnote_expands_to_the_clause(page):
@@ -115,10 +121,13 @@ def test_a_no_basis_answer_looks_different_from_a_cited_one(page):
     screenshot(page, "2-no-basis")
 
 
-def test_feedback_with_a_comment_is_stored_without_an_address(page, served):
+def test_an_example_question_asks_on_one_click_and_feedback_with_a_comment_is_stored(page, served):
+    from playwright.sync_api import expect
+
     _, work = served
-    ask(page, "研发费用加计扣除比例是多少？")
-    page.locator("#pb-chat details.pb-footnote").first.wait_for()
+    page.locator(".pb-example", has_text="研发费用加计扣除比例是多少？").click()
+    expect(page.locator("#pb-chat details.pb-footnote")).not_to_have_count(0)
+    expect(page.locator("#pb-chat .pb-streaming")).to_have_count(0)
     page.locator("#pb-comment textarea").fill("比例已经变了，回答提示得很清楚")
     page.locator("#pb-down").click()
     page.locator("#pb-feedback-note").get_by_text("已记录反馈").wait_for()
@@ -158,16 +167,16 @@ def test_search_highlights_words_and_filters_by_document(page):
 def test_the_matching_form_shows_verdicts_and_a_row_opens_its_clause(page):
     page.get_by_role("tab", name="政策匹配").click()
     page.locator("#pb-zone input, #pb-zone textarea").first.fill("贵阳国家高新区")
-    page.locator("#pb-revenue_wan input").fill("5000")
+    page.locator("#pb-revenue_wan textarea, #pb-revenue_wan input").first.fill("5000")
     page.locator("#pb-is_hightech").get_by_text("是", exact=True).click()
     page.locator("#pb-match").click()
     page.locator("#pb-match-summary").get_by_text("符合条件").wait_for()
     table = page.locator("#pb-verdicts")
-    row = table.locator("tr", has_text="15%").first
+    row = table.locator(".virtual-row[role=row]", has_text="15%").first
     row.wait_for()
     assert "符合条件" in row.inner_text() and "✓" in row.inner_text()
-    assert "❌" in table.inner_text() or "❔" in table.inner_text()  # other policies: not met / needs info
-    row.locator("td").first.click()
+    assert "不符合条件" in table.inner_text() or "需补充信息" in table.inner_text()  # the other policies
+    row.locator("[role=gridcell]").first.click()
     page.locator("#pb-verdict-clause blockquote.pb-clause").first.wait_for()
     assert "第二十八条" in page.locator("#pb-verdict-clause").inner_text()
     screenshot(page, "4-matching")
