@@ -155,7 +155,7 @@ def test_an_item_number_goes_straight_to_its_clause_and_its_citation_copies(page
     screenshot(page, "3-clause-lookup")
 
 
-def test_search_highlights_words_and_filters_by_document(page):
+def test_search_highlights_the_query_words(page):
     page.get_by_role("tab", name="条款检索").click()
     page.locator("#pb-query textarea").fill("研发费用加计扣除")
     page.locator("#pb-search").click()

@@ -1,4 +1,4 @@
-"""The chat handler's stream: what a person sees update by update, with and without an LLM."""
+"""The web handlers over the real corpus index: the chat stream (with and without an LLM) and the search filters."""
 
 from __future__ import annotations
 
@@ -57,3 +57,21 @@ def test_a_no_basis_answer_is_rendered_apart(corpus_bot):
     updates = list(WebApp(corpus_bot).chat("公司想注册商标，流程是怎样的？", [], None))
     final = replies(updates)[-1]
     assert ui.NO_BASIS_CLASS in final and ui.CITED_LABEL not in final and updates[-1][3]["abstained"] is True
+
+
+def test_search_filters_keep_only_the_chosen_document_and_section(corpus_bot):
+    app = WebApp(corpus_bot)
+    plan = "guizhou-hitech-zones-plan-2021"
+    everywhere = app._search("研发费用", 10)
+    assert len({h.clause.doc_slug for h in everywhere}) > 1
+    in_plan = app._search("研发费用", 10, doc_slug=plan)
+    assert in_plan and all(h.clause.doc_slug == plan for h in in_plan)
+    in_section = app._search("高新区", 10, doc_slug=plan, section="四、")
+    assert in_section and all(h.clause.path.split(".")[0] == "四" for h in in_section)
+
+
+def test_an_item_number_is_the_first_hit_and_opens_in_the_clause_panel(corpus_bot):
+    html, picker, view, line = WebApp(corpus_bot).search_ui("（八）", "", "", 5)
+    assert picker["value"] == "guizhou-hitech-zones-plan-2021#四.(八)"
+    assert line.startswith("《关于推进全省高新技术产业开发区高质量发展的实施方案》（黔科领发〔2021〕1号）四、（八）")
+    assert "加快科技成果转移转化" in view
