@@ -57,3 +57,7 @@ class ProfileError(PolicyBotError):
 
 class RateLimited(PolicyBotError):
     """A web client sent more requests than the per-client rate limit allows."""
+
+
+class UploadError(PolicyBotError):
+    """An uploaded file refused before it reaches the corpus: bad name, wrong type, too large."""

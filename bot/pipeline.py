@@ -162,14 +162,28 @@ def _with_llm(llm: Any, state: dict, extractive: Answer) -> Answer:
     The note gives a generic reason: the verifier's own message would repeat the unsupported figure.
     """
     from .errors import LLMUnavailable
-    from .prompts import FALLBACK_NOTE, UNAVAILABLE_NOTE
-    from .verify import is_no_basis
 
     try:
         text, citations, problems = llm.answer(state["question"], state["hits"], state["conversation"].history)
     except LLMUnavailable as exc:
-        note = UNAVAILABLE_NOTE.render(reason=str(exc))
-        return replace(extractive, text=f"{note}\n{extractive.text}", notes=(note,))
+        return llm_unavailable(extractive, exc)
+    return llm_result(extractive, text, citations, problems)
+
+
+def llm_unavailable(extractive: Answer, exc: Exception) -> Answer:
+    """The extractive answer, with a note that the model could not be reached."""
+    from .prompts import UNAVAILABLE_NOTE
+
+    note = UNAVAILABLE_NOTE.render(reason=str(exc))
+    return replace(extractive, text=f"{note}\n{extractive.text}", notes=(note,))
+
+
+def llm_result(extractive: Answer, text: str, citations, problems) -> Answer:
+    """The model's text as the answer when it passed verification, else the extractive one with a note
+    (also used by the web app after streaming the text)."""
+    from .prompts import FALLBACK_NOTE
+    from .verify import is_no_basis
+
     if problems:
         note = FALLBACK_NOTE.render(reason=f"{len(problems)} 处引用或数字无法在所引条款中核实")
         return replace(extractive, text=f"{note}\n{extractive.text}", notes=(note, *problems))

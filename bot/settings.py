@@ -44,6 +44,8 @@ class Settings:
     # reverse proxy every client has the proxy's address: use session there.
     rate_limit_key: str = "host"
     log_questions: bool = False  # POLICYBOT_LOG_QUESTIONS=1: the web process logs question text
+    data_dir: Path = field(default_factory=lambda: _repo_root() / "data")  # POLICYBOT_DATA_DIR: feedback database
+    admin_token: str = field(default="", repr=False)  # POLICYBOT_ADMIN_TOKEN: enables document upload in the web app; empty = disabled
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -56,6 +58,10 @@ class Settings:
             values["corpus_dir"] = Path(env["POLICYBOT_CORPUS_DIR"])
         if env.get("POLICYBOT_EMBEDDER"):
             values["embedder"] = env["POLICYBOT_EMBEDDER"]
+        if env.get("POLICYBOT_DATA_DIR"):
+            values["data_dir"] = Path(env["POLICYBOT_DATA_DIR"])
+        if env.get("POLICYBOT_ADMIN_TOKEN"):
+            values["admin_token"] = env["POLICYBOT_ADMIN_TOKEN"]
         if env.get("POLICYBOT_CHROMA_URL"):
             values["chroma_url"] = env["POLICYBOT_CHROMA_URL"]
         for name, var in (("chunk_chars", "POLICYBOT_CHUNK_CHARS"),):
@@ -77,7 +83,7 @@ class Settings:
         if env.get("POLICYBOT_MAX_FILE_MB"):
             values["max_file_bytes"] = _positive_int("POLICYBOT_MAX_FILE_MB", env["POLICYBOT_MAX_FILE_MB"]) * 1024 * 1024
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("index_dir", "corpus_dir"):
+        for key in ("index_dir", "corpus_dir", "data_dir"):
             if key in values:
                 values[key] = Path(values[key]).expanduser()
         settings = cls(**values)  # type: ignore[arg-type]

@@ -14,12 +14,14 @@ from typing import Any
 
 from .models import Answer, Citation, Clause, Hit
 
-NO_BASIS_PREFIX = "⚠️ **未找到条款依据**"
 NO_BASIS_CLASS = "pb-no-basis"
+NO_BASIS_PREFIX = '<span class="pb-label pb-label-no-basis">⚠ 无条款依据</span>'
+CITED_CLASS = "pb-answer"
+CITED_LABEL = '<span class="pb-label pb-label-cited">✓ 有条款依据</span><br>'
 VERDICT_HEADERS = ["政策", "结论", "条件（✓ 满足 ✗ 不满足 ? 待补充）", "支持内容", "依据条款"]
 _SOURCES_LINE = "出处："
 _MARKS = {"met": "✓", "not_met": "✗", "unknown": "?"}
-_STATUS_ICONS = {"eligible": "✅", "needs_info": "❔", "not_eligible": "❌"}
+_STATUS_ICONS = {"eligible": "✔", "needs_info": "？", "not_eligible": "✘"}  # text glyphs: no emoji font needed
 _VERDICT_ORDER = {"eligible": 0, "needs_info": 1, "not_eligible": 2}
 
 
@@ -56,14 +58,32 @@ def answer_markdown(answer: Answer, clauses: Mapping[str, Clause] | None = None)
     `clauses` (clause id -> Clause, e.g. the index's store) lets a footnote show the whole clause;
     without it, the clauses of the answer's hits are used, then the quote itself.
     """
-    known = {h.clause.id: h.clause for h in (*answer.hits, *answer.related)}
-    if clauses:
-        known.update({c.clause_id: clauses[c.clause_id] for c in answer.citations if c.clause_id in clauses})
-    body = esc("\n".join(_body_lines(answer)))
+    return _render(answer, _body_lines(answer), clauses)
+
+
+def answer_stream(answer: Answer, clauses: Mapping[str, Clause] | None = None) -> list[str]:
+    """Successive renderings for a streamed reply: the body line by line (lead line, then each
+    quote), then the whole answer with its footnotes; the last one is `answer_markdown`."""
+    lines = _body_lines(answer)
+    partial = [_render(answer, lines[:i], None, footnotes=False) for i in range(1, len(lines))]
+    return partial + [answer_markdown(answer, clauses)]
+
+
+def streaming_markdown(text: str) -> str:
+    """Model text as it arrives, escaped, with a cursor; citations come when it is verified."""
+    return f'<div class="pb-answer pb-streaming">{esc(text)}▍</div>'
+
+
+def _render(answer: Answer, lines: Sequence[str], clauses: Mapping[str, Clause] | None, footnotes: bool = True) -> str:
+    body = esc("\n".join(lines))
     if answer.abstained:
         return f'<div class="{NO_BASIS_CLASS}">{NO_BASIS_PREFIX}<br>{body}</div>'
-    parts = [f'<div class="pb-answer">{body}</div>']
-    if answer.citations:
+    label = CITED_LABEL if answer.citations else ""
+    parts = [f'<div class="{CITED_CLASS}">{label}{body}</div>']
+    if answer.citations and footnotes:
+        known = {h.clause.id: h.clause for h in (*answer.hits, *answer.related)}
+        if clauses:
+            known.update({c.clause_id: clauses[c.clause_id] for c in answer.citations if c.clause_id in clauses})
         parts.append('<div class="pb-footnotes"><b>出处</b>（点击展开条款全文）')
         parts += [footnote_html(c, known.get(c.clause_id)) for c in answer.citations]
         parts.append("</div>")
@@ -202,6 +222,8 @@ def profile_from_form(values: Mapping[str, Any]) -> dict:
     for key, value in values.items():
         if value is None or (isinstance(value, str) and not value.strip()) or value == "未知":
             continue
+        if isinstance(value, str):
+            value = value.strip()
         if isinstance(value, float) and value.is_integer() and key in ("employees", "st_staff"):
             value = int(value)
         data[key] = value
@@ -211,3 +233,26 @@ def profile_from_form(values: Mapping[str, Any]) -> dict:
         if data["zone"]["level"] is None:
             data["zone"].pop("level")
     return data
+
+
+# ---- clause lookup filters ----
+
+def section_key(section: str) -> str:
+    """A section as typed (四、 / （八） / 第二章) in the form clause paths use (四 / (八) / 第二章)."""
+    return (section or "").strip().replace("（", "(").replace("）", ")").strip("、.． ")
+
+
+def in_section(clause: Clause, section: str) -> bool:
+    """Whether `clause` lies in `section` (a path part or a parent heading); an empty section holds all."""
+    key = section_key(section)
+    return not key or key in clause.path.split(".") or key in clause.parents or clause.path.startswith(key + ".")
+
+
+# ---- document admin ----
+
+def upload_summary(results: Sequence[tuple[str, bool, str]], report: str = "") -> str:
+    """One line per uploaded file (✓ indexed with its clause count / ✗ refused with why), then the ingest report."""
+    lines = [f"- {'✓' if ok else '✗'} **{esc(name)}**：{esc(detail)}" for name, ok, detail in results]
+    if report:
+        lines += ["", "<pre class='pb-ingest-report'>" + html.escape(report) + "</pre>"]
+    return "\n".join(lines)

@@ -8,13 +8,15 @@ for the user (PolicyBotError) become a visible warning in the UI and a gr.Error 
 from __future__ import annotations
 
 import json
-from typing import Any
+import time
+from typing import Any, Iterator
 
 import gradio as gr
 
 from . import ui
-from .errors import PolicyBotError, ProfileError
-from .pipeline import Conversation
+from .errors import LLMUnavailable, PolicyBotError, ProfileError
+from .feedback import FeedbackStore
+from .pipeline import Conversation, llm_result, llm_unavailable
 from .service import PolicyBot
 from .webguard import Guard, configure_logging, guarded
 
@@ -29,8 +31,13 @@ ALL_DOCS = "全部文件"
 ZONE_LEVELS = [("（未填）", ""), ("国家级高新区", "national"), ("省级高新区", "provincial"), ("不在高新区", "none")]
 YES_NO = ["未知", "是", "否"]
 LISTING = [("（未填）", ""), ("未上市", "unlisted"), ("筹备上市", "preparing"), ("已上市", "listed")]
+STREAM_PAUSE = 0.04  # seconds between the lines of a streamed extractive answer
 CSS = f"""
-.{ui.NO_BASIS_CLASS} {{ border-left: 4px solid #d97706; padding-left: .6em; color: #92400e; }}
+.{ui.NO_BASIS_CLASS} {{ border-left: 4px solid #d97706; background: #fffbeb; padding: .3em .6em; color: #92400e; }}
+.{ui.CITED_CLASS} {{ border-left: 4px solid #059669; padding-left: .6em; }}
+.pb-label {{ display: inline-block; font-size: .8em; font-weight: bold; padding: 0 .5em; border-radius: .6em; margin-bottom: .2em; }}
+.pb-label-cited {{ background: #d1fae5; color: #065f46; }}
+.pb-label-no-basis {{ background: #fde68a; color: #92400e; }}
 .pb-footnote summary {{ cursor: pointer; }}
 .pb-clause {{ white-space: normal; font-size: .95em; }}
 .pb-amended, .pb-editor-note {{ color: #b45309; }}
@@ -56,12 +63,20 @@ FLAG_FIELDS = [
 ]
 
 
+COPY_JS = """(text) => {
+  window.pbCopied = text;  // what was copied, for people and tests alike
+  if (text && navigator.clipboard) { navigator.clipboard.writeText(text).catch(() => {}); }
+  return text ? "已复制：" + text : "请先选择一个条款";
+}"""
+
+
 class WebApp:
     """The UI's handlers over one PolicyBot; each returns plain values for Gradio components."""
 
     def __init__(self, bot: PolicyBot) -> None:
         self.bot = bot
         self.guard = Guard.from_settings(bot.settings)  # rate limit + request log
+        self.feedback_store = FeedbackStore.in_dir(bot.settings.data_dir)
 
     # ---- API (named endpoints) ----
 
@@ -94,15 +109,16 @@ class WebApp:
 
     # ---- shared ----
 
-    def _search(self, query: str, k: int, doc_slug: str = "") -> list:
+    def _search(self, query: str, k: int, doc_slug: str = "", section: str = "") -> list:
         query = (query or "").strip()
         if not query:
             raise PolicyBotError("请输入要检索的关键词或条款号，例如：研发费用加计扣除、（八）、第九十五条")
         if not 1 <= k <= 50:
             raise PolicyBotError(f"结果条数应在 1 到 50 之间，收到 {k}")
-        if not doc_slug:
+        if not doc_slug and not ui.section_key(section):
             return self.bot.search(query, k)
-        hits = [h for h in self.bot.search(query, k * 5) if h.clause.doc_slug == doc_slug]
+        hits = [h for h in self.bot.search(query, 100)
+                if (not doc_slug or h.clause.doc_slug == doc_slug) and ui.in_section(h.clause, section)]
         return hits[:k]
 
     def _match(self, data: Any) -> list:
@@ -110,25 +126,67 @@ class WebApp:
 
         return self.bot.match(parse_profile(data))
 
-    # ---- UI handlers ----
+    # ---- 政策问答 ----
 
     @guarded("chat", text=True)
-    def chat(self, message: str, history: list | None, conversation: Conversation | None):
+    def chat(self, message: str, history: list | None, conversation: Conversation | None) -> Iterator[tuple]:
+        """Stream the reply: line by line for an extractive answer, token by token from a configured
+        LLM; the last update carries the finished answer (for feedback)."""
         history = list(history or [])
         conversation = conversation if conversation is not None else Conversation()
         try:
             answer = self.bot.ask(message, conversation)
         except PolicyBotError as exc:
             gr.Warning(str(exc))
-            return message, history, conversation
-        reply = ui.answer_markdown(answer, self.bot.index.store.clauses)
-        history += [{"role": "user", "content": message}, {"role": "assistant", "content": reply}]
-        return "", history, conversation
+            yield message, history, conversation, gr.skip()
+            return
+        past = [*history, {"role": "user", "content": message}]
+        clauses = self.bot.index.store.clauses
+        if self._streams_llm(answer, conversation):
+            answer = yield from self._stream_llm(answer, conversation, past)
+        else:
+            for step in ui.answer_stream(answer, clauses)[:-1]:
+                yield "", _with_reply(past, step), conversation, gr.skip()
+                time.sleep(STREAM_PAUSE)
+        yield "", _with_reply(past, ui.answer_markdown(answer, clauses)), conversation, ui.answer_dict(answer)
+
+    def _streams_llm(self, answer, conversation: Conversation) -> bool:
+        return (self.bot.settings.llm_configured and conversation.guided is None
+                and not answer.abstained and bool(answer.citations))
+
+    def _stream_llm(self, extractive, conversation: Conversation, past: list):
+        """Show the model's tokens as they come, then verify them (extractive answer on failure)."""
+        llm = self.bot.llm()
+        text = ""
+        try:
+            for token in llm.stream(extractive.question, extractive.hits, conversation.history[:-1]):
+                text += token
+                yield "", _with_reply(past, ui.streaming_markdown(text)), conversation, gr.skip()
+            answer = llm_result(extractive, text, *llm.check(text, extractive.hits))
+        except LLMUnavailable as exc:
+            answer = llm_unavailable(extractive, exc)
+        conversation.turns[-1].answer = answer
+        return answer
+
+    def feedback(self, rating: str, comment: str, last: dict | None):
+        """Store 👍/👎 (and the comment) for the latest answer; returns (comment box, status line)."""
+        if not last:
+            gr.Warning("请先提问，再对回答进行评价")
+            return gr.skip(), gr.skip()
+        try:
+            record = self.feedback_store.add(last["question"], last["answer"], last["citations"], rating, comment)
+        except PolicyBotError as exc:
+            gr.Warning(str(exc))
+            return gr.skip(), gr.skip()
+        label = "👍 有帮助" if rating == "up" else "👎 没帮助"
+        return "", f"已记录反馈 #{record}（{label}），谢谢！"
+
+    # ---- 条款检索 ----
 
     @guarded("search-ui", text=True)
-    def search_ui(self, query: str, doc_slug: str | None, k: float):
+    def search_ui(self, query: str, doc_slug: str | None, section: str | None, k: float):
         try:
-            hits = self._search(query, int(k or 5), doc_slug or "")
+            hits = self._search(query, int(k or 5), doc_slug or "", section or "")
         except PolicyBotError as exc:
             gr.Warning(str(exc))
             return f"<div class='pb-error'>{ui.esc(str(exc))}</div>", gr.update(choices=[], value=None), "", ""
@@ -158,8 +216,11 @@ class WebApp:
         choices = [(ALL_DOCS, "")] + [(meta.title or slug, slug) for slug, meta in sorted(docs.items())]
         return gr.update(choices=choices, value="")
 
+    # ---- 政策匹配 ----
+
     @guarded("match-ui")
     def match_ui(self, zone_name, zone_level, listing_status, extra_json, *values):
+        """(summary, table rows, the clause ids of each row for the clause panel)."""
         names = [n for n, _ in NUMBER_FIELDS] + [n for n, _ in FLAG_FIELDS]
         form = {"zone_name": zone_name, "zone_level": zone_level, "listing_status": listing_status,
                 **dict(zip(names, values))}
@@ -171,8 +232,27 @@ class WebApp:
             verdicts = self._match(data)
         except PolicyBotError as exc:
             gr.Warning(str(exc))
-            return f"<div class='pb-error'>⚠ {ui.esc(str(exc))}</div>", []
-        return ui.match_summary(verdicts), ui.verdict_rows(verdicts, self.bot.cite)
+            return f"<div class='pb-error'>⚠ {ui.esc(str(exc))}</div>", [], []
+        ids = [list(v.citations) for v in ui.sort_verdicts(verdicts)]
+        return ui.match_summary(verdicts), ui.verdict_rows(verdicts, self.bot.cite), ids
+
+    def verdict_clauses(self, ids_per_row: list | None, evt: gr.SelectData) -> str:
+        """The clauses a clicked table row rests on, whole."""
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        if not ids_per_row or not 0 <= row < len(ids_per_row):
+            return ""
+        views = []
+        for clause_id in ids_per_row[row]:
+            try:
+                views.append(ui.clause_markdown(self.bot.view(clause_id)))
+            except PolicyBotError as exc:
+                views.append(f"<div class='pb-error'>{ui.esc(str(exc))}</div>")
+        return "<hr>".join(views)
+
+
+def _with_reply(past: list, content: str) -> list:
+    """A new history list (each update its own, so none is changed after it was sent)."""
+    return [*past, {"role": "assistant", "content": content}]
 
 
 def _load_json(text: str) -> dict:
@@ -185,66 +265,103 @@ def _load_json(text: str) -> dict:
     return data
 
 
+def _number_box(name: str, label: str) -> gr.Textbox:
+    """A text box rather than gr.Number: blank stays unknown (a Number shows and sends 0), and
+    amounts may be written as people say them (3亿元, 5000万)."""
+    return gr.Textbox(label=label, placeholder="未填", elem_id=f"pb-{name}")
+
+
 def build_app(bot: PolicyBot) -> gr.Blocks:
-    """The web app over `bot`: 政策问答, 条款检索, 政策匹配, and the /ask, /search, /match endpoints.
+    """The web app over `bot`: 政策问答, 条款检索, 政策匹配, 文档管理, and the /ask, /search, /match endpoints.
 
     Launch it with `css=CSS` (Gradio 6 takes styling at launch).
     """
+    from .web_admin import admin_tab
+
     app = WebApp(bot)
     with gr.Blocks(title="PolicyBot 高新区政策助手") as demo:
         gr.Markdown("## PolicyBot 贵州高新区政策助手\n每个回答都引用并标注所依据的政策条款。")
         with gr.Tab("政策问答"):
             conversation = gr.State(None)
-            chatbot = gr.Chatbot(label="对话", height=520, buttons=["copy"])
+            last_answer = gr.State(None)
+            chatbot = gr.Chatbot(label="对话", height=520, buttons=["copy"], elem_id="pb-chat")
             with gr.Row():
                 question = gr.Textbox(placeholder="用自己的话提问，例如：科技成果转化项目最多能拿多少支持？",
-                                      show_label=False, scale=8)
-                send = gr.Button("提问", variant="primary", scale=1)
-            clear = gr.Button("新对话", size="sm")
-            gr.Examples(EXAMPLES, inputs=question, label="示例问题")
+                                      show_label=False, scale=8, elem_id="pb-question")
+                send = gr.Button("提问", variant="primary", scale=1, elem_id="pb-ask")
+            chat_io = ([question, chatbot, conversation], [question, chatbot, conversation, last_answer])
+            with gr.Row():
+                gr.Markdown("**示例问题**（点击即问）：")
+                for example in EXAMPLES:
+                    gr.Button(example, size="sm", elem_classes=["pb-example"]).click(
+                        lambda q=example: q, None, question, api_visibility="private", queue=False
+                    ).then(app.chat, *chat_io, api_visibility="private")
+            with gr.Row():
+                up = gr.Button("👍 有帮助", size="sm", elem_id="pb-up")
+                down = gr.Button("👎 没帮助", size="sm", elem_id="pb-down")
+                comment = gr.Textbox(placeholder="意见（可选）：哪里不对、缺了什么", show_label=False, scale=4,
+                                     elem_id="pb-comment")
+                clear = gr.Button("新对话", size="sm")
+            feedback_note = gr.Markdown(elem_id="pb-feedback-note")
             for trigger in (question.submit, send.click):
-                trigger(app.chat, [question, chatbot, conversation], [question, chatbot, conversation],
+                trigger(app.chat, *chat_io, api_visibility="private")
+            for button, rating in ((up, "up"), (down, "down")):
+                button.click(lambda c, last, r=rating: app.feedback(r, c, last), [comment, last_answer],
+                             [comment, feedback_note], api_visibility="private")
+            clear.click(lambda: ([], None, "", None, ""), None, [chatbot, conversation, question, last_answer, feedback_note],
                         api_visibility="private")
-            clear.click(lambda: ([], None, ""), None, [chatbot, conversation, question], api_visibility="private")
 
         with gr.Tab("条款检索"):
             with gr.Row():
-                query = gr.Textbox(label="关键词或条款号", placeholder="如：研发费用加计扣除、（八）、第十二条", scale=6)
+                query = gr.Textbox(label="关键词或条款号", placeholder="如：研发费用加计扣除、（八）、第十二条", scale=5,
+                                   elem_id="pb-query")
                 doc = gr.Dropdown(label="文件", choices=[(ALL_DOCS, "")], value="", scale=3)
+                section = gr.Textbox(label="章节（可选）", placeholder="如：四、 或 第四章", scale=1)
                 k = gr.Number(label="条数", value=5, minimum=1, maximum=50, precision=0, scale=1)
-            go = gr.Button("检索", variant="primary")
+            go = gr.Button("检索", variant="primary", elem_id="pb-search")
             with gr.Row():
                 with gr.Column(scale=3):
-                    results = gr.HTML(label="检索结果")
+                    results = gr.HTML(label="检索结果", elem_id="pb-results")
                 with gr.Column(scale=2):
                     pick = gr.Dropdown(label="查看条款全文", choices=[])
-                    view = gr.HTML()
-                    cite_line = gr.Textbox(label="复制引用", buttons=["copy"], interactive=False)
+                    view = gr.HTML(elem_id="pb-clause-view")
+                    cite_line = gr.Textbox(label="引用", interactive=False, elem_id="pb-cite-line")
+                    copy = gr.Button("复制引用", size="sm", elem_id="pb-copy")
+                    copy_note = gr.Markdown(elem_id="pb-copy-note")
             for trigger in (query.submit, go.click):
-                trigger(app.search_ui, [query, doc, k], [results, pick, view, cite_line], api_visibility="private")
+                trigger(app.search_ui, [query, doc, section, k], [results, pick, view, cite_line],
+                        api_visibility="private")
             pick.change(app.clause_ui, pick, [view, cite_line], api_visibility="private")
+            copy.click(None, cite_line, copy_note, js=COPY_JS, api_visibility="private")
             demo.load(app.documents, None, doc, api_visibility="private")
 
         with gr.Tab("政策匹配"):
             gr.Markdown("填写已知情况（不知道的留空），查看可申请的政策及每项条件是否满足。")
             with gr.Row():
-                zone_name = gr.Textbox(label="所在高新区", placeholder="如：贵阳国家高新区")
+                zone_name = gr.Textbox(label="所在高新区", placeholder="如：贵阳国家高新区", elem_id="pb-zone")
                 zone_level = gr.Dropdown(label="高新区级别", choices=ZONE_LEVELS, value="")
                 listing = gr.Dropdown(label="上市情况", choices=LISTING, value="")
             with gr.Row():
-                numbers = [gr.Number(label=label, value=None) for _, label in NUMBER_FIELDS[:4]]
+                numbers = [_number_box(name, label) for name, label in NUMBER_FIELDS[:4]]
             with gr.Row():
-                numbers += [gr.Number(label=label, value=None) for _, label in NUMBER_FIELDS[4:]]
+                numbers += [_number_box(name, label) for name, label in NUMBER_FIELDS[4:]]
             with gr.Row():
-                flags = [gr.Radio(YES_NO, label=label, value="未知") for _, label in FLAG_FIELDS]
+                flags = [gr.Radio(YES_NO, label=label, value="未知", elem_id=f"pb-{name}") for name, label in FLAG_FIELDS]
             extra = gr.Textbox(label="其他字段（JSON，可选）", lines=2,
                                placeholder='{"hightech_income_share": 70, "province": "贵州"}')
-            run = gr.Button("匹配政策", variant="primary")
-            summary = gr.Markdown()
+            run = gr.Button("匹配政策", variant="primary", elem_id="pb-match")
+            summary = gr.Markdown(elem_id="pb-match-summary")
+            row_clauses = gr.State([])
             table = gr.Dataframe(headers=ui.VERDICT_HEADERS, datatype="str", wrap=True, interactive=False,
-                                 label="匹配结果")
-            run.click(app.match_ui, [zone_name, zone_level, listing, extra, *numbers, *flags], [summary, table],
-                      api_visibility="private")
+                                 column_widths=["18%", "11%", "36%", "20%", "15%"], max_height=700,
+                                 label="匹配结果（点击一行查看所依据的条款全文）", elem_id="pb-verdicts")
+            verdict_clause = gr.HTML(elem_id="pb-verdict-clause")
+            run.click(app.match_ui, [zone_name, zone_level, listing, extra, *numbers, *flags],
+                      [summary, table, row_clauses], api_visibility="private")
+            table.select(app.verdict_clauses, row_clauses, verdict_clause, api_visibility="private")
+
+        with gr.Tab("文档管理"):
+            admin_tab(bot)
 
         gr.api(app.api_ask, api_name="ask")
         gr.api(app.api_search, api_name="search")
@@ -266,4 +383,5 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
         print(report.summary(), file=sys.stderr)
     # Load the index, jieba and the model while Gradio starts, so the first question is not the slow one.
     threading.Thread(target=bot.search, args=("研发费用加计扣除", 1), name="warm-up", daemon=True).start()
-    build_app(bot).launch(server_name=host, server_port=port, css=CSS, footer_links=["api"])
+    build_app(bot).launch(server_name=host, server_port=port, css=CSS, footer_links=["api"],
+                          max_file_size=settings.max_file_bytes)

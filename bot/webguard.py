@@ -8,6 +8,7 @@ outcome and duration. The log never holds a client address, and holds question t
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import logging
@@ -52,8 +53,9 @@ def guarded(endpoint: str, text: bool = False) -> Callable[[Callable], Callable]
     first argument as the user's question (logged only when log_questions is on)."""
 
     def decorate(method: Callable) -> Callable:
-        @functools.wraps(method)
-        def wrapper(self, *args, **kwargs):
+        @contextlib.contextmanager
+        def admitted(self, args: tuple):
+            """Check the limit, then log the call's outcome and time however it ends."""
             request = None
             if args and isinstance(args[0], gr.Request):
                 request, args = args[0], args[1:]
@@ -63,7 +65,7 @@ def guarded(endpoint: str, text: bool = False) -> Callable[[Callable], Callable]
             try:
                 if request is not None:
                     guard.limiter.check(guard.client(request))
-                return method(self, *args, **kwargs)
+                yield args
             except RateLimited as exc:
                 outcome = "limited"
                 raise gr.Error(str(exc), print_exception=False) from None
@@ -77,6 +79,19 @@ def guarded(endpoint: str, text: bool = False) -> Callable[[Callable], Callable]
                 ms = (time.perf_counter() - started) * 1000
                 said = f" question={_clip(args[0])!r}" if text and guard.log_questions and args else ""
                 log.info("%s %s %.0f ms%s", endpoint, outcome, ms, said)
+
+        if inspect.isgeneratorfunction(method):  # Gradio streams only from a generator function
+
+            @functools.wraps(method)
+            def wrapper(self, *args, **kwargs):
+                with admitted(self, args) as rest:
+                    yield from method(self, *rest, **kwargs)
+        else:
+
+            @functools.wraps(method)
+            def wrapper(self, *args, **kwargs):
+                with admitted(self, args) as rest:
+                    return method(self, *rest, **kwargs)
 
         # Gradio injects a gr.Request into a positional parameter annotated with it: put one first.
         signature = inspect.signature(method)

@@ -28,8 +28,10 @@ class CountingEmbeddings(E5SmallEmbeddings):
 
 @pytest.fixture(autouse=True)
 def _isolated_index(tmp_path, monkeypatch):
-    """No test reads or writes the repository's own index/ or a configured server."""
+    """No test reads or writes the repository's own index/ or data/, or a configured server."""
     monkeypatch.setenv("POLICYBOT_INDEX_DIR", str(tmp_path / "index"))
+    monkeypatch.setenv("POLICYBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("POLICYBOT_ADMIN_TOKEN", raising=False)
     monkeypatch.delenv("POLICYBOT_CHROMA_URL", raising=False)
     monkeypatch.delenv("POLICYBOT_EMBEDDER", raising=False)
 

@@ -139,6 +139,7 @@ def test_verdict_dict_is_json_ready():
     ({"zone_name": "贵阳国家高新区", "zone_level": ""}, {"zone": {"name": "贵阳国家高新区", "level": "national"}}),
     ({"zone_name": "遵义高新区", "zone_level": "provincial"}, {"zone": {"name": "遵义高新区", "level": "provincial"}}),
     ({"employees": 38.0, "st_staff": None}, {"employees": 38}),
+    ({"revenue_wan": " 3亿元 ", "employees": "", "rd_intensity": "6"}, {"revenue_wan": "3亿元", "rd_intensity": "6"}),
 ])
 def test_profile_from_form_drops_blanks_and_nests_the_zone(form, expected):
     assert ui.profile_from_form(form) == expected
@@ -150,3 +151,41 @@ def test_profile_from_form_output_is_a_valid_profile():
     p = parse_profile(ui.profile_from_form({"zone_name": "贵阳国家高新区", "zone_level": "national",
                                             "employees": 40.0, "st_staff": 12.0, "is_hightech": "否"}))
     assert p.zone.level == "national" and p.employees == 40 and p.is_hightech is False
+    p = parse_profile(ui.profile_from_form({"revenue_wan": "3亿元", "employees": "38", "taxable_income_wan": ""}))
+    assert p.revenue_wan == 30000 and p.employees == 38 and p.taxable_income_wan is None
+
+
+def test_answer_stream_grows_line_by_line_and_ends_with_the_footnoted_answer():
+    steps = ui.answer_stream(answer(), {CLAUSE.id: CLAUSE})
+    assert steps[-1] == ui.answer_markdown(answer(), {CLAUSE.id: CLAUSE})
+    assert "<details" not in "".join(steps[:-1])
+    assert all("1000万元" in s for s in steps)
+    multi = answer(text="答：依据[1]，给予不超过1000万元支持。\n条款原文：\n「给予不超过1000万元支持」[1]\n出处：\n[1] x")
+    steps = ui.answer_stream(multi)
+    assert len(steps) == 3 and "条款原文" not in steps[0] and "条款原文" in steps[1]
+
+
+def test_cited_and_no_basis_answers_carry_different_labels():
+    cited = ui.answer_markdown(answer())
+    abstained = ui.answer_markdown(answer(text="语料库中没有找到依据。", abstained=True, citations=()))
+    assert ui.CITED_LABEL in cited and ui.NO_BASIS_PREFIX not in cited
+    assert ui.NO_BASIS_PREFIX in abstained and ui.CITED_LABEL not in abstained
+    assert "<script" not in ui.streaming_markdown("<script>") and ui.streaming_markdown("答").endswith("▍</div>")
+
+
+@pytest.mark.parametrize("section, inside", [
+    ("四", True), ("四、", True), ("（八）", True), ("(八)", True), ("", True), ("五", False), ("（九）", False),
+])
+def test_in_section_reads_the_section_as_people_type_it(section, inside):
+    assert ui.in_section(CLAUSE, section) is inside
+
+
+def test_in_section_finds_articles_under_their_chapter():
+    article = Clause(id="law#第九十五条", doc_slug="law", path="第九十五条", kind="article", heading="",
+                     parents=("第四章",), text="…", start=0, end=1)
+    assert ui.in_section(article, "第四章") and not ui.in_section(article, "第二章")
+
+
+def test_upload_summary_lists_each_file_and_escapes_names():
+    md = ui.upload_summary([("措施.txt", True, "已索引，条款 5 条"), ("<b>.pdf", False, "类型不符")], "已建立索引 g-1")
+    assert "✓ **措施.txt**：已索引，条款 5 条" in md and "✗ **&lt;b&gt;.pdf**" in md and "已建立索引 g-1" in md

@@ -18,9 +18,12 @@ START_TIMEOUT = 60.0
 @pytest.fixture(scope="module")
 def app_url(corpus_index_dir, tmp_path_factory):
     port = free_port()
-    env = {**os.environ, "POLICYBOT_INDEX_DIR": str(corpus_index_dir), "GRADIO_ANALYTICS_ENABLED": "False"}
+    work = tmp_path_factory.mktemp("web")
+    env = {**os.environ, "POLICYBOT_INDEX_DIR": str(corpus_index_dir), "POLICYBOT_DATA_DIR": str(work / "data"),
+           "GRADIO_ANALYTICS_ENABLED": "False"}
     env.pop("POLICYBOT_CHROMA_URL", None)
-    log = tmp_path_factory.mktemp("web") / "app.log"
+    env.pop("POLICYBOT_ADMIN_TOKEN", None)
+    log = work / "app.log"
     with running([sys.executable, "app.py", "--port", str(port)], listening(port), log, START_TIMEOUT, cwd=ROOT, env=env):
         yield f"http://127.0.0.1:{port}/"
 

@@ -1,0 +1,96 @@
+"""Answer feedback (👍/👎 and an optional comment) in SQLite under `settings.data_dir`.
+
+Each record is one short transaction on a fresh connection in WAL mode with synchronous=FULL, so a
+crash or kill loses at most the record being written and the file always opens. No IP address or
+other identity is stored: only the question, the answer, its citations, the rating and the comment.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, Sequence
+
+from .errors import PolicyBotError
+
+Rating = Literal["up", "down"]
+MAX_COMMENT_CHARS = 1000
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    question TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    citations TEXT NOT NULL,  -- JSON list of the answer's citations
+    rating TEXT NOT NULL CHECK (rating IN ('up', 'down')),
+    comment TEXT NOT NULL DEFAULT '',
+    created TEXT NOT NULL  -- UTC, ISO 8601
+)
+"""
+
+
+@dataclass(frozen=True)
+class Feedback:
+    question: str
+    answer: str
+    citations: list
+    rating: str
+    comment: str = ""
+    created: str = ""
+    id: int = 0
+
+
+class FeedbackStore:
+    """The feedback table of `<data_dir>/feedback.sqlite3`; safe to use from several threads and processes."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+
+    @classmethod
+    def in_dir(cls, data_dir: Path) -> "FeedbackStore":
+        return cls(Path(data_dir) / "feedback.sqlite3")
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=10)
+        except (OSError, sqlite3.Error) as exc:
+            raise PolicyBotError(f"无法打开反馈数据库 {self.path}：{exc}") from None
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        conn.execute(SCHEMA)
+        return conn
+
+    def add(self, question: str, answer: str, citations: Sequence[dict], rating: str, comment: str = "") -> int:
+        """Store one record in its own transaction; returns its id once it is committed."""
+        if rating not in ("up", "down"):
+            raise PolicyBotError(f"反馈评价应为 up 或 down，收到 {rating!r}")
+        comment = (comment or "").strip()
+        if len(comment) > MAX_COMMENT_CHARS:
+            raise PolicyBotError(f"反馈意见过长（{len(comment)} 字，上限 {MAX_COMMENT_CHARS} 字）")
+        created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        conn = self._connect()
+        try:
+            with conn:  # one transaction, committed on leaving the block
+                cur = conn.execute(
+                    "INSERT INTO feedback (question, answer, citations, rating, comment, created) VALUES (?, ?, ?, ?, ?, ?)",
+                    (question, answer, json.dumps(list(citations), ensure_ascii=False), rating, comment, created),
+                )
+            return int(cur.lastrowid)
+        finally:
+            conn.close()
+
+    def all(self) -> list[Feedback]:
+        if not self.path.exists():
+            return []
+        conn = self._connect()
+        try:
+            rows = conn.execute(
+                "SELECT id, question, answer, citations, rating, comment, created FROM feedback ORDER BY id"
+            ).fetchall()
+        finally:
+            conn.close()
+        return [Feedback(question=q, answer=a, citations=json.loads(c), rating=r, comment=m, created=t, id=i)
+                for i, q, a, c, r, m, t in rows]
