@@ -44,6 +44,9 @@ class Settings:
     # reverse proxy every client has the proxy's address: use session there.
     rate_limit_key: str = "host"
     log_questions: bool = False  # POLICYBOT_LOG_QUESTIONS=1: the web process logs question text
+    # POLICYBOT_WEB_CONCURRENCY: events of one kind served at once (Gradio's default is 1, which queues
+    # 20 simultaneous questions behind each other; the embedder is locked, search and answer are thread-safe)
+    web_concurrency: int = 4
     data_dir: Path = field(default_factory=lambda: _repo_root() / "data")  # POLICYBOT_DATA_DIR: feedback database
     admin_token: str = field(default="", repr=False)  # POLICYBOT_ADMIN_TOKEN: enables document upload in the web app; empty = disabled
 
@@ -80,6 +83,8 @@ class Settings:
             values["rate_limit_key"] = env["POLICYBOT_RATE_LIMIT_KEY"]
         if env.get("POLICYBOT_LOG_QUESTIONS"):
             values["log_questions"] = _flag("POLICYBOT_LOG_QUESTIONS", env["POLICYBOT_LOG_QUESTIONS"])
+        if env.get("POLICYBOT_WEB_CONCURRENCY"):
+            values["web_concurrency"] = _positive_int("POLICYBOT_WEB_CONCURRENCY", env["POLICYBOT_WEB_CONCURRENCY"])
         if env.get("POLICYBOT_MAX_FILE_MB"):
             values["max_file_bytes"] = _positive_int("POLICYBOT_MAX_FILE_MB", env["POLICYBOT_MAX_FILE_MB"]) * 1024 * 1024
         values.update({k: v for k, v in overrides.items() if v is not None})

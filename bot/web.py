@@ -366,6 +366,7 @@ def build_app(bot: PolicyBot) -> gr.Blocks:
         gr.api(app.api_ask, api_name="ask")
         gr.api(app.api_search, api_name="search")
         gr.api(app.api_match, api_name="match")
+    demo.queue(default_concurrency_limit=bot.settings.web_concurrency)
     return demo
 
 
