@@ -29,6 +29,7 @@ class Settings:
     chroma_url: str = ""  # POLICYBOT_CHROMA_URL, e.g. http://127.0.0.1:8000; empty = embedded
     chunk_chars: int = 150  # POLICYBOT_CHUNK_CHARS: longer clauses are split at sentence ends
     max_file_bytes: int = 20 * 1024 * 1024  # POLICYBOT_MAX_FILE_MB
+    max_pdf_pages: int = 1000  # POLICYBOT_MAX_PDF_PAGES: longer PDFs are refused, not read for minutes
     candidates: int = 100  # how many hits each retriever hands to the fusion
     rrf_k: int = 5  # reciprocal rank fusion constant
     dense_weight: float = 1.0  # weight of the dense ranking in the fusion (BM25's is 1)
@@ -36,6 +37,11 @@ class Settings:
     llm_model: str = ""  # POLICYBOT_LLM_MODEL, e.g. qwen2.5-7b-instruct
     llm_api_key: str = ""  # POLICYBOT_LLM_API_KEY (never logged)
     llm_timeout: float = 60.0  # POLICYBOT_LLM_TIMEOUT, seconds
+    # A Chroma server that stops answering is retried this many times, waiting retry_delay, then
+    # twice that, … (bounded: the default gives up after ~1.5 s) before IndexUnavailable.
+    index_retries: int = 3  # POLICYBOT_INDEX_RETRIES (0 = no retry)
+    index_retry_delay: float = 0.2  # POLICYBOT_INDEX_RETRY_DELAY, seconds before the first retry
+    log_questions: bool = False  # POLICYBOT_LOG_QUESTIONS=1: question text may appear in logs
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -58,6 +64,14 @@ class Settings:
                 values[name] = env[var]
         if env.get("POLICYBOT_LLM_TIMEOUT"):
             values["llm_timeout"] = float(_positive_int("POLICYBOT_LLM_TIMEOUT", env["POLICYBOT_LLM_TIMEOUT"]))
+        if env.get("POLICYBOT_MAX_PDF_PAGES"):
+            values["max_pdf_pages"] = _positive_int("POLICYBOT_MAX_PDF_PAGES", env["POLICYBOT_MAX_PDF_PAGES"])
+        if env.get("POLICYBOT_INDEX_RETRIES"):
+            values["index_retries"] = _non_negative_int("POLICYBOT_INDEX_RETRIES", env["POLICYBOT_INDEX_RETRIES"])
+        if env.get("POLICYBOT_INDEX_RETRY_DELAY"):
+            values["index_retry_delay"] = _seconds("POLICYBOT_INDEX_RETRY_DELAY", env["POLICYBOT_INDEX_RETRY_DELAY"])
+        if env.get("POLICYBOT_LOG_QUESTIONS"):
+            values["log_questions"] = _flag("POLICYBOT_LOG_QUESTIONS", env["POLICYBOT_LOG_QUESTIONS"])
         if env.get("POLICYBOT_MAX_FILE_MB"):
             values["max_file_bytes"] = _positive_int("POLICYBOT_MAX_FILE_MB", env["POLICYBOT_MAX_FILE_MB"]) * 1024 * 1024
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -75,6 +89,8 @@ class Settings:
             raise ConfigError(f"Chroma 服务地址无效：{self.chroma_url!r}（应形如 http://127.0.0.1:8000）")
         if self.llm_url and not self.llm_url.startswith(("http://", "https://")):
             raise ConfigError(f"大模型服务地址无效：{self.llm_url!r}（应形如 http://127.0.0.1:8001/v1）")
+        if not 0 <= self.index_retries <= 10 or not 0 <= self.index_retry_delay <= 10:
+            raise ConfigError(f"索引重试设置无效：{self.index_retries} 次、{self.index_retry_delay} 秒（应为 0–10 次、0–10 秒）")
         if self.chunk_chars < 50:
             raise ConfigError(f"分块长度过小：{self.chunk_chars}（至少 50 个字符）")
 
@@ -94,3 +110,26 @@ def _positive_int(var: str, raw: str) -> int:
     if value <= 0:
         raise ConfigError(f"环境变量 {var} 应为正整数，实际为 {raw!r}")
     return value
+
+
+def _non_negative_int(var: str, raw: str) -> int:
+    return 0 if raw.strip() == "0" else _positive_int(var, raw)
+
+
+def _seconds(var: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"环境变量 {var} 应为秒数（如 0.2），实际为 {raw!r}") from None
+    if not 0 <= value <= 10:
+        raise ConfigError(f"环境变量 {var} 应在 0 到 10 秒之间，实际为 {raw!r}")
+    return value
+
+
+def _flag(var: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"环境变量 {var} 应为 1 或 0（true/false），实际为 {raw!r}")
