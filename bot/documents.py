@@ -30,6 +30,11 @@ MAX_PDF_PAGES = 1000  # text extraction is ~2 ms a short page, far more on dense
 DOCX_MAX_UNPACKED = 200 * _MB
 DOCX_MAX_RATIO = 200
 
+# Control characters (terminal escapes, NULs from PDFs) and bidi overrides, which can make shown
+# text read differently from what is stored, become spaces; the line breaks str.splitlines knows
+# become "\n". Same length, so clause offsets still point into the text.
+_NEUTRALISE = {c: " " for c in [*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+               if chr(c) not in "\t\n"} | {ord(c): "\n" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
 _HEADER_FIELDS = {"标题": "title", "文号": "doc_number", "发文字号": "doc_number", "发布机关": "issuer",
                   "发文机关": "issuer", "发布者": "issuer", "成文日期": "date", "发布时间": "published",
                   "来源": "source"}
@@ -91,7 +96,8 @@ def load_document(path: str | os.PathLike[str], *, max_bytes: int = 20 * _MB, ma
         full = _decode_text(path, data, warnings)
         if not full.strip():
             raise DocumentError(path, "文件只有空白字符，没有正文")
-    return _assemble(path, data, _normalise_newlines(full), hints, warnings, web=suffix in (".html", ".htm"))
+    full = _normalise_newlines(full).translate(_NEUTRALISE)
+    return _assemble(path, data, full, hints, warnings, web=suffix in (".html", ".htm"))
 
 
 def short_doc_number(meta: DocumentMeta) -> str:
