@@ -315,7 +315,7 @@ def _pdf_pages_text(path: Path, data: bytes, hints: dict, warnings: list[str], m
 
     # A damaged file surfaces from pypdf's parser as any of these (fuzzing found each one).
     damaged = (PyPdfError, ValueError, KeyError, IndexError, TypeError, AttributeError, AssertionError,
-               ArithmeticError, RecursionError, EOFError, zlib.error)
+               ArithmeticError, RecursionError, EOFError, NotImplementedError, zlib.error)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):

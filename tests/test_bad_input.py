@@ -3,7 +3,6 @@ Chinese line naming what and why, never a traceback, and nothing half-loaded."""
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
@@ -16,13 +15,22 @@ from bot.documents import load_document
 from bot.errors import DocumentError
 from bot.structure import parse_clauses
 
-from .test_documents import cjk_font, make_docx, make_pdf  # noqa: F401  (cjk_font is a fixture)
+from .test_documents import make_docx, make_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 INJECTED = "恶意脚本"  # text that only scripts, styles and comments carry
 
 
 # --- files the loaders must refuse with a clear reason --------------------------------------------
+
+@pytest.fixture(scope="module")
+def cjk_font() -> str:
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+
+    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    return "STSong-Light"
+
 
 def _pdf_pages(n: int):
     def make(tmp_path, font):
