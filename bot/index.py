@@ -16,6 +16,7 @@ or killed ingest leaves CURRENT pointing at the old generation; leftovers are re
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
@@ -32,6 +33,7 @@ from .models import Amendment, Chunk, Clause, DocumentMeta
 from .settings import Settings
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
 FORMAT = 1
@@ -107,7 +109,10 @@ def with_retries(settings: Settings, call: Callable[[], T], where: str) -> T:
         except Exception as exc:  # chromadb raises bare ValueError/ConnectionError/httpx errors
             last = exc
             if attempt + 1 < attempts:
-                time.sleep(settings.index_retry_delay * 2**attempt)
+                delay = settings.index_retry_delay * 2**attempt
+                log.info("vector store %s failed (attempt %d of %d): %s; retrying in %.2f s",
+                         where, attempt + 1, attempts, _one_line(exc), delay)
+                time.sleep(delay)
     tried = f"，已重试 {attempts - 1} 次" if attempts > 1 else ""
     reason = str(last) if isinstance(last, IndexUnavailable) else _one_line(last)
     raise IndexUnavailable(f"索引暂不可用（{where}{tried}）：{reason}") from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
 import os
 import time
 from dataclasses import asdict, dataclass, field
@@ -32,6 +33,7 @@ from .settings import Settings
 from .structure import parse_clauses
 from .validity import load_amendments
 
+log = logging.getLogger(__name__)
 LOCK_FILE = ".ingest.lock"  # holds the PID of the running ingest; empty after a clean finish
 PROGRESS_STEP = 16  # chunks embedded between progress updates
 STORE_BATCH = 1000  # vectors per Chroma upsert: each call has a fixed cost
@@ -131,6 +133,7 @@ def ingest(
             lock.truncate()  # a clean finish leaves no PID behind
             lock.flush()
         if stale:
+            log.info("ingest lock of dead process %s taken over in %s", stale, settings.index_dir)
             report.warnings.insert(0, f"上次导入（进程 {stale}）未正常结束，已接管导入锁并清理其未完成的索引")
     report.seconds = time.perf_counter() - started
     return report

@@ -6,6 +6,7 @@ A Conversation carries earlier turns, so a follow-up ("那需要什么条件？"
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -17,8 +18,10 @@ from .analysis import Analysis, analyse, question_parts
 from .answer import ExtractiveAnswerer, assess, should_abstain
 from .errors import QuestionError
 from .lexical import domain_terms, tokenize
+from .logsafe import question_for_log
 from .models import Answer
 
+log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500
 _FOLLOW_UP_START = ("那", "那么", "还有", "另外", "这个", "这些", "它", "该", "如果", "假如", "要是", "省级", "国家级", "找哪", "找谁", "需要什么", "什么条件")
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
@@ -99,6 +102,7 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
 
     def analyse_step(state: dict) -> dict:
         question = check_question(state["question"])
+        log.debug("question %s", question_for_log(bot.settings, question))
         conversation: Conversation = state.get("conversation") or Conversation()
         query, analysis = conversation.resolve(analyse(question))
         return {**state, "question": question, "conversation": conversation, "query": query, "analysis": analysis}
@@ -168,9 +172,11 @@ def _with_llm(llm: Any, state: dict, extractive: Answer) -> Answer:
     try:
         text, citations, problems = llm.answer(state["question"], state["hits"], state["conversation"].history)
     except LLMUnavailable as exc:
+        log.info("LLM unavailable, extractive answer shown: %s", exc)
         note = UNAVAILABLE_NOTE.render(reason=str(exc))
         return replace(extractive, text=f"{note}\n{extractive.text}", notes=(note,))
     if problems:
+        log.info("LLM answer failed verification (%d problems), extractive answer shown", len(problems))
         note = FALLBACK_NOTE.render(reason=f"{len(problems)} 处引用或数字无法在所引条款中核实")
         return replace(extractive, text=f"{note}\n{extractive.text}", notes=(note, *problems))
     if is_no_basis(text):
