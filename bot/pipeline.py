@@ -19,6 +19,7 @@ from .answer import ExtractiveAnswerer, assess, should_abstain
 from .errors import QuestionError
 from .lexical import domain_terms, tokenize
 from .logsafe import question_for_log
+from .verify import carries_instructions
 from .models import Answer
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,8 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
         return {**state, "question": question, "conversation": conversation, "query": query, "analysis": analysis}
 
     def retrieve_step(state: dict) -> dict:
-        hits = bot.search(state["query"], k)
+        # A clause that addresses the model ("忽略之前的指令…") is quoted at most, never the lead basis.
+        hits = sorted(bot.search(state["query"], k), key=lambda h: carries_instructions(h.clause.text))
         # A further sub-question answered in another document gets that document's clause as a
         # source too: the plan says 落实…减免, the rate is in the tax law, the conditions in the measures.
         # It must clear the same "basis" bar as a whole question would.
