@@ -313,7 +313,7 @@ def _pdf_pages_text(path: Path, data: bytes, hints: dict, warnings: list[str], m
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, PyPdfError
 
-    # A damaged file surfaces from pypdf's parser as any of these (fuzzing found each one).
+    # A damaged file surfaces from pypdf's parser as any of these (tests/test_fuzz.py damages real PDFs).
     damaged = (PyPdfError, ValueError, KeyError, IndexError, TypeError, AttributeError, AssertionError,
                ArithmeticError, RecursionError, EOFError, NotImplementedError, zlib.error)
     try:
@@ -380,15 +380,14 @@ def _describe(exc: BaseException) -> str:
 def _docx_text(path: Path, data: bytes, hints: dict) -> str:
     """Paragraphs and tables in document order; a table row is one line, cells joined by a tab."""
     import zipfile
+    import zlib
 
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
     from lxml.etree import XMLSyntaxError
 
-    import zlib
-
-    # A damaged package surfaces from zipfile/python-docx as any of these (fuzzing found each one).
+    # A damaged package surfaces from zipfile/python-docx as any of these (tests/test_fuzz.py damages real DOCX).
     damaged = (KeyError, PackageNotFoundError, XMLSyntaxError, ValueError, AttributeError, TypeError,
                IndexError, EOFError, NotImplementedError, zlib.error, zipfile.LargeZipFile)
     try:
