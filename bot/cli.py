@@ -93,7 +93,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         bot = build_bot(settings)
         return COMMANDS[args.command](bot, args)
     except PolicyBotError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+        print(f"错误：{one_line(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("已中断", file=sys.stderr)
@@ -101,6 +101,49 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `policybot … | head`: the reader left, nothing is wrong
         sys.stderr.close()
         return 0
+
+
+def one_line(message: str) -> str:
+    """A message as one line: a file name may carry a newline or a terminal escape sequence."""
+    return "".join(ch if ch.isprintable() else " " if ch in "\n\r\t" else repr(ch)[1:-1] for ch in message)
+
+
+MAX_QUESTION_SET_BYTES = 20 * 1024 * 1024  # ~100k questions; more is a mistake, not a question set
+
+
+def _questions(path: Path) -> list:
+    """A question set, refused by size before it is read."""
+    from .errors import QuestionSetError
+    from .evaluate import load_questions
+
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # load_questions names the problem
+    if size > MAX_QUESTION_SET_BYTES:
+        raise QuestionSetError(f"{path}：问题集文件过大（{size // (1024 * 1024)} MB，上限 {MAX_QUESTION_SET_BYTES // (1024 * 1024)} MB）")
+    return load_questions(path)
+
+
+def _in_set(q, call):
+    """Run `call` for question `q` of a set; a bad question is named by its id."""
+    from .errors import QuestionError
+
+    try:
+        return call()
+    except QuestionError as exc:
+        raise QuestionError(f"问题集中的 {q.id}：{exc}") from None
+
+
+def _check_query(query: str) -> str:
+    """The same limits `ask` applies (length, printable text), for `search`."""
+    from .errors import QuestionError
+    from .pipeline import MAX_QUESTION_CHARS
+
+    query = "".join(ch for ch in (query or "") if ch.isprintable() or ch == "\n").strip()
+    if len(query) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"检索内容过长（{len(query)} 字，上限 {MAX_QUESTION_CHARS} 字），请精简后再试")
+    return query
 
 
 def cmd_ingest(bot, args) -> int:
@@ -157,12 +200,11 @@ def cmd_search(bot, args) -> int:
     if args.k < 1:
         raise PolicyBotError(f"-k 应为正整数，实际为 {args.k}")
     if args.questions:
-        from .evaluate import load_questions
-
-        for q in load_questions(args.questions):
-            print(json.dumps({"id": q.id, **_search_json(bot, q.question, args.k, args.mode)}, ensure_ascii=False))
+        for q in _questions(args.questions):
+            row = _in_set(q, lambda: _search_json(bot, _check_query(q.question), args.k, args.mode))
+            print(json.dumps({"id": q.id, **row}, ensure_ascii=False))
         return 0
-    query = (args.query or "").strip()
+    query = _check_query(args.query)
     if not query:
         raise PolicyBotError("请输入要检索的问题，例如：policybot search \"研发费用加计扣除\"")
     if args.json:
@@ -199,10 +241,9 @@ def answer_json(bot, query: str, use_llm: bool) -> dict:
 
 def cmd_ask(bot, args) -> int:
     if args.questions:
-        from .evaluate import load_questions
-
-        for q in load_questions(args.questions):
-            print(json.dumps({"id": q.id, **answer_json(bot, q.question, args.llm)}, ensure_ascii=False))
+        for q in _questions(args.questions):
+            row = _in_set(q, lambda: answer_json(bot, q.question, args.llm))
+            print(json.dumps({"id": q.id, **row}, ensure_ascii=False))
         return 0
     if args.json:
         print(json.dumps(answer_json(bot, args.question or "", args.llm), ensure_ascii=False))
@@ -275,9 +316,9 @@ def cmd_show(bot, args) -> int:
 
 
 def cmd_eval(bot, args) -> int:
-    from .evaluate import evaluate_retrieval, load_questions, retrieval_table
+    from .evaluate import evaluate_retrieval, retrieval_table
 
-    questions = load_questions(args.questions)
+    questions = _questions(args.questions)
     results = evaluate_retrieval(questions, bot.search, MODES)
     report: dict = {"retrieval": {mode: r.metrics() for mode, r in results.items()}}
     if not args.retrieval_only:

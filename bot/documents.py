@@ -10,18 +10,31 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import re
 import statistics
 import unicodedata
+import warnings as warnings_module
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from bot.errors import DocumentError
 from bot.models import Document, DocumentMeta
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
 _MB = 1024 * 1024
+MAX_PDF_PAGES = 1000  # text extraction is ~2 ms a short page, far more on dense ones: bound the wait
+# A DOCX is a zip of XML, which compresses ~5-20x; far beyond that is a zip bomb, refused unread.
+DOCX_MAX_UNPACKED = 200 * _MB
+DOCX_MAX_RATIO = 200
 
+# Control characters (terminal escapes, NULs from PDFs) and bidi overrides, which can make shown
+# text read differently from what is stored, become spaces; the line breaks str.splitlines knows
+# become "\n". Same length, so clause offsets still point into the text.
+_NEUTRALISE = {c: " " for c in [*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
+               if chr(c) not in "\t\n"} | {ord(c): "\n" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
 _HEADER_FIELDS = {"标题": "title", "文号": "doc_number", "发文字号": "doc_number", "发布机关": "issuer",
                   "发文机关": "issuer", "发布者": "issuer", "成文日期": "date", "发布时间": "published",
                   "来源": "source"}
@@ -56,10 +69,10 @@ _COMMON_CJK = set(
     "策励依施税额奖补助申请评审核落服综推")
 
 
-def load_document(path: str | os.PathLike[str], *, max_bytes: int = 20 * _MB) -> Document:
+def load_document(path: str | os.PathLike[str], *, max_bytes: int = 20 * _MB, max_pages: int = MAX_PDF_PAGES) -> Document:
     """Load one policy file; the suffix picks the reader. Raises DocumentError for user-fixable problems."""
-    if max_bytes <= 0:
-        raise ValueError(f"max_bytes must be positive, got {max_bytes}")
+    if max_bytes <= 0 or max_pages <= 0:
+        raise ValueError(f"max_bytes and max_pages must be positive, got {max_bytes}, {max_pages}")
     path = Path(path)
     suffix = path.suffix.lower()
     if not path.exists():
@@ -74,7 +87,7 @@ def load_document(path: str | os.PathLike[str], *, max_bytes: int = 20 * _MB) ->
     warnings: list[str] = []
     hints: dict[str, str] = {}
     if suffix == ".pdf":
-        full = _pdf_text(path, data, hints, warnings)
+        full = _pdf_text(path, data, hints, warnings, max_pages)
     elif suffix == ".docx":
         full = _docx_text(path, data, hints)
     elif suffix in (".html", ".htm"):
@@ -83,7 +96,8 @@ def load_document(path: str | os.PathLike[str], *, max_bytes: int = 20 * _MB) ->
         full = _decode_text(path, data, warnings)
         if not full.strip():
             raise DocumentError(path, "文件只有空白字符，没有正文")
-    return _assemble(path, data, _normalise_newlines(full), hints, warnings, web=suffix in (".html", ".htm"))
+    full = _normalise_newlines(full).translate(_NEUTRALISE)
+    return _assemble(path, data, full, hints, warnings, web=suffix in (".html", ".htm"))
 
 
 def short_doc_number(meta: DocumentMeta) -> str:
@@ -273,18 +287,42 @@ def _cn_number(text: str) -> int:
     return (_CN_DIGITS.get(tens, 1) * 10 if ten else 0) + _CN_DIGITS.get(units, 0)
 
 
-def _pdf_text(path: Path, data: bytes, hints: dict, warnings: list[str]) -> str:
+@contextmanager
+def _quiet_pypdf() -> Iterator[None]:
+    """pypdf logs every repair it attempts on a damaged file; the user gets our one line instead."""
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        with warnings_module.catch_warnings():
+            warnings_module.simplefilter("ignore")
+            yield
+    finally:
+        logger.setLevel(level)
+
+
+def _pdf_text(path: Path, data: bytes, hints: dict, warnings: list[str], max_pages: int = MAX_PDF_PAGES) -> str:
+    with _quiet_pypdf():
+        return _pdf_pages_text(path, data, hints, warnings, max_pages)
+
+
+def _pdf_pages_text(path: Path, data: bytes, hints: dict, warnings: list[str], max_pages: int) -> str:
     """Text of the readable pages: page-number lines dropped, garbled pages skipped with a warning."""
     import zlib
 
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, PyPdfError
 
-    damaged = (PyPdfError, ValueError, KeyError, IndexError, TypeError, zlib.error)
+    # A damaged file surfaces from pypdf's parser as any of these (tests/test_fuzz.py damages real PDFs).
+    damaged = (PyPdfError, ValueError, KeyError, IndexError, TypeError, AttributeError, AssertionError,
+               ArithmeticError, RecursionError, EOFError, NotImplementedError, zlib.error)
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not reader.decrypt(""):
             raise DocumentError(path, "PDF已加密，请先解除密码保护")
+        count = len(reader.pages)
+        if count > max_pages:
+            raise DocumentError(path, f"PDF页数过多（{count}页，上限 {max_pages} 页，可用 POLICYBOT_MAX_PDF_PAGES 调整），请拆分后再导入")
         pages = list(reader.pages)
         title = reader.metadata.title if reader.metadata else None
     except DependencyError:
@@ -342,18 +380,39 @@ def _describe(exc: BaseException) -> str:
 def _docx_text(path: Path, data: bytes, hints: dict) -> str:
     """Paragraphs and tables in document order; a table row is one line, cells joined by a tab."""
     import zipfile
+    import zlib
 
     import docx
     from docx.opc.exceptions import PackageNotFoundError
     from docx.table import Table
     from lxml.etree import XMLSyntaxError
 
+    # A damaged package surfaces from zipfile/python-docx as any of these (tests/test_fuzz.py damages real DOCX).
+    damaged = (KeyError, PackageNotFoundError, XMLSyntaxError, ValueError, AttributeError, TypeError,
+               IndexError, EOFError, NotImplementedError, zlib.error, zipfile.LargeZipFile)
     try:
+        _check_zip_sizes(path, zipfile.ZipFile(io.BytesIO(data)))
         document = docx.Document(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise DocumentError(path, "不是有效的DOCX文件（不是zip格式，可能是旧版.doc或改了扩展名）") from None
-    except (KeyError, PackageNotFoundError, XMLSyntaxError, ValueError) as exc:
+        return _docx_lines(document, hints, Table)
+    except zipfile.BadZipFile as exc:
+        if "File is not a zip file" in str(exc):
+            raise DocumentError(path, "不是有效的DOCX文件（不是zip格式，可能是旧版.doc或改了扩展名）") from None
+        raise DocumentError(path, f"DOCX文件已损坏（{_describe(exc)}）") from None
+    except damaged as exc:
         raise DocumentError(path, f"不是有效的DOCX文件（{_describe(exc)}）") from None
+
+
+def _check_zip_sizes(path: Path, archive) -> None:
+    """Refuse a zip bomb from the sizes its directory declares (zipfile never reads past them)."""
+    unpacked = sum(info.file_size for info in archive.infolist())
+    packed = sum(info.compress_size for info in archive.infolist())
+    if unpacked > DOCX_MAX_UNPACKED:
+        raise DocumentError(path, f"DOCX解压后过大（{_size(unpacked)}，上限 {_size(DOCX_MAX_UNPACKED)}），可能是压缩炸弹")
+    if unpacked > _MB and unpacked > DOCX_MAX_RATIO * max(packed, 1):
+        raise DocumentError(path, f"DOCX压缩比异常（{unpacked // max(packed, 1)}倍），可能是压缩炸弹，已拒绝读取")
+
+
+def _docx_lines(document, hints: dict, Table) -> str:
     lines = []
     for block in document.iter_inner_content():
         if isinstance(block, Table):

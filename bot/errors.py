@@ -15,7 +15,8 @@ class DocumentError(PolicyBotError):
     """A source file cannot be loaded: unreadable, empty, encrypted, scanned, garbled, too large."""
 
     def __init__(self, path: object, reason: str):
-        self.path = str(path)
+        # A file name may hold a newline or a terminal escape: shown escaped, the message stays one line.
+        self.path = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(path))
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 

@@ -40,6 +40,8 @@ def load_questions(path: Path) -> list[Question]:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
             raise QuestionSetError(f"{path} 第 {n} 行不是有效的 JSON：{exc.msg}") from None
+        except RecursionError:
+            raise QuestionSetError(f"{path} 第 {n} 行嵌套层次过深，不是有效的问题") from None
         if not isinstance(obj, dict) or not isinstance(obj.get("question"), str) or not obj["question"].strip():
             raise QuestionSetError(f"{path} 第 {n} 行缺少文本字段 question")
         for key in ("gold_quotes", "must_mention"):

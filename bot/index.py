@@ -16,13 +16,14 @@ or killed ingest leaves CURRENT pointing at the old generation; leftovers are re
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 from urllib.parse import urlparse
 
 from langchain_core.embeddings import Embeddings
@@ -30,6 +31,9 @@ from langchain_core.embeddings import Embeddings
 from .errors import ConfigError, IndexUnavailable
 from .models import Amendment, Chunk, Clause, DocumentMeta
 from .settings import Settings
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 CURRENT = "CURRENT"
 FORMAT = 1
@@ -78,7 +82,7 @@ def chroma_client(settings: Settings, generation_dir: Path):
 def vector_store(settings: Settings, generation_dir: Path, collection: str, embedder: Embeddings, create: bool):
     from langchain_chroma import Chroma
 
-    try:
+    def connect():
         return Chroma(
             collection_name=collection,
             embedding_function=embedder,
@@ -86,11 +90,32 @@ def vector_store(settings: Settings, generation_dir: Path, collection: str, embe
             collection_metadata=HNSW,
             create_collection_if_not_exists=create,
         )
-    except IndexUnavailable:
-        raise
-    except Exception as exc:
-        where = settings.chroma_url or str(generation_dir / "chroma")
-        raise IndexUnavailable(f"向量库不可用（{where}，集合 {collection}）：{_one_line(exc)}") from None
+
+    where = settings.chroma_url or str(generation_dir / "chroma")
+    return with_retries(settings, connect, f"{where}，集合 {collection}")
+
+
+def with_retries(settings: Settings, call: Callable[[], T], where: str) -> T:
+    """`call()`, retried with doubling delays while a Chroma server does not answer.
+
+    A server restarting (deploy, crash, OOM kill) is back within seconds; a few bounded retries
+    hide that from users, and the next request after it is back simply works. An embedded store
+    does not come back by waiting, so it is tried once.
+    """
+    attempts = 1 + (settings.index_retries if settings.chroma_url else 0)
+    for attempt in range(attempts):
+        try:
+            return call()
+        except Exception as exc:  # chromadb raises bare ValueError/ConnectionError/httpx errors
+            last = exc
+            if attempt + 1 < attempts:
+                delay = settings.index_retry_delay * 2**attempt
+                log.info("vector store %s failed (attempt %d of %d): %s; retrying in %.2f s",
+                         where, attempt + 1, attempts, _one_line(exc), delay)
+                time.sleep(delay)
+    tried = f"，已重试 {attempts - 1} 次" if attempts > 1 else ""
+    reason = str(last) if isinstance(last, IndexUnavailable) else _one_line(last)
+    raise IndexUnavailable(f"索引暂不可用（{where}{tried}）：{reason}") from None
 
 
 def _one_line(exc: BaseException) -> str:
@@ -214,11 +239,8 @@ class PolicyIndex:
 
     def dense(self, query: str, k: int) -> list[tuple[str, float]]:
         """Top-k (chunk id, cosine similarity) from the vector store."""
-        try:
-            pairs = self.vectors.similarity_search_with_score(query, k=k)
-        except Exception as exc:
-            where = self.settings.chroma_url or "内嵌向量库"
-            raise IndexUnavailable(f"索引暂时不可用（{where}）：{_one_line(exc)}") from None
+        where = self.settings.chroma_url or "内嵌向量库"
+        pairs = with_retries(self.settings, lambda: self.vectors.similarity_search_with_score(query, k=k), where)
         return [(doc.id or doc.metadata.get("chunk_id", ""), 1.0 - float(dist)) for doc, dist in pairs]
 
     def lexical(self, tokens: list[str], k: int) -> list[tuple[str, float]]:

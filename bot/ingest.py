@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import fcntl
 import json
+import logging
+import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -31,6 +33,8 @@ from .settings import Settings
 from .structure import parse_clauses
 from .validity import load_amendments
 
+log = logging.getLogger(__name__)
+LOCK_FILE = ".ingest.lock"  # holds the PID of the running ingest; empty after a clean finish
 PROGRESS_STEP = 16  # chunks embedded between progress updates
 STORE_BATCH = 1000  # vectors per Chroma upsert: each call has a fixed cost
 
@@ -112,14 +116,42 @@ def ingest(
     """
     started = time.perf_counter()
     settings.index_dir.mkdir(parents=True, exist_ok=True)
-    with open(settings.index_dir / ".ingest.lock", "w") as lock:
+    # "a+", not "w": opening must not erase the PID of an ingest that holds the lock.
+    with open(settings.index_dir / LOCK_FILE, "a+", encoding="utf-8") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            raise PolicyBotError(f"另一个导入正在进行（{settings.index_dir}），请稍后再试") from None
-        report = _ingest_locked(list(paths), settings, embedder, progress)
+            lock.seek(0)
+            holder = lock.read().strip()
+            who = f"进程 {holder}，" if holder.isdigit() else ""
+            raise PolicyBotError(f"另一个导入正在进行（{who}{settings.index_dir}），请稍后再试") from None
+        stale = _take_over(lock)
+        try:
+            report = _ingest_locked(list(paths), settings, embedder, progress)
+        finally:
+            lock.seek(0)
+            lock.truncate()  # a clean finish leaves no PID behind
+            lock.flush()
+        if stale:
+            log.info("ingest lock of dead process %s taken over in %s", stale, settings.index_dir)
+            report.warnings.insert(0, f"上次导入（进程 {stale}）未正常结束，已接管导入锁并清理其未完成的索引")
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _take_over(lock) -> str:
+    """Record our PID in the lock file; return the PID left there by an ingest that died holding it.
+
+    The kernel drops a flock when its holder dies (even by SIGKILL), so holding the lock proves the
+    recorded process is gone; its half-built generation is removed by this ingest's prune.
+    """
+    lock.seek(0)
+    previous = lock.read().strip()
+    lock.seek(0)
+    lock.truncate()
+    lock.write(str(os.getpid()))
+    lock.flush()
+    return previous if previous.isdigit() and int(previous) != os.getpid() else ""
 
 
 def _ingest_locked(paths, settings, embedder, progress) -> IngestReport:
@@ -131,7 +163,7 @@ def _ingest_locked(paths, settings, embedder, progress) -> IngestReport:
         if progress:
             progress("读取", i, len(files))
         try:
-            doc = load_document(path, max_bytes=settings.max_file_bytes)
+            doc = load_document(path, max_bytes=settings.max_file_bytes, max_pages=settings.max_pdf_pages)
             if doc.slug in store.documents:
                 raise DocumentError(path, f"与 {file_hashes[doc.slug]['path']} 同名（文档标识 {doc.slug} 重复）")
             clauses = parse_clauses(doc)

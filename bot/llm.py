@@ -23,6 +23,7 @@ from .prompts import (
     CLAUSE,
     EDITOR_NOTE,
     HISTORY,
+    INSTRUCTION_NOTE,
     HISTORY_TURN,
     LLM_HTTP_ERROR,
     LLM_UNREACHABLE,
@@ -31,7 +32,7 @@ from .prompts import (
     USER,
 )
 from .settings import Settings
-from .verify import citation_refs, cited_sentences, find_problems, numbers, strip_citations
+from .verify import carries_instructions, citation_refs, cited_sentences, find_problems, numbers, strip_citations
 
 HISTORY_TURNS = 3  # earlier turns sent with a question, for resolving 它/这个/那
 
@@ -59,12 +60,21 @@ def render_clause(n: int, hit: Hit) -> str:
     clause = hit.clause
     text = CLAUSE.render(
         n=n,
-        title=hit.doc_title,
+        title=as_data(hit.doc_title),
         path=clause_label(clause),
-        heading=f" {clause.heading}" if clause.heading else "",
-        text=clause.text.strip(),
+        heading=as_data(f" {clause.heading}") if clause.heading else "",
+        text=as_data(clause.text.strip()),
     )
-    return text + _editor_note(hit)
+    flagged = INSTRUCTION_NOTE.render() if carries_instructions(clause.text) else ""
+    return text + as_data(_editor_note(hit)) + flagged
+
+
+_FENCE = str.maketrans({"<": "‹", ">": "›"})
+
+
+def as_data(text: str) -> str:
+    """Text from the corpus or the user, unable to close the prompt's <<<条款…>>> fence or open one."""
+    return re.sub(r"<{2,}|>{2,}", lambda m: m.group(0).translate(_FENCE), text)
 
 
 def _editor_note(hit: Hit) -> str:
@@ -75,13 +85,13 @@ def _editor_note(hit: Hit) -> str:
 def build_messages(question: str, hits: Sequence[Hit], history: Sequence[tuple[str, str]] = ()) -> list[BaseMessage]:
     """The system rules and one user message: earlier turns, the numbered clauses, the question."""
     turns = [
-        HISTORY_TURN.render(question=q.strip(), answer=strip_citations(a).strip())
+        HISTORY_TURN.render(question=as_data(q.strip()), answer=as_data(strip_citations(a).strip()))
         for q, a in list(history)[-HISTORY_TURNS:]
     ]
     user = USER.render(
         history=HISTORY.render(turns="\n".join(turns)) if turns else "",
         clauses="\n\n".join(render_clause(n, hit) for n, hit in enumerate(hits, 1)),
-        question=question.strip(),
+        question=as_data(question.strip()),
     )
     return [SystemMessage(SYSTEM.render()), HumanMessage(user)]
 

@@ -6,6 +6,7 @@ A Conversation carries earlier turns, so a follow-up ("那需要什么条件？"
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from dataclasses import dataclass, field, replace
@@ -17,8 +18,11 @@ from .analysis import Analysis, analyse, question_parts
 from .answer import ExtractiveAnswerer, assess, should_abstain
 from .errors import QuestionError
 from .lexical import domain_terms, tokenize
+from .logsafe import question_for_log
+from .verify import carries_instructions
 from .models import Answer
 
+log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500
 _FOLLOW_UP_START = ("那", "那么", "还有", "另外", "这个", "这些", "它", "该", "如果", "假如", "要是", "省级", "国家级", "找哪", "找谁", "需要什么", "什么条件")
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
@@ -99,12 +103,14 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
 
     def analyse_step(state: dict) -> dict:
         question = check_question(state["question"])
+        log.debug("question %s", question_for_log(bot.settings, question))
         conversation: Conversation = state.get("conversation") or Conversation()
         query, analysis = conversation.resolve(analyse(question))
         return {**state, "question": question, "conversation": conversation, "query": query, "analysis": analysis}
 
     def retrieve_step(state: dict) -> dict:
-        hits = bot.search(state["query"], k)
+        # A clause that addresses the model ("忽略之前的指令…") is quoted at most, never the lead basis.
+        hits = sorted(bot.search(state["query"], k), key=lambda h: carries_instructions(h.clause.text))
         # A further sub-question answered in another document gets that document's clause as a
         # source too: the plan says 落实…减免, the rate is in the tax law, the conditions in the measures.
         # It must clear the same "basis" bar as a whole question would.
@@ -166,6 +172,7 @@ def _with_llm(llm: Any, state: dict, extractive: Answer) -> Answer:
     try:
         text, citations, problems = llm.answer(state["question"], state["hits"], state["conversation"].history)
     except LLMUnavailable as exc:
+        log.info("LLM unavailable, extractive answer shown: %s", exc)
         return llm_unavailable(extractive, exc)
     return llm_result(extractive, text, citations, problems)
 
@@ -185,6 +192,7 @@ def llm_result(extractive: Answer, text: str, citations, problems) -> Answer:
     from .verify import is_no_basis
 
     if problems:
+        log.info("LLM answer failed verification (%d problems), extractive answer shown", len(problems))
         note = FALLBACK_NOTE.render(reason=f"{len(problems)} 处引用或数字无法在所引条款中核实")
         return replace(extractive, text=f"{note}\n{extractive.text}", notes=(note, *problems))
     if is_no_basis(text):

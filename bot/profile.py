@@ -429,12 +429,17 @@ def parse_profile(data: Any, path: object = None) -> EnterpriseProfile:
         raise _profile_error(exc, path) from None
 
 
+MAX_PROFILE_BYTES = 256 * 1024  # a profile is a few dozen fields; YAML anchors can blow up far more
+
+
 def load_profile(path: str | Path) -> EnterpriseProfile:
     """Read a profile from .yaml/.yml or .json; every problem is a one-line ProfileError."""
     import yaml
 
     path = Path(path)
     try:
+        if path.is_file() and path.stat().st_size > MAX_PROFILE_BYTES:
+            raise ProfileError(f"企业画像文件过大（{path.stat().st_size // 1024} KB，上限 {MAX_PROFILE_BYTES // 1024} KB）", path=path)
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ProfileError("企业画像文件不存在", path=path) from None
@@ -447,6 +452,8 @@ def load_profile(path: str | Path) -> EnterpriseProfile:
             data = yaml.safe_load(text)
     except json.JSONDecodeError as exc:
         raise ProfileError(f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}", path=path) from None
+    except RecursionError:
+        raise ProfileError("企业画像嵌套层次过深，无法解析（应为一层字段映射）", path=path) from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f"第 {where.line + 1} 行" if where else ""

@@ -15,6 +15,7 @@ from .embedders import make_embedder
 from .errors import ClauseNotFound, ConfigError
 from .index import PolicyIndex, read_current
 from .ingest import IngestReport, ingest
+from .logsafe import mask_secrets
 from .models import Answer, Clause, Hit
 from .retrieve import HybridRetriever, Searcher
 from .settings import Settings
@@ -37,6 +38,7 @@ class PolicyBot:
 
     def __init__(self, settings: Settings, embedder: Embeddings | None = None) -> None:
         self.settings = settings
+        mask_secrets(settings)  # the API key (and admin token) never reach a log, whoever logs
         self.embedder = embedder or make_embedder(settings.embedder)
         self._index: PolicyIndex | None = None
         self._lock = threading.Lock()

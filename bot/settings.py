@@ -30,6 +30,7 @@ class Settings:
     chroma_url: str = ""  # POLICYBOT_CHROMA_URL, e.g. http://127.0.0.1:8000; empty = embedded
     chunk_chars: int = 150  # POLICYBOT_CHUNK_CHARS: longer clauses are split at sentence ends
     max_file_bytes: int = 20 * 1024 * 1024  # POLICYBOT_MAX_FILE_MB
+    max_pdf_pages: int = 1000  # POLICYBOT_MAX_PDF_PAGES: longer PDFs are refused, not read for minutes
     candidates: int = 100  # how many hits each retriever hands to the fusion
     rrf_k: int = 5  # reciprocal rank fusion constant
     dense_weight: float = 1.0  # weight of the dense ranking in the fusion (BM25's is 1)
@@ -49,6 +50,10 @@ class Settings:
     web_concurrency: int = 4
     data_dir: Path = field(default_factory=lambda: _repo_root() / "data")  # POLICYBOT_DATA_DIR: feedback database
     admin_token: str = field(default="", repr=False)  # POLICYBOT_ADMIN_TOKEN: enables document upload in the web app; empty = disabled
+    # A Chroma server that stops answering is retried this many times, waiting retry_delay, then
+    # twice that, … (bounded: the default gives up after ~1.5 s) before IndexUnavailable.
+    index_retries: int = 3  # POLICYBOT_INDEX_RETRIES (0 = no retry)
+    index_retry_delay: float = 0.2  # POLICYBOT_INDEX_RETRY_DELAY, seconds before the first retry
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -85,6 +90,12 @@ class Settings:
             values["log_questions"] = _flag("POLICYBOT_LOG_QUESTIONS", env["POLICYBOT_LOG_QUESTIONS"])
         if env.get("POLICYBOT_WEB_CONCURRENCY"):
             values["web_concurrency"] = _positive_int("POLICYBOT_WEB_CONCURRENCY", env["POLICYBOT_WEB_CONCURRENCY"])
+        if env.get("POLICYBOT_MAX_PDF_PAGES"):
+            values["max_pdf_pages"] = _positive_int("POLICYBOT_MAX_PDF_PAGES", env["POLICYBOT_MAX_PDF_PAGES"])
+        if env.get("POLICYBOT_INDEX_RETRIES"):
+            values["index_retries"] = _non_negative_int("POLICYBOT_INDEX_RETRIES", env["POLICYBOT_INDEX_RETRIES"])
+        if env.get("POLICYBOT_INDEX_RETRY_DELAY"):
+            values["index_retry_delay"] = _seconds("POLICYBOT_INDEX_RETRY_DELAY", env["POLICYBOT_INDEX_RETRY_DELAY"])
         if env.get("POLICYBOT_MAX_FILE_MB"):
             values["max_file_bytes"] = _positive_int("POLICYBOT_MAX_FILE_MB", env["POLICYBOT_MAX_FILE_MB"]) * 1024 * 1024
         values.update({k: v for k, v in overrides.items() if v is not None})
@@ -107,6 +118,8 @@ class Settings:
                               "（每分钟次数应 ≥ 0，0 表示不限流；连续次数应 ≥ 1）")
         if self.rate_limit_key not in RATE_LIMIT_KEYS:
             raise ConfigError(f"限流依据设置无效：{self.rate_limit_key!r}（可用 host 或 session）")
+        if not 0 <= self.index_retries <= 10 or not 0 <= self.index_retry_delay <= 10:
+            raise ConfigError(f"索引重试设置无效：{self.index_retries} 次、{self.index_retry_delay} 秒（应为 0–10 次、0–10 秒）")
         if self.chunk_chars < 50:
             raise ConfigError(f"分块长度过小：{self.chunk_chars}（至少 50 个字符）")
 
@@ -135,6 +148,16 @@ def _non_negative_int(var: str, raw: str) -> int:
         value = -1
     if value < 0:
         raise ConfigError(f"环境变量 {var} 应为非负整数（0 表示关闭），实际为 {raw!r}")
+    return value
+
+
+def _seconds(var: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"环境变量 {var} 应为秒数（如 0.2），实际为 {raw!r}") from None
+    if not 0 <= value <= 10:
+        raise ConfigError(f"环境变量 {var} 应在 0 到 10 秒之间，实际为 {raw!r}")
     return value
 
 

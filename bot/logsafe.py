@@ -1,0 +1,65 @@
+"""What may reach a log: never a secret, and an asker's question only when the operator opted in.
+
+Questions can name an enterprise, its figures or a person, so bot/ modules log them through
+`question_for_log`, which hides the text unless `Settings.log_questions` (POLICYBOT_LOG_QUESTIONS=1)
+is on. Secrets (the LLM API key, an admin token) are masked in every log record of the process,
+whoever logs it (our modules, openai, httpx), by `mask_secrets`, which the composition root calls.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+
+from .settings import Settings
+
+MASK = "***"
+_lock = threading.Lock()
+_masked: set[str] = set()
+
+
+def question_for_log(settings: Settings, question: str) -> str:
+    """The question itself if the operator allows it, else its length and a short digest (to tell
+    repeats apart in a log without storing what was asked)."""
+    if settings.log_questions:
+        return repr(question)
+    digest = hashlib.sha256(question.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"<问题已隐去：{len(question)} 字，摘要 {digest}>"
+
+
+def secrets_of(settings: Settings) -> list[str]:
+    values = (settings.llm_api_key, getattr(settings, "admin_token", ""))
+    return [v for v in values if isinstance(v, str) and len(v) >= 4]
+
+
+def mask_secrets(settings: Settings) -> None:
+    """Mask this settings' secrets in every log record created from now on, in any logger.
+
+    A record factory rather than a handler filter: it covers records that reach no handler of ours
+    (logging's last-resort handler, handlers a library or the web server adds later).
+    """
+    new = [s for s in secrets_of(settings) if s not in _masked]
+    if not new:
+        return
+    with _lock:
+        _masked.update(new)
+        if getattr(logging.getLogRecordFactory(), "_policybot_masking", False):
+            return
+        base = logging.getLogRecordFactory()
+
+        def factory(*args, **kwargs) -> logging.LogRecord:
+            record = base(*args, **kwargs)
+            secrets = [s for s in _masked if s]
+            try:
+                text = record.getMessage()
+            except Exception:  # a malformed record: leave it for logging's own error report
+                return record
+            if any(s in text for s in secrets):
+                for s in secrets:
+                    text = text.replace(s, MASK)
+                record.msg, record.args = text, None
+            return record
+
+        factory._policybot_masking = True  # type: ignore[attr-defined]
+        logging.setLogRecordFactory(factory)
