@@ -204,10 +204,10 @@ def draw_charts(metrics: dict, out_dir: Path) -> list[str]:
                 xs = [j + i * width for j in range(len(cats))]
                 ax.bar(xs, [by_cat.get(c, {}).get("recall@5", 0.0) for c in cats], width, label=mode)
             ax.set_xticks([j + width * (len(per_mode) - 1) / 2 for j in range(len(cats))], cats)
-            ax.set_ylim(0, 1.05)
+            ax.set_ylim(0, 1.2)
             ax.set_ylabel("Recall@5")
             ax.set_title("各类问题的检索召回率 Recall@5")
-            ax.legend()
+            ax.legend(loc="upper center", ncol=len(per_mode))
             fig.tight_layout()
             fig.savefig(out_dir / RECALL_CHART, dpi=110)
             plt.close(fig)
