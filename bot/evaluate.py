@@ -406,10 +406,11 @@ class Change:
     old: float
     new: float
     worse: bool
+    better: bool = False
 
     @property
     def mark(self) -> str:
-        return "▼" if self.worse else ("▲" if self.new != self.old else "")
+        return "▼" if self.worse else ("▲" if self.better else "")
 
 
 def compare(old: dict, new: dict, keys: Iterable[str] = ("retrieval", "retrieval_by_category", "answers",
@@ -425,11 +426,12 @@ def compare(old: dict, new: dict, keys: Iterable[str] = ("retrieval", "retrieval
         leaf = name.rsplit(".", 1)[-1]
         if leaf in ("p50_ms", "p95_ms"):
             worse = n > o * (1 + LATENCY_TOLERANCE) and n - o > 5.0
+            better = o > n * (1 + LATENCY_TOLERANCE) and o - n > 5.0
         elif leaf in LOWER_IS_BETTER:
-            worse = n > o + TOLERANCE
+            worse, better = n > o + TOLERANCE, n < o - TOLERANCE
         else:
-            worse = n < o - TOLERANCE
-        changes.append(Change(name, o, n, worse))
+            worse, better = n < o - TOLERANCE, n > o + TOLERANCE
+        changes.append(Change(name, o, n, worse, better))
     return changes
 
 
