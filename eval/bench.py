@@ -57,8 +57,9 @@ def perturb(text: str, copy: int) -> str:
     """A copy of a corpus file that reads like another zone's policy: same structure, other words.
 
     The header block (up to the first blank line) keeps its fields; the title gets a zone prefix.
-    In the body, figures before a unit change, a seeded half of SYNONYMS is swapped, and the
-    sentences after the first of each line are shuffled (the first holds any clause heading)."""
+    In the body, figures before a unit change, a seeded half of SYNONYMS is swapped, the sentences
+    after the first of each line are shuffled (the first holds any clause heading), and the zone is
+    named at the end of sentences."""
     import random
 
     rng = random.Random(copy)
@@ -75,12 +76,16 @@ def perturb(text: str, copy: int) -> str:
         line = _FIGURE.sub(lambda m: str(int(m.group(1)) + copy), line)
         for a, b in swaps.items():
             line = line.replace(a, b)
-        parts = re.split(r"(?<=。)", line)
-        if len([p for p in parts if p]) >= 3:
-            first, rest = parts[0], [p for p in parts[1:] if p]
+        parts = [p for p in re.split(r"(?<=。)", line) if p]
+        if len(parts) >= 3:
+            first, rest = parts[0], parts[1:]
             rng.shuffle(rest)
-            line = first + "".join(rest)
-        lines.append(line)
+            parts = [first, *rest]
+        # The zone named in the first sentence and in about half of the others: every chunk of a
+        # copy differs from its original, so the ingest cannot reuse a vector for it.
+        parts = [p[:-1] + f"（{zone}）。" if p.endswith("。") and (i == 0 or rng.random() < 0.5) else p
+                 for i, p in enumerate(parts)]
+        lines.append("".join(parts))
     return head + "\n\n" + "\n".join(lines)
 
 
