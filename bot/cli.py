@@ -76,10 +76,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     _common(p)
 
-    p = sub.add_parser("eval", help="evaluate on a question set")
+    p = sub.add_parser(
+        "eval", help="evaluate on a question set; --out DIR writes report.md, metrics.json and charts",
+        description="Retrieval, answer and matching metrics on a question set, overall and per category.",
+        epilog="example: policybot eval --out eval/reports/today --compare eval/reports/last-week",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("--questions", type=Path, default=Path("eval/questions.jsonl"))
-    p.add_argument("--retrieval-only", action="store_true", help="only retrieval metrics (dense, bm25, hybrid)")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--mode", default=",".join(MODES), help="retriever modes, comma-separated (default hybrid,dense,bm25)")
+    p.add_argument("--retrieval-only", action="store_true", help="only retrieval metrics")
+    p.add_argument("--llm", action="store_true", help="answer with the configured LLM endpoint (POLICYBOT_LLM_*)")
+    p.add_argument("--out", type=Path, help="write report.md, metrics.json and PNG charts into this folder")
+    p.add_argument("--compare", type=Path, metavar="OLD_DIR", help="an earlier --out folder: flag metrics that fell (▼)")
+    p.add_argument("--system", type=Path, metavar="FILE.jsonl", help="score another system's `ask --json` lines instead")
+    p.add_argument("--profiles", type=Path, default=Path("eval/profiles"), help="profiles for matching accuracy")
+    p.add_argument("--expected", type=Path, default=Path("eval/profile_verdicts.yaml"), help="their expected verdicts")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--json", action="store_true", help="print metrics.json to stdout")
     _common(p)
     return parser
 
@@ -316,44 +329,54 @@ def cmd_show(bot, args) -> int:
 
 
 def cmd_eval(bot, args) -> int:
-    from .evaluate import evaluate_retrieval, retrieval_table
+    from .eval_run import count_steps, evaluate_matching, run_bot, run_system
+    from .evaluate import answer_table, compare, compare_table, retrieval_table
 
+    modes = [m.strip() for m in args.mode.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise PolicyBotError(f"--mode 无效：{args.mode!r}（可用 {','.join(MODES)}，用逗号分隔）")
     questions = _questions(args.questions)
-    results = evaluate_retrieval(questions, bot.search, MODES)
-    report: dict = {"retrieval": {mode: r.metrics() for mode, r in results.items()}}
-    if not args.retrieval_only:
-        from .evaluate import answer_metrics, answer_metrics_by_category, answer_table
+    previous = None
+    if args.compare:
+        from .eval_report import load_metrics
 
-        records = run_answers(bot, questions)
-        report["answers"] = answer_metrics(records)
-        report["answers_by_category"] = answer_metrics_by_category(records)
+        previous = load_metrics(args.compare)
+    if args.system:
+        run = run_system(bot, questions, str(args.questions), args.system)
+    else:
+        from tqdm import tqdm
+
+        total = count_steps(questions, modes, not args.retrieval_only)
+        with tqdm(total=total, desc="评测", unit="问", file=sys.stderr, disable=True if args.quiet else None) as bar:
+            run = run_bot(bot, questions, str(args.questions), modes, args.llm, not args.retrieval_only, bar.update)
+    metrics = run.metrics()
+    if not args.system and not args.retrieval_only and args.expected.exists() and args.profiles.is_dir():
+        metrics["matching"] = evaluate_matching(bot, args.profiles, args.expected)
+    if args.out:
+        from .eval_report import write_report
+
+        report = write_report(metrics, args.out, previous)
+        print(f"报告已写入 {report}", file=sys.stderr)
     if args.json:
-        print(json.dumps(report, ensure_ascii=False))
+        print(json.dumps(metrics, ensure_ascii=False))
         return 0
-    answerable = sum(1 for q in questions if q.answerable and q.gold_quotes)
-    print(f"检索评测：{args.questions}，可回答问题 {answerable} 个")
-    print(retrieval_table(results))
-    if not args.retrieval_only:
+    print(f"检索评测：{args.questions}，可回答问题 {metrics['meta']['retrieval_questions']} 个（多轮问题只用第一轮）")
+    print(retrieval_table(run.retrieval))
+    if "answers" in metrics:
         print()
-        print(f"回答评测：{len(questions)} 个问题")
-        print(answer_table(report["answers"], report["answers_by_category"]))
+        print(f"回答评测：{len(questions)} 个问题，{len(run.records)} 轮")
+        print(answer_table(metrics["answers"], metrics["answers_by_category"]))
+    if "matching" in metrics:
+        print()
+        print(f"政策匹配：{int(metrics['matching']['verdicts'])} 个预期结论，准确率 {metrics['matching']['accuracy']:.3f}")
+    if previous is not None:
+        worse = [c for c in compare(previous, metrics) if c.worse]
+        print()
+        print(f"与 {args.compare} 相比：{len(worse)} 项指标下降" + ("" if worse else "（无）"))
+        if worse:
+            print(compare_table(worse))
     return 0
-
-
-def run_answers(bot, questions) -> list:
-    """Answer every question once (extractive), keeping what the answer metrics need."""
-    from .evaluate import AnswerRecord
-
-    records = []
-    clauses = bot.index.store.clauses
-    for q in questions:
-        started = time.perf_counter()
-        answer = bot.ask(q.question)
-        latency = (time.perf_counter() - started) * 1000
-        cited = [clauses[c.clause_id].text for c in answer.citations]
-        exact = all(c.quote in clauses[c.clause_id].text for c in answer.citations)
-        records.append(AnswerRecord(q, answer.text, answer.abstained, cited, exact, latency))
-    return records
 
 
 COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "match": cmd_match, "serve": cmd_serve, "show": cmd_show, "eval": cmd_eval}

@@ -277,6 +277,7 @@ def build_app(bot: PolicyBot) -> gr.Blocks:
     Launch it with `css=CSS` (Gradio 6 takes styling at launch).
     """
     from .web_admin import admin_tab
+    from .web_eval import build_eval_tab
 
     app = WebApp(bot)
     with gr.Blocks(title="PolicyBot 高新区政策助手") as demo:
@@ -362,6 +363,8 @@ def build_app(bot: PolicyBot) -> gr.Blocks:
 
         with gr.Tab("文档管理"):
             admin_tab(bot)
+
+        build_eval_tab(bot, bot.settings)  # its own 评测 tab
 
         gr.api(app.api_ask, api_name="ask")
         gr.api(app.api_search, api_name="search")
