@@ -367,15 +367,20 @@ class ExtractiveAnswerer:
 
 
 def linked(primary: Hit, pool: Sequence[Hit]) -> list[Hit]:
-    """Close hits tied to the primary one by an explicit reference (实施条例: "企业所得税法第七条…所称"):
-    the law holds the rule, the regulation says what its words mean, so an answer needs both."""
+    """For a primary clause that defines a word of a law article (实施条例: "企业所得税法第七条…所称…是指"),
+    that article when it is among the close hits: the law holds the rule, the definition alone doesn't answer."""
 
     def refers(a: Hit, b: Hit) -> bool:
         article = b.clause.path.rsplit(".", 1)[-1]
         name = b.doc_title.removeprefix("中华人民共和国")
         return article.startswith("第") and article.endswith("条") and f"{name}{article}" in a.clause.text
 
-    return [h for h in pool if h.clause.id != primary.clause.id and (refers(primary, h) or refers(h, primary))]
+    if not _DEFINITION.search(primary.clause.text):
+        return []  # a rule stands alone; a definition needs the rule it defines a word of
+    return [h for h in pool if h.clause.id != primary.clause.id and refers(primary, h)]
+
+
+_DEFINITION = re.compile(r"所称.{0,60}?是指")
 
 
 # What kind of figure a question asks for: (question words, the figure that answers them).
