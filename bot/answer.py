@@ -375,8 +375,8 @@ def linked(primary: Hit, pool: Sequence[Hit]) -> list[Hit]:
         name = b.doc_title.removeprefix("中华人民共和国")
         return article.startswith("第") and article.endswith("条") and f"{name}{article}" in a.clause.text
 
-    if not _DEFINITION.search(primary.clause.text):
-        return []  # a rule stands alone; a definition needs the rule it defines a word of
+    if not _DEFINITION.search(primary.clause.text) or _FIGURE.search(primary.clause.text):
+        return []  # a rule (with its figures) stands alone; a bare definition needs the rule it serves
     return [h for h in pool if h.clause.id != primary.clause.id and refers(primary, h)]
 
 

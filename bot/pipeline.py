@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500
 _FOLLOW_UP_START = ("那", "那么", "还有", "另外", "这个", "这些", "它", "该", "如果", "假如", "要是", "省级", "国家级", "找哪", "找谁", "需要什么", "什么条件")
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
+# Words inside a question that lean on an earlier turn: "科技人员比例又有什么要求？", "那外国专家呢？"
+_POINTS_BACK = re.compile(r"又|也|还要|还需|还能|呢[？?]?$|这个|这些|上述|前面|刚才|去哪里?办|批下来|认定下来")
 
 
 @dataclass
@@ -77,7 +79,7 @@ def is_follow_up(question: str) -> bool:
     """Short, or opening with a word that points back ("那…", "省级…也可以吗"), or topic-less."""
     q = question.strip()
     topic = [t for t in tokenize(q) if len(t) >= 2]
-    return q.startswith(_FOLLOW_UP_START) or len(q) <= 8 or len(topic) <= 1
+    return q.startswith(_FOLLOW_UP_START) or len(q) <= 8 or len(topic) <= 1 or bool(_POINTS_BACK.search(q))
 
 
 def check_question(question: str) -> str:

@@ -79,7 +79,7 @@ def test_unusable_questions_get_a_clear_message(question, message):
         check_question(question)
 
 
-@pytest.mark.parametrize("question,follow_up", [("那需要什么条件？", True), ("找哪个部门？", True), ("省级高新区也可以吗？", True), ("高新技术企业所得税税率是多少", False)])
+@pytest.mark.parametrize("question,follow_up", [("那需要什么条件？", True), ("找哪个部门？", True), ("省级高新区也可以吗？", True), ("高新技术企业所得税税率是多少", False), ("科技人员比例又有什么要求？", True), ("优惠手续去哪里办？", True), ("研发费用加计扣除比例是多少？", False)])
 def test_follow_ups_are_recognised(question, follow_up):
     assert is_follow_up(question) is follow_up
 
