@@ -55,22 +55,27 @@ def turn_id(question_id: str, n: int) -> str:
     return f"{question_id}/{n}"
 
 
-def load_questions(path: Path) -> list[Question]:
-    """Read a JSONL question set; a bad line is an error naming the file, line and field."""
+def _jsonl(path: Path, what: str):
+    """(line number, parsed object) for each non-blank line; unreadable files and bad lines are errors."""
     try:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
-        raise QuestionSetError(f"{path}：无法读取问题集（{exc}）") from None
-    out: list[Question] = []
+        raise QuestionSetError(f"{path}：无法读取{what}（{exc}）") from None
     for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
-            obj = json.loads(line)
+            yield n, json.loads(line)
         except json.JSONDecodeError as exc:
             raise QuestionSetError(f"{path} 第 {n} 行不是有效的 JSON：{exc.msg}") from None
         except RecursionError:
-            raise QuestionSetError(f"{path} 第 {n} 行嵌套层次过深，不是有效的问题") from None
+            raise QuestionSetError(f"{path} 第 {n} 行嵌套层次过深，不是有效的 JSON 对象") from None
+
+
+def load_questions(path: Path) -> list[Question]:
+    """Read a JSONL question set; a bad line is an error naming the file, line and field."""
+    out: list[Question] = []
+    for n, obj in _jsonl(path, "问题集"):
         if not isinstance(obj, dict):
             raise QuestionSetError(f"{path} 第 {n} 行缺少文本字段 question")
         qid = str(obj.get("id", f"line{n}"))
@@ -313,18 +318,8 @@ def answer_table(overall: dict, by_category: dict[str, dict]) -> str:
 def load_system_outputs(path: Path) -> dict[str, dict]:
     """JSONL of `ask --json` objects keyed by `id` (a turn of a multi-turn question: `q150/2`,
     or `"id": "q150", "turn": 2`)."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QuestionSetError(f"{path}：无法读取系统输出（{exc}）") from None
     out: dict[str, dict] = {}
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise QuestionSetError(f"{path} 第 {n} 行不是有效的 JSON：{exc.msg}") from None
+    for n, obj in _jsonl(path, "系统输出"):
         if not isinstance(obj, dict) or "id" not in obj:
             raise QuestionSetError(f"{path} 第 {n} 行缺少字段 id")
         for key, kind in (("hits", list), ("citations", list), ("answer", str), ("abstained", bool)):
