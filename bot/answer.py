@@ -21,6 +21,7 @@ from .models import Answer, Citation, Clause, Hit
 from .prompts import NO_BASIS
 from .retrieve import clause_refs
 from .validity import editor_note, status_line
+from .verify import carries_instructions
 
 # Words that carry the question's form, not its topic: they say nothing about whether the corpus covers it.
 _FORM_WORDS = frozenset(
@@ -311,7 +312,9 @@ class ExtractiveAnswerer:
                       for s in sentences(hit.clause.text) if kind.search(s)]
             return hit.score / top.score + (max(shares) if shares else -1.0)
 
-        pool = [h for h in hits[:5] if h.score >= ratio * top.score]
+        pool = [h for h in hits[:5] if h.score >= ratio * top.score and not carries_instructions(h.clause.text)]
+        if top not in pool:
+            return hits
         best = max(pool, key=fit)
         return hits if best is top else [best] + [h for h in hits if h is not best]
 

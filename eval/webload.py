@@ -105,9 +105,11 @@ def clause_texts(index_dir: Path) -> dict[str, str]:
 
 def questions(path: Path = QUESTIONS, n: int = 20) -> list[str]:
     """`n` varied questions: spread evenly over the set (which mixes every category)."""
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    step = max(1, len(rows) // n)
-    return [row["question"] for row in rows[::step][:n]]
+    from bot.evaluate import load_questions
+
+    asked = [q.question for q in load_questions(path)]  # a multi-turn case contributes its first turn
+    step = max(1, len(asked) // n)
+    return asked[::step][:n]
 
 
 def citation_key(result: dict) -> tuple:
