@@ -113,13 +113,13 @@ def build_eval_tab(bot, settings, tab: bool = True) -> None:
     with gr.Tab("评测") if tab else contextlib.nullcontext():
         gr.Markdown("上传问题集（JSONL，每行一个问题，格式见 DESIGN.md），或直接使用内置问题集，运行检索、回答与政策匹配评测。")
         with gr.Row():
-            upload = gr.File(label="问题集（可选，.jsonl）", file_types=[".jsonl"], type="filepath")
+            upload = gr.File(label="问题集（可选，.jsonl）", file_types=[".jsonl"], type="filepath", elem_id="pb-eval-file")
             with gr.Column():
                 modes = gr.CheckboxGroup(list(MODES), value=list(MODES), label="检索方式")
                 retrieval_only = gr.Checkbox(label="仅评测检索（更快）", value=False)
-                go = gr.Button("运行评测", variant="primary")
-        summary = gr.Markdown()
+                go = gr.Button("运行评测", variant="primary", elem_id="pb-eval-run")
+        summary = gr.Markdown(elem_id="pb-eval-summary")
         table = gr.Dataframe(headers=CATEGORY_HEADERS, datatype="str", interactive=False, wrap=True, label="分类指标")
-        charts = gr.Gallery(label="图表", columns=2, height="auto")
-        download = gr.File(label="下载报告（report.md、metrics.json 与图表）")
+        charts = gr.Gallery(label="图表", columns=2, height="auto", elem_id="pb-eval-charts")
+        download = gr.File(label="下载报告（report.md、metrics.json 与图表）", elem_id="pb-eval-download")
         go.click(run, [upload, modes, retrieval_only], [summary, table, charts, download], api_visibility="private")

@@ -200,3 +200,24 @@ def test_an_admin_uploads_a_policy_and_it_is_indexed(page, served, tmp_path):
     page.locator("#pb-search").click()
     page.locator("#pb-results").get_by_text("丙市数字经济促进办法").first.wait_for()
     assert not (ROOT / "corpus" / "丙市数字经济.txt").exists()
+
+
+def test_an_evaluator_runs_an_uploaded_question_set_and_gets_metrics_charts_and_a_report(page, tmp_path):
+    questions = tmp_path / "mine.jsonl"
+    questions.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in [
+        {"id": "e1", "question": "科技成果转化项目最多能拿多少支持？", "answerable": True,
+         "gold_quotes": ["给予不超过1000万元省级重大科技成果转化项目支持"], "must_mention": ["1000万元"], "category": "amount"},
+        {"id": "e2", "question": "公司想注册商标，流程是怎样的？", "answerable": False, "category": "out_of_scope"},
+    ]) + "\n", encoding="utf-8")
+    page.get_by_role("tab", name="评测").click()
+    page.locator("#pb-eval-file input[type=file]").set_input_files(str(questions))
+    page.locator("#pb-eval-run").click()
+    summary = page.locator("#pb-eval-summary")
+    summary.get_by_text("must_mention").first.wait_for(timeout=3 * WAIT_MS)
+    text = summary.inner_text()
+    assert "2 个问题" in text and "1.000" in text  # the uploaded set, not the shipped one; both answered right
+    page.locator("#pb-eval-charts img").nth(1).wait_for()  # per-category recall and the score histogram
+    link = page.locator("#pb-eval-download a").first
+    link.wait_for()
+    assert ".zip" in (link.get_attribute("href") or "") + link.inner_text()
+    screenshot(page, "6-eval")
