@@ -148,17 +148,6 @@ def _in_set(q, call):
         raise QuestionError(f"问题集中的 {q.id}：{exc}") from None
 
 
-def _check_query(query: str) -> str:
-    """The same limits `ask` applies (length, printable text), for `search`."""
-    from .errors import QuestionError
-    from .pipeline import MAX_QUESTION_CHARS
-
-    query = "".join(ch for ch in (query or "") if ch.isprintable() or ch == "\n").strip()
-    if len(query) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"检索内容过长（{len(query)} 字，上限 {MAX_QUESTION_CHARS} 字），请精简后再试")
-    return query
-
-
 def cmd_ingest(bot, args) -> int:
     bars: dict[str, object] = {}  # one tqdm per stage; tqdm hides itself when stderr is not a terminal
 
@@ -210,14 +199,16 @@ def _search_json(bot, query: str, k: int, mode: str) -> dict:
 
 
 def cmd_search(bot, args) -> int:
+    from .pipeline import check_query
+
     if args.k < 1:
         raise PolicyBotError(f"-k 应为正整数，实际为 {args.k}")
     if args.questions:
         for q in _questions(args.questions):
-            row = _in_set(q, lambda: _search_json(bot, _check_query(q.question), args.k, args.mode))
+            row = _in_set(q, lambda: _search_json(bot, check_query(q.question), args.k, args.mode))
             print(json.dumps({"id": q.id, **row}, ensure_ascii=False))
         return 0
-    query = _check_query(args.query)
+    query = check_query(args.query)
     if not query:
         raise PolicyBotError("请输入要检索的问题，例如：policybot search \"研发费用加计扣除\"")
     if args.json:

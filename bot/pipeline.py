@@ -95,6 +95,14 @@ def check_question(question: str) -> str:
     return "".join(ch for ch in q if ch.isprintable() or ch == "\n")
 
 
+def check_query(query: str) -> str:
+    """The limits `ask` applies (length, printable text), for a search query."""
+    query = "".join(ch for ch in (query or "") if ch.isprintable() or ch == "\n").strip()
+    if len(query) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"检索内容过长（{len(query)} 字，上限 {MAX_QUESTION_CHARS} 字），请精简后再试")
+    return query
+
+
 def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
     """analyse | retrieve | decide | compose | verify, each step a RunnableLambda over a state dict."""
     def idf(token: str) -> float:

@@ -16,7 +16,7 @@ import gradio as gr
 from . import ui
 from .errors import LLMUnavailable, PolicyBotError, ProfileError
 from .feedback import FeedbackStore
-from .pipeline import Conversation, llm_result, llm_unavailable
+from .pipeline import Conversation, check_query, llm_result, llm_unavailable
 from .service import PolicyBot
 from .webguard import Guard, configure_logging, guarded
 
@@ -110,7 +110,7 @@ class WebApp:
     # ---- shared ----
 
     def _search(self, query: str, k: int, doc_slug: str = "", section: str = "") -> list:
-        query = (query or "").strip()
+        query = check_query(query)
         if not query:
             raise PolicyBotError("请输入要检索的关键词或条款号，例如：研发费用加计扣除、（八）、第九十五条")
         if not 1 <= k <= 50:

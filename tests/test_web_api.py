@@ -20,6 +20,7 @@ def app_url(corpus_index_dir, tmp_path_factory):
     port = free_port()
     work = tmp_path_factory.mktemp("web")
     env = {**os.environ, "POLICYBOT_INDEX_DIR": str(corpus_index_dir), "POLICYBOT_DATA_DIR": str(work / "data"),
+           "POLICYBOT_RATE_LIMIT": "0",  # these tests call one endpoint after another; tests/test_webguard.py tests limits
            "GRADIO_ANALYTICS_ENABLED": "False"}
     env.pop("POLICYBOT_CHROMA_URL", None)
     env.pop("POLICYBOT_ADMIN_TOKEN", None)
@@ -49,11 +50,23 @@ def test_ask_endpoint_answers_with_the_amount_and_its_clause(client):
 
 
 @pytest.mark.slow
-def test_ask_endpoint_reports_user_errors_as_messages(client):
+@pytest.mark.parametrize(
+    "endpoint,text,message",
+    [
+        ("/ask", "   ", "请输入问题"),
+        ("/ask", "研发费用" * 130, "问题过长"),
+        ("/ask", "🤔🤔？！", "没有识别到问题内容"),
+        ("/ask", "What is the R&D super deduction?", "请用中文提问"),
+        ("/ask", "\x00\x07\x1b\x7f", "没有识别到问题内容"),
+        ("/search", "加计扣除" * 130, "过长"),
+    ],
+)
+def test_bad_input_through_the_api_gets_a_one_line_chinese_message(client, endpoint, text, message):
     from gradio_client.exceptions import AppError
 
-    with pytest.raises(AppError, match="请输入问题"):
-        client.predict("   ", api_name="/ask")
+    with pytest.raises(AppError, match=message) as caught:
+        client.predict(text, api_name=endpoint)
+    assert "Traceback" not in str(caught.value) and "\n" not in str(caught.value).strip()
 
 
 @pytest.mark.slow
