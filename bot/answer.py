@@ -11,6 +11,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from typing import Callable, Sequence
 
@@ -306,9 +307,9 @@ class ExtractiveAnswerer:
         def fit(hit: Hit) -> float:
             wanted = asked
             if hit.doc_title.removeprefix("中华人民共和国") in analysis.question:
-                wanted = asked - set(tokenize(hit.doc_title))  # naming the document doesn't pick a clause
+                wanted = asked - _words(hit.doc_title)  # naming the document doesn't pick a clause
             total = sum(self.weight(t) for t in wanted) or 1.0
-            shares = [sum(self.weight(t) for t in set(tokenize(s)) & wanted) / total
+            shares = [sum(self.weight(t) for t in _words(s) & wanted) / total
                       for s in sentences(hit.clause.text) if kind.search(s)]
             return hit.score / top.score + (max(shares) if shares else -1.0)
 
@@ -326,7 +327,7 @@ class ExtractiveAnswerer:
         kind = answer_kind(analysis.question)
 
         def score(s: str) -> float:
-            value = sum(self.weight(t) for t in set(tokenize(s)) & wanted) / (1 + 0.01 * len(s))
+            value = sum(self.weight(t) for t in _words(s) & wanted) / (1 + 0.01 * len(s))
             if analysis.intent in ("amount", "target", "eligibility") and _FIGURE.search(s):
                 value += 0.5
             if kind and kind.search(s):
@@ -396,6 +397,12 @@ _KINDS = (
     (re.compile(r"多少钱|多少万|金额|多少资金|补贴多少|奖励多少|支持多少"), re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),
     (re.compile(r"多大年纪|年龄|岁数|多少岁|几岁"), re.compile(r"\d+\s*周?岁")),
 )
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str) -> frozenset[str]:
+    """A clause sentence's tokens: the same sentences come back question after question."""
+    return frozenset(tokenize(text))
 
 
 def answer_kind(question: str) -> re.Pattern | None:

@@ -19,17 +19,22 @@ _lock = threading.Lock()
 _masked: set[str] = set()
 
 
-def question_for_log(settings: Settings, question: str) -> str:
-    """The question itself if the operator allows it, else its length and a short digest (to tell
-    repeats apart in a log without storing what was asked)."""
-    if settings.log_questions:
-        return repr(question)
-    digest = hashlib.sha256(question.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    return f"<问题已隐去：{len(question)} 字，摘要 {digest}>"
+QUESTION_LOG_CHARS = 200
+
+
+def question_for_log(allowed: bool, question: object) -> str:
+    """The question itself (clipped) if the operator allows it (`Settings.log_questions`), else its
+    length and a short digest, to tell repeats apart in a log without storing what was asked."""
+    text = str(question or "")
+    if allowed:
+        flat = text.replace("\n", " ")
+        return repr(flat if len(flat) <= QUESTION_LOG_CHARS else flat[:QUESTION_LOG_CHARS] + "…")
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return f"<问题已隐去：{len(text)} 字，摘要 {digest}>"
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    values = (settings.llm_api_key, getattr(settings, "admin_token", ""))
+    values = (settings.llm_api_key, settings.admin_token)
     return [v for v in values if isinstance(v, str) and len(v) >= 4]
 
 

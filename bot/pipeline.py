@@ -113,7 +113,7 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
 
     def analyse_step(state: dict) -> dict:
         question = check_question(state["question"])
-        log.debug("question %s", question_for_log(bot.settings, question))
+        log.debug("question %s", question_for_log(bot.settings.log_questions, question))
         conversation: Conversation = state.get("conversation") or Conversation()
         query, analysis = conversation.resolve(analyse(question))
         return {**state, "question": question, "conversation": conversation, "query": query, "analysis": analysis}

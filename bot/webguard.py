@@ -20,11 +20,11 @@ from typing import Callable
 import gradio as gr
 
 from .errors import PolicyBotError, RateLimited
+from .logsafe import question_for_log
 from .ratelimit import RateLimiter
 from .settings import Settings
 
 log = logging.getLogger("policybot.web")
-TEXT_LOG_CHARS = 200
 
 
 @dataclass
@@ -77,7 +77,7 @@ def guarded(endpoint: str, text: bool = False) -> Callable[[Callable], Callable]
                 raise
             finally:
                 ms = (time.perf_counter() - started) * 1000
-                said = f" question={_clip(args[0])!r}" if text and guard.log_questions and args else ""
+                said = f" question={question_for_log(guard.log_questions, args[0])}" if text and args else ""
                 log.info("%s %s %.0f ms%s", endpoint, outcome, ms, said)
 
         if inspect.isgeneratorfunction(method):  # Gradio streams only from a generator function
@@ -112,8 +112,3 @@ def configure_logging() -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-
-
-def _clip(value: object) -> str:
-    text = str(value or "").replace("\n", " ")
-    return text if len(text) <= TEXT_LOG_CHARS else text[:TEXT_LOG_CHARS] + "…"

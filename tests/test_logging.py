@@ -52,4 +52,4 @@ def test_with_log_questions_on_the_question_is_logged(small_corpus, tmp_path, em
 def test_log_questions_is_read_from_the_environment(raw, expected):
     settings = Settings.from_env({"POLICYBOT_LOG_QUESTIONS": raw})
     assert settings.log_questions is expected
-    assert ("甲公司" in question_for_log(settings, "甲公司能拿多少补贴？")) is expected
+    assert ("甲公司" in question_for_log(settings.log_questions, "甲公司能拿多少补贴？")) is expected
