@@ -95,6 +95,18 @@ def extract_facts(question: str) -> dict[str, float | str]:
     return facts
 
 
+# "不是高企也不是小微", "（不是银行）": what the asker is not, so not what to search for. Only a name
+# ending at a pause: not "是不是头三年免租" (asks about it), not "不是自己研发的" (how, not what), not
+# a rhetorical "不是…吗".
+_NEGATED = re.compile(r"(?<!是)(?:不是|并非|不属于)([^，,。？?、；;（）()也和或吗的]{1,8})(?=[，,。？?、；;（）()也和或])")
+
+
+def search_text(question: str) -> str:
+    """The question minus what it says the asker is not; the question itself when little is left."""
+    stripped = _NEGATED.sub(" ", question)
+    return stripped if len(re.findall(r"[\u4e00-\u9fff]", stripped)) >= 6 else question
+
+
 _ASKING = re.compile(r"多少|哪些|哪个|什么|吗|怎么|如何|是否|能否|几|谁|呢")
 
 

@@ -15,9 +15,9 @@ from functools import lru_cache
 from importlib import resources
 from typing import Callable, Sequence
 
-from .analysis import Analysis
+from .analysis import Analysis, search_text
 from .chunking import sentences
-from .lexical import expand_query, tokenize
+from .lexical import asked_words, expand_query, tokenize
 from .models import Answer, Citation, Clause, Hit
 from .prompts import NO_BASIS
 from .retrieve import clause_refs
@@ -215,14 +215,19 @@ class ExtractiveAnswerer:
         citation_of: Callable[[Clause], str],
         abstention: AbstentionModel | None = None,
         weight: Callable[[str], float] = lambda token: 1.0,
+        known: Callable[[str], bool] = lambda term: False,
     ) -> None:
         self.citation_of = citation_of
         self.abstention = abstention or AbstentionModel.load()
         self.weight = weight  # how much a shared word says (IDF): 公示 more than 企业
+        self.known = known  # whether the corpus uses a word itself (see lexical.asked_words)
 
     def answer(self, analysis: Analysis, hits: Sequence[Hit], evidence: Evidence, extra: Sequence[Hit] = ()) -> Answer:
         """`extra`: the best clause for each further sub-question, cited after the main one."""
         question = analysis.question
+        place = elsewhere(analysis.question, self.known)
+        if place:
+            return self.no_basis(analysis, hits, f"本库收录的是国家和贵州省的政策文本，没有{place}的地方政策。")
         if not hits or should_abstain(evidence, self.abstention):
             return self.no_basis(analysis, hits)
         used = self._primary(hits, analysis)[:1]
@@ -272,9 +277,9 @@ class ExtractiveAnswerer:
             intent=analysis.intent,
         )
 
-    def no_basis(self, analysis: Analysis, hits: Sequence[Hit]) -> Answer:
+    def no_basis(self, analysis: Analysis, hits: Sequence[Hit], why: str = "") -> Answer:
         related = tuple(hits[:3])
-        lines = [NO_BASIS]
+        lines = [NO_BASIS, *([why] if why else [])]
         if related:
             lines.append("以下条款可能相关，但不能直接回答您的问题：")
             lines += [f"- {self.citation_of(h.clause)}" for h in related]
@@ -301,16 +306,16 @@ class ExtractiveAnswerer:
             kind, ratio = _FIGURE, 0.8  # any figure: the runner-up must be nearly as close
         if kind is None:
             return hits
-        asked = set(expand_query(analysis.question))
+        asked = asked_words(search_text(analysis.question), self.known)
         top = hits[0]
 
         def fit(hit: Hit) -> float:
             wanted = asked
             if hit.doc_title.removeprefix("中华人民共和国") in analysis.question:
-                wanted = asked - _words(hit.doc_title)  # naming the document doesn't pick a clause
-            total = sum(self.weight(t) for t in wanted) or 1.0
-            shares = [sum(self.weight(t) for t in _words(s) & wanted) / total
-                      for s in sentences(hit.clause.text) if kind.search(s)]
+                title = _words(hit.doc_title)  # naming the document doesn't pick a clause
+                wanted = {t: f for t, f in asked.items() if t not in title}
+            total = self._weigh(wanted, wanted.keys()) or 1.0
+            shares = [self._weigh(wanted, _words(s)) / total for s in sentences(hit.clause.text) if kind.search(s)]
             return hit.score / top.score + (max(shares) if shares else -1.0)
 
         pool = [h for h in hits[:5] if h.score >= ratio * top.score and not carries_instructions(h.clause.text)]
@@ -319,15 +324,19 @@ class ExtractiveAnswerer:
         best = max(pool, key=fit)
         return hits if best is top else [best] + [h for h in hits if h is not best]
 
+    def _weigh(self, wanted: dict[str, float], words) -> float:
+        """The weight of the wanted words among `words`: rarity (IDF) times how much each counts."""
+        return sum(self.weight(t) * wanted[t] for t in words if t in wanted)
+
     def _quote(self, clause: Clause, analysis: Analysis) -> tuple[str, str]:
         """The sentences of the clause that best answer the question, as one exact substring (a
         short clause whole, else the best sentence widened by its neighbours), and that best sentence."""
         parts = sentences(clause.text) or [clause.text]
-        wanted = set(expand_query(analysis.question))
+        wanted = asked_words(search_text(analysis.question), self.known)
         kind = answer_kind(analysis.question)
 
         def score(s: str) -> float:
-            value = sum(self.weight(t) for t in _words(s) & wanted) / (1 + 0.01 * len(s))
+            value = self._weigh(wanted, _words(s)) / (1 + 0.01 * len(s))
             if analysis.intent in ("amount", "target", "eligibility") and _FIGURE.search(s):
                 value += 0.5
             if kind and kind.search(s):
@@ -403,6 +412,21 @@ _KINDS = (
 def _words(text: str) -> frozenset[str]:
     """A clause sentence's tokens: the same sentences come back question after question."""
     return frozenset(tokenize(text))
+
+
+# Other provinces and big cities, when the question asks about their policy ("深圳对…奖励多少"): the
+# corpus is national and Guizhou law, so another place's local policy has no basis here.
+_ELSEWHERE = re.compile(
+    r"(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|云南|"
+    r"陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆|深圳|广州|杭州|南京|苏州|成都|武汉|西安|长沙|厦门|青岛|宁波|合肥|郑州|济南)"
+    r"(?:省|市|自治区)?(?=对|的|有|出台|给|发的|政策|奖励|补贴|补助|规定|那边|当地)")
+
+
+def elsewhere(question: str, known: Callable[[str], bool]) -> str:
+    """The other province or city whose local policy the question asks about, when the corpus never
+    names it; "" otherwise."""
+    m = _ELSEWHERE.search(question)
+    return m.group(1) if m and not known(m.group(1)) else ""
 
 
 def answer_kind(question: str) -> re.Pattern | None:

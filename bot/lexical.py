@@ -9,6 +9,7 @@ import threading
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -36,7 +37,24 @@ def _jieba():
 
 
 def tokenize(text: str) -> list[str]:
-    """Search-mode jieba tokens, lower-cased, without punctuation or stopwords."""
+    """Search-mode jieba tokens, lower-cased, without punctuation or stopwords.
+
+    Short texts (questions, synonyms, sentences) are tokenised again and again by one ask, and by
+    every ask that uses the same words: they are cached. Long ones (clause texts at ingest) are not."""
+    if len(text) <= SHORT_TEXT:
+        return list(_short_tokens(text))
+    return _tokenize(text)
+
+
+SHORT_TEXT = 160  # characters; a question is at most 500, most are under 60
+
+
+@lru_cache(maxsize=8192)
+def _short_tokens(text: str) -> tuple[str, ...]:
+    return tuple(_tokenize(text))
+
+
+def _tokenize(text: str) -> list[str]:
     tok = _jieba()
     with _tokenizer_lock:  # jieba's lazy init is not thread-safe
         words = tok.lcut_for_search(text)
@@ -75,6 +93,23 @@ def expand_query(question: str) -> list[str]:
             for target in targets:
                 tokens.extend(tokenize(target))
     return tokens
+
+
+def asked_words(question: str, known: Callable[[str], bool]) -> dict[str, float]:
+    """What a question asks about, for picking the answering sentence: each word with how much it
+    counts. The asker's own words count fully, and so does the corpus wording of a colloquial term
+    the corpus never uses (高企 asks about 高新技术企业). The search synonyms of a term the corpus
+    does use count half: 税率 -> 减按 helps find a clause, but a plain rate question is not asking
+    about 减按."""
+    own = tokenize(question)
+    words = dict.fromkeys(own, 1.0)
+    for term, targets in _synonyms().items():
+        if term in question:
+            share = 0.5 if known(term) else 1.0
+            for target in targets:
+                for token in tokenize(target):
+                    words[token] = max(words.get(token, 0.0), share)
+    return words
 
 
 class BM25Index:

@@ -14,7 +14,7 @@ from typing import Any
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
-from .analysis import Analysis, analyse, question_parts
+from .analysis import Analysis, analyse, question_parts, search_text
 from .answer import ExtractiveAnswerer, assess, should_abstain
 from .errors import QuestionError
 from .lexical import domain_terms, tokenize
@@ -109,18 +109,20 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
         index = bot.index
         return math.log((len(index.store.chunks) + 1) / (index.doc_freq(token) + 0.5))
 
-    extractive = ExtractiveAnswerer(bot.citation, weight=idf)
+    extractive = ExtractiveAnswerer(bot.citation, weight=idf, known=lambda term: bot.index.doc_freq(term) > 0)
 
     def analyse_step(state: dict) -> dict:
         question = check_question(state["question"])
         log.debug("question %s", question_for_log(bot.settings.log_questions, question))
         conversation: Conversation = state.get("conversation") or Conversation()
         query, analysis = conversation.resolve(analyse(question))
-        return {**state, "question": question, "conversation": conversation, "query": query, "analysis": analysis}
+        # `search` drops what the asker says they are not; whether there is a basis is judged on all of it.
+        return {**state, "question": question, "conversation": conversation, "query": query,
+                "search": search_text(query), "analysis": analysis}
 
     def retrieve_step(state: dict) -> dict:
         # A clause that addresses the model ("忽略之前的指令…") is quoted at most, never the lead basis.
-        hits = sorted(bot.search(state["query"], k), key=lambda h: carries_instructions(h.clause.text))
+        hits = sorted(bot.search(state["search"], k), key=lambda h: carries_instructions(h.clause.text))
         # A further sub-question answered in another document gets that document's clause as a
         # source too: the plan says 落实…减免, the rate is in the tax law, the conditions in the measures.
         # It must clear the same "basis" bar as a whole question would.

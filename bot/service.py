@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,7 +14,7 @@ from .citations import citation_line
 from .documents import short_doc_number
 from .embedders import make_embedder
 from .errors import ClauseNotFound, ConfigError
-from .index import PolicyIndex, read_current
+from .index import CURRENT, PolicyIndex, read_current
 from .ingest import IngestReport, ingest
 from .logsafe import mask_secrets
 from .models import Answer, Clause, Hit
@@ -41,6 +42,7 @@ class PolicyBot:
         mask_secrets(settings)  # the API key (and admin token) never reach a log, whoever logs
         self.embedder = embedder or make_embedder(settings.embedder)
         self._index: PolicyIndex | None = None
+        self._stamp: tuple[int, int] | None = None  # (inode, mtime) of the pointer file _index was read at
         self._lock = threading.Lock()
         self._chain = None
         self._llm = None
@@ -48,11 +50,19 @@ class PolicyBot:
 
     @property
     def index(self) -> PolicyIndex:
-        """The serving generation, loaded on first use and again after each swap."""
+        """The serving generation, loaded on first use and again after each swap.
+
+        One ask reads this dozens of times; the pointer file is read again only when its inode or
+        mtime changed (an ingest replaces it by rename), so a swap is still seen at once."""
+        stamp = _stamp(self.settings.index_dir / CURRENT)
+        index = self._index
+        if index is not None and stamp is not None and stamp == self._stamp:
+            return index
         current = read_current(self.settings.index_dir)
         with self._lock:
             if self._index is None or (current and self._index.generation != current):
                 self._index = PolicyIndex.open(self.settings, self.embedder)
+            self._stamp = stamp if current == self._index.generation else None
             return self._index
 
     def has_index(self) -> bool:
@@ -64,6 +74,7 @@ class PolicyBot:
         report = ingest(list(paths or [self.settings.corpus_dir]), self.settings, self.embedder, progress)
         with self._lock:
             self._index = None
+            self._stamp = None
         return report
 
     def ensure_index(self) -> IngestReport | None:
@@ -156,6 +167,14 @@ class PolicyBot:
             status=status_line(amendment),
             editor_note=editor_note(amendment) if amendment else "",
         )
+
+
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
 
 
 def build_bot(settings: Settings | None = None, embedder: Embeddings | None = None) -> PolicyBot:

@@ -280,7 +280,8 @@ def build_app(bot: PolicyBot) -> gr.Blocks:
     from .web_eval import build_eval_tab
 
     app = WebApp(bot)
-    with gr.Blocks(title="PolicyBot 高新区政策助手") as demo:
+    # No telemetry or version check: the app makes no network calls beyond its own port.
+    with gr.Blocks(title="PolicyBot 高新区政策助手", analytics_enabled=False) as demo:
         gr.Markdown("## PolicyBot 贵州高新区政策助手\n每个回答都引用并标注所依据的政策条款。")
         with gr.Tab("政策问答"):
             conversation = gr.State(None)

@@ -5,8 +5,8 @@ import re
 
 import pytest
 
-from bot.analysis import analyse, extract_facts
-from bot.answer import NO_BASIS, answer_kind, check_conditions
+from bot.analysis import analyse, extract_facts, search_text
+from bot.answer import NO_BASIS, answer_kind, check_conditions, elsewhere
 from bot.cli import main
 from bot.errors import QuestionError
 from bot.pipeline import Conversation, is_follow_up
@@ -226,3 +226,46 @@ def test_a_regulation_defining_a_law_article_is_cited_with_that_article(corpus_b
 
 def test_asking_which_departments_is_not_asking_for_a_count():
     assert answer_kind("方案里写的责任单位是哪几家？") is None
+
+
+@pytest.mark.parametrize(
+    "question,dropped,kept",
+    [
+        ("我们就是一家普通的有限公司，不是高企也不是小微，企业所得税税率是多少？", ["高企", "小微"], ["企业所得税税率"]),
+        ("我们找另外一家公司（不是银行）借了钱，利息能扣吗？", ["银行"], ["借了钱"]),
+        ("厂房租金能减免多少？是不是头三年免租？", [], ["头三年免租"]),  # 是不是 asks about it
+        ("这个不是要求研发投入超过5%吗？", [], ["超过5%"]),  # a rhetorical 不是…吗
+    ],
+)
+def test_what_the_asker_says_they_are_not_is_not_searched_for(question, dropped, kept):
+    text = search_text(question)
+    assert all(w not in text for w in dropped) and all(w in text for w in kept)
+
+
+@pytest.mark.slow
+def test_what_the_asker_says_they_are_not_is_not_what_is_answered(corpus_bot):
+    answer = corpus_bot.ask("我们就是一家普通的有限公司，不是高企也不是小微，企业所得税税率是多少？")
+    lead = answer.text.split("条款原文")[0]
+    assert "25％" in lead and "15％" not in lead and "20％" not in lead
+    # while a colloquial term the corpus does not use still asks about its corpus wording (高企)
+    lead = corpus_bot.ask("高企的企业所得税税率是多少？").text.split("条款原文")[0]
+    assert "15％" in lead
+
+
+@pytest.mark.parametrize(
+    "question,place",
+    [
+        ("深圳对新认定的国家高新技术企业一次性奖励多少钱？", "深圳"),
+        ("上海市的研发补贴政策是怎样的？", "上海"),
+        ("准备去上海证券交易所科创板上市，有什么支持？", ""),  # an exchange, not a local policy
+        ("贵阳国家高新区的企业有什么奖励？", ""),
+    ],
+)
+def test_a_question_about_another_places_local_policy_is_recognised(question, place):
+    assert elsewhere(question, known=lambda term: False) == place
+
+
+@pytest.mark.slow
+def test_another_places_local_policy_has_no_basis_here(corpus_bot):
+    answer = corpus_bot.ask("深圳对新认定的国家高新技术企业一次性奖励多少钱？")
+    assert answer.abstained and "没有深圳的地方政策" in answer.text and not answer.citations
