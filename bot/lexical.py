@@ -95,6 +95,19 @@ def expand_query(question: str) -> list[str]:
     return tokens
 
 
+def in_corpus_wording(question: str, used: Callable[[str], bool]) -> str:
+    """The question with each colloquial name the corpus never uses replaced by the domain term it
+    stands for (高企 -> 高新技术企业, 绿卡 -> 永久居留): what the embedder reads. An embedding does not
+    know that 高企 means 高新技术企业; BM25 gets both words through expand_query instead."""
+    names = {term: targets[0] for term, targets in _synonyms().items()
+             if len(targets) == 1 and len(term) >= 2 and targets[0] in _domain_terms() and term in question}
+    names = {term: target for term, target in names.items() if not used(term)}
+    if not names:
+        return question
+    pattern = re.compile("|".join(map(re.escape, sorted(names, key=len, reverse=True))))
+    return pattern.sub(lambda m: names[m.group(0)], question)
+
+
 def asked_words(question: str, known: Callable[[str], bool]) -> dict[str, float]:
     """What a question asks about, for picking the answering sentence: each word with how much it
     counts. The asker's own words count fully, and so does the corpus wording of a colloquial term

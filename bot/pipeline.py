@@ -17,7 +17,7 @@ from langchain_core.runnables import Runnable, RunnableLambda
 from .analysis import Analysis, analyse, question_parts, search_text
 from .answer import ExtractiveAnswerer, assess, should_abstain
 from .errors import QuestionError
-from .lexical import domain_terms, tokenize
+from .lexical import domain_terms, in_corpus_wording, tokenize
 from .logsafe import question_for_log
 from .verify import carries_instructions
 from .models import Answer
@@ -146,6 +146,8 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
     def decide_step(state: dict) -> dict:
         index = bot.index
         evidence = assess(state["query"], state["hits"], index.doc_freq, len(index.store.chunks))
+        if should_abstain(evidence, extractive.abstention):
+            evidence = second_look(bot, state["query"], state["hits"]) or evidence
         return {**state, "evidence": evidence}
 
     def compose_step(state: dict) -> dict:
@@ -172,6 +174,22 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
         | RunnableLambda(compose_step, name="compose")
         | RunnableLambda(verify_step, name="verify")
     )
+
+
+def second_look(bot: Any, query: str, hits: list) -> Any:
+    """Before "no basis": the evidence again with the question in the corpus's own words (高企 ->
+    高新技术企业), which the embedder cannot know are the same; None when there is nothing to reword.
+
+    Only the closeness of the hits changes, never their order (ranking by the reworded question
+    lost as many first places as it won), and only on the way to abstaining, so most asks pay no
+    second embedding."""
+    index = bot.index
+    plain = in_corpus_wording(query, lambda term: index.doc_freq(term) > 0)
+    if plain == query:
+        return None
+    closer = bot.searcher().closeness(plain)
+    hits = [replace(h, dense_score=max(h.dense_score or 0.0, closer.get(h.clause.id, 0.0))) for h in hits]
+    return assess(query, hits, index.doc_freq, len(index.store.chunks))
 
 
 def _with_llm(llm: Any, state: dict, extractive: Answer) -> Answer:

@@ -109,6 +109,11 @@ class Searcher:
                 scores[c] = max(scores.get(c, 0.0), top)
         return [self._hit(c, scores[c], dense, lexical) for c in order[:k]]
 
+    def closeness(self, query: str) -> dict[str, float]:
+        """Cosine similarity of the query to each of its dense candidates, by clause."""
+        n = self.settings.candidates
+        return {c: score for c, (_, score) in self._by_clause(self.index.dense(query, n)).items()}
+
     def _by_clause(self, chunk_hits: list[tuple[str, float]]) -> dict[str, tuple[int, float]]:
         """Chunk ranking to clause ranking: a clause ranks by its best chunk."""
         out: dict[str, tuple[int, float]] = {}

@@ -269,3 +269,20 @@ def test_a_question_about_another_places_local_policy_is_recognised(question, pl
 def test_another_places_local_policy_has_no_basis_here(corpus_bot):
     answer = corpus_bot.ask("深圳对新认定的国家高新技术企业一次性奖励多少钱？")
     assert answer.abstained and "没有深圳的地方政策" in answer.text and not answer.citations
+
+
+def test_colloquial_names_are_read_in_the_corpus_wording():
+    from bot.lexical import in_corpus_wording
+
+    unused = lambda term: False  # noqa: E731 - the corpus uses none of the colloquial names
+    assert in_corpus_wording("高企申报在哪个网站提交？", unused) == "高新技术企业申报在哪个网站提交？"
+    assert in_corpus_wording("老外来工作要办工作证吗", unused) == "境外高端人才来工作要办工作许可吗"
+    assert in_corpus_wording("高企申报", lambda term: True) == "高企申报"  # a word the corpus uses stays
+
+
+@pytest.mark.slow
+def test_a_question_in_colloquial_words_gets_a_second_look_before_no_basis(corpus_bot):
+    answer = corpus_bot.ask("高企申报是在哪个网站上提交？")
+    assert not answer.abstained
+    assert "高新技术企业认定管理工作网" in answer.text.split("条款原文")[0]
+    assert answer.citations[0].path == "第十二条"
