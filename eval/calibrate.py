@@ -3,7 +3,8 @@
 The decision is a logistic model over the Evidence features of bot/answer.py (best dense cosine,
 IDF-weighted coverage of the question's topic words by the top clauses, best BM25 score), fitted
 with class-balanced weights and L2; a question that names a clause or a rare exact corpus term is
-never "no basis". The threshold is the middle of the range that catches the most unanswerable
+never "no basis", one about another province's local policy always is, and the pipeline's second
+look (the question in the corpus's wording) must agree before the model's "no basis" stands. The threshold is the middle of the range that catches the most unanswerable
 questions while keeping false abstention within the target, both measured by leave-one-out
 cross-validation: the printed figures are those held-out estimates, not the fit on the same data.
 
@@ -43,20 +44,27 @@ def predict(model, X: np.ndarray) -> np.ndarray:
     return 1 / (1 + np.exp(-(((X - mean) / scale) @ coef + bias)))
 
 
-def features(questions, settings) -> tuple[np.ndarray, np.ndarray, list]:
-    from bot.answer import assess
+def features(questions, settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, list, list]:
+    """Per question, as the answer pipeline sees it: the evidence features, those of its second look
+    (the question in the corpus's wording; the first again when there is nothing to reword), the
+    label, whether a rule says "never no basis", and whether one says "always" (another place's policy)."""
+    from bot.analysis import search_text
+    from bot.answer import assess, elsewhere
+    from bot.pipeline import second_look
     from bot.service import build_bot
 
     bot = build_bot(settings)
     index = bot.index
-    rows, labels, rules = [], [], []
+    rows, again, labels, never, always = [], [], [], [], []
     for q in questions:
-        hits = bot.search(q.question, 5)
+        hits = bot.search(search_text(q.question), 5)
         e = assess(q.question, hits, index.doc_freq, len(index.store.chunks))
         rows.append(e.features())
+        again.append((second_look(bot, q.question, hits) or e).features())
         labels.append(0 if q.answerable else 1)
-        rules.append(e.pinned or e.distinctive)
-    return np.array(rows), np.array(labels), rules
+        never.append(e.pinned or e.distinctive)
+        always.append(bool(elsewhere(q.question, lambda term: index.doc_freq(term) > 0)))
+    return np.array(rows), np.array(again), np.array(labels), never, always
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,12 +78,15 @@ def main(argv: list[str] | None = None) -> int:
     from bot.settings import Settings
 
     questions = load_questions(args.questions)
-    X, y, never = features(questions, Settings.from_env())
+    X, X2, y, never, always = features(questions, Settings.from_env())
     loo = np.zeros(len(y))
     for i in range(len(y)):
         keep = np.arange(len(y)) != i
-        loo[i] = predict(fit(X[keep], y[keep]), X[i : i + 1])[0]
+        model = fit(X[keep], y[keep])
+        # "no basis" only when the second look agrees: the smaller of the two probabilities decides
+        loo[i] = min(predict(model, X[i : i + 1])[0], predict(model, X2[i : i + 1])[0])
     loo[np.array(never)] = 0.0  # a named clause or a rare exact term is never "no basis"
+    loo[np.array(always)] = 1.0  # another province's local policy always is
     results = []
     for threshold in np.arange(0.20, 0.95, 0.01):
         abstain = loo >= threshold
