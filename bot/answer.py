@@ -208,6 +208,7 @@ class ExtractiveAnswerer:
     max_sources = 3
     whole_clause_chars = 350  # shorter clauses are quoted whole
     quote_chars = 300  # otherwise the quote grows around the best sentence up to this
+    lead_chars = 90  # the answer line quotes at most this much of a sentence (and the list it opens)
     runner_up_ratio = 0.5  # a hit scoring this share of the top one may answer if it has the asked figure
 
     def __init__(
@@ -348,8 +349,15 @@ class ExtractiveAnswerer:
         scores = [score(p) for p in parts]
         lo = hi = max(range(len(parts)), key=scores.__getitem__)
         best_sentence = parts[lo]
+        items = _listed(parts, lo)  # "申请时提交下列材料：" answers with the list that follows it
+        if items:
+            start = clause.text.index(best_sentence)
+            best_sentence = clause.text[start : clause.text.index(parts[lo + items], start) + len(parts[lo + items])]
         if analysis.intent == "lookup" or len(clause.text) <= self.whole_clause_chars:
             return clause.text, best_sentence
+        for i in range(lo + 1, lo + items + 1):
+            if sum(len(p) for p in parts[lo : i + 1]) <= self.quote_chars:
+                hi = i
         while True:
             size = sum(len(p) for p in parts[lo : hi + 1])
             options = [i for i in (lo - 1, hi + 1) if 0 <= i < len(parts) and scores[i] > 0]
@@ -376,7 +384,23 @@ class ExtractiveAnswerer:
             if phrase:
                 return f"答：依据[1]，{phrase}。"
         head = best.rstrip("。；！？")
+        if len(head) > self.lead_chars:  # a long list: its beginning, and the quote below has the rest
+            cut = max(head.rfind(mark, 0, self.lead_chars) for mark in "；;\n，,")
+            head = head[: cut if cut > 0 else self.lead_chars].rstrip("，,；;：:、\n") + "……（详见下方条款原文）"
         return f"答：依据[1]，{head}。"
+
+
+_ITEM = re.compile(r"(?:\d+[.．、]|[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、)")
+
+
+def _listed(parts: Sequence[str], at: int) -> int:
+    """How many list items follow sentence `at` when it opens a list (ends with a colon)."""
+    if not parts[at].rstrip().endswith(("：", ":")):
+        return 0
+    n = 0
+    while at + n + 1 < len(parts) and _ITEM.match(parts[at + n + 1]):
+        n += 1
+    return n
 
 
 def linked(primary: Hit, pool: Sequence[Hit]) -> list[Hit]:

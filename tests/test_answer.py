@@ -286,3 +286,11 @@ def test_a_question_in_colloquial_words_gets_a_second_look_before_no_basis(corpu
     assert not answer.abstained
     assert "高新技术企业认定管理工作网" in answer.text.split("条款原文")[0]
     assert answer.citations[0].path == "第十二条"
+
+
+@pytest.mark.slow
+def test_a_sentence_that_opens_a_list_answers_with_the_list(corpus_bot):
+    answer = corpus_bot.ask("申请高新技术企业认定要提交哪些材料？")
+    lead, quote = answer.text.split("\n条款原文：")[:2]
+    assert "申请时提交下列材料" in lead and "高新技术企业认定申请书" in lead  # not a bare "下列材料："
+    assert "企业职工和科技人员情况说明材料" in quote  # the quote carries the list on
