@@ -233,6 +233,9 @@ class ExtractiveAnswerer:
             return self.no_basis(analysis, hits)
         used = self._primary(hits, analysis)[:1]
         used += linked(used[0], hits[:5])[:1]
+        regime = other_regime(analysis.question, used[0].clause.text)
+        if regime:
+            return self.no_basis(analysis, hits, f"本库收录的税法只有企业所得税法及其实施条例，相关条款没有关于{regime}的规定。")
         used += [h for h in extra if h.clause.id not in {u.clause.id for u in used}][: self.max_sources - 1]
         citations: list[Citation] = []
         quotes: list[str] = []
@@ -451,6 +454,17 @@ def elsewhere(question: str, known: Callable[[str], bool]) -> str:
     names it; "" otherwise."""
     m = _ELSEWHERE.search(question)
     return m.group(1) if m and not known(m.group(1)) else ""
+
+
+# Taxes and levies other than the enterprise income tax, the one tax the corpus's laws are about.
+_OTHER_REGIME = re.compile(
+    r"土地增值税|增值税|个人所得税|(?<![这那一每某几两各哪整])个税|印花税|消费税|房产税|契税|城镇土地使用税|车船税|资源税|环境保护税")
+
+
+def other_regime(question: str, text: str) -> str:
+    """The other tax a question is about when the clause that would answer it does not mention it."""
+    m = _OTHER_REGIME.search(question)
+    return m.group(0) if m and m.group(0) not in text else ""
 
 
 def answer_kind(question: str) -> re.Pattern | None:

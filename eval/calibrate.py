@@ -3,7 +3,8 @@
 The decision is a logistic model over the Evidence features of bot/answer.py (best dense cosine,
 IDF-weighted coverage of the question's topic words by the top clauses, best BM25 score), fitted
 with class-balanced weights and L2; a question that names a clause or a rare exact corpus term is
-never "no basis", one about another province's local policy always is, and the pipeline's second
+never "no basis", one about another province's local policy or a tax the top clause does not mention
+always is, and the pipeline's second
 look (the question in the corpus's wording) must agree before the model's "no basis" stands. The threshold is the middle of the range that catches the most unanswerable
 questions while keeping false abstention within the target, both measured by leave-one-out
 cross-validation: the printed figures are those held-out estimates, not the fit on the same data.
@@ -47,9 +48,10 @@ def predict(model, X: np.ndarray) -> np.ndarray:
 def features(questions, settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, list, list]:
     """Per question, as the answer pipeline sees it: the evidence features, those of its second look
     (the question in the corpus's wording; the first again when there is nothing to reword), the
-    label, whether a rule says "never no basis", and whether one says "always" (another place's policy)."""
+    label, whether a rule says "never no basis", and whether one says "always" (another place's policy,
+    another tax)."""
     from bot.analysis import search_text
-    from bot.answer import assess, elsewhere
+    from bot.answer import assess, elsewhere, other_regime
     from bot.pipeline import second_look
     from bot.service import build_bot
 
@@ -63,7 +65,8 @@ def features(questions, settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, l
         again.append((second_look(bot, q.question, hits) or e).features())
         labels.append(0 if q.answerable else 1)
         never.append(e.pinned or e.distinctive)
-        always.append(bool(elsewhere(q.question, lambda term: index.doc_freq(term) > 0)))
+        always.append(bool(elsewhere(q.question, lambda term: index.doc_freq(term) > 0)
+                           or (hits and other_regime(q.question, hits[0].clause.text))))
     return np.array(rows), np.array(again), np.array(labels), never, always
 
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from bot.analysis import analyse, extract_facts, search_text
-from bot.answer import NO_BASIS, answer_kind, check_conditions, elsewhere
+from bot.answer import NO_BASIS, answer_kind, check_conditions, elsewhere, other_regime
 from bot.cli import main
 from bot.errors import QuestionError
 from bot.pipeline import Conversation, is_follow_up
@@ -294,3 +294,23 @@ def test_a_sentence_that_opens_a_list_answers_with_the_list(corpus_bot):
     lead, quote = answer.text.split("\n条款原文：")[:2]
     assert "申请时提交下列材料" in lead and "高新技术企业认定申请书" in lead  # not a bare "下列材料："
     assert "企业职工和科技人员情况说明材料" in quote  # the quote carries the list on
+
+
+@pytest.mark.parametrize(
+    "question,clause,regime",
+    [
+        ("软件企业增值税超过3%的部分能即征即退吗？", "第一百一十八条 …实际税负明显低于…", "增值税"),
+        ("员工个税能递延吗？", "第二十八条 …", "个税"),
+        ("那从哪一年开始能按这个税率交？", "第二十八条 …", ""),  # 这个税率 is not 个税
+        ("税金里包括增值税吗？", "除企业所得税和允许抵扣的增值税以外的各项税金", ""),  # the clause speaks of it
+    ],
+)
+def test_a_tax_the_answering_clause_does_not_mention_is_recognised(question, clause, regime):
+    assert other_regime(question, clause) == regime
+
+
+@pytest.mark.slow
+def test_a_question_about_another_tax_has_no_basis_but_one_the_clause_mentions_does(corpus_bot):
+    answer = corpus_bot.ask("我们是软件企业，增值税实际税负超过3%的部分能即征即退吗？")
+    assert answer.abstained and "企业所得税法" in answer.text and "增值税" in answer.text
+    assert not corpus_bot.ask("企业计算所得税时，税金里包括增值税吗？").abstained
