@@ -233,6 +233,8 @@ class ExtractiveAnswerer:
             return self.no_basis(analysis, hits)
         used = self._primary(hits, analysis)[:1]
         used += linked(used[0], hits[:5])[:1]
+        if asks_money(analysis.question) and not any(_MONEY.search(h.clause.text) for h in used):
+            return self.no_basis(analysis, hits, "相关条款没有规定具体金额。")
         regime = other_regime(analysis.question, used[0].clause.text)
         if regime:
             return self.no_basis(analysis, hits, f"本库收录的税法只有企业所得税法及其实施条例，相关条款没有关于{regime}的规定。")
@@ -320,7 +322,8 @@ class ExtractiveAnswerer:
                 wanted = {t: f for t, f in asked.items() if t not in title}
             total = self._weigh(wanted, wanted.keys()) or 1.0
             shares = [self._weigh(wanted, _words(s)) / total for s in sentences(hit.clause.text) if kind.search(s)]
-            return hit.score / top.score + (max(shares) if shares else -1.0)
+            best = max(shares, default=0.0)  # a figure in a sentence sharing no asked word answers nothing
+            return hit.score / top.score + (best if best > 0 else -1.0)
 
         pool = [h for h in hits[:5] if h.score >= ratio * top.score and not carries_instructions(h.clause.text)]
         if top not in pool:
@@ -430,7 +433,8 @@ _KINDS = (
     (re.compile(r"(?<!哪)几家|(?<!哪)几个|多少家|多少个"), re.compile(r"\d+\s*(?:家|个)")),
     (re.compile(r"几年|多少年|年限|多久|多长时间|期限|什么时候|何时|几天|多少天|几个月|最晚|最迟"),
      re.compile(r"(?<!\d)(?:\d{1,2}|[一二三四五六七八九十]+)\s*(?:个)?(?:年|月|日|天|个工作日)")),
-    (re.compile(r"多少钱|多少万|金额|多少资金|补贴多少|奖励多少|支持多少"), re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),
+    (_ASKS_MONEY := re.compile(r"多少钱|多少万|金额|多少资金|(?:补贴|奖励|支持|资助|租金|价格|费用|给|补|奖)多少|几折"),
+     _MONEY := re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),
     (re.compile(r"多大年纪|年龄|岁数|多少岁|几岁"), re.compile(r"\d+\s*周?岁")),
 )
 
@@ -465,6 +469,12 @@ def other_regime(question: str, text: str) -> str:
     """The other tax a question is about when the clause that would answer it does not mention it."""
     m = _OTHER_REGIME.search(question)
     return m.group(0) if m and m.group(0) not in text else ""
+
+
+def asks_money(question: str) -> bool:
+    """The question asks for a sum of money: a clause that states none cannot answer it, however
+    closely it matches the topic ("人才公寓租金多少" against "鼓励…建设人才用房")."""
+    return bool(_ASKS_MONEY.search(question))
 
 
 def answer_kind(question: str) -> re.Pattern | None:

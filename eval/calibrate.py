@@ -3,8 +3,8 @@
 The decision is a logistic model over the Evidence features of bot/answer.py (best dense cosine,
 IDF-weighted coverage of the question's topic words by the top clauses, best BM25 score), fitted
 with class-balanced weights and L2; a question that names a clause or a rare exact corpus term is
-never "no basis", one about another province's local policy or a tax the top clause does not mention
-always is, and the pipeline's second
+never "no basis"; one about another province's local policy, about a tax the top clause does not
+mention, or asking for a sum the top clause does not state always is; and the pipeline's second
 look (the question in the corpus's wording) must agree before the model's "no basis" stands. The threshold is the middle of the range that catches the most unanswerable
 questions while keeping false abstention within the target, both measured by leave-one-out
 cross-validation: the printed figures are those held-out estimates, not the fit on the same data.
@@ -49,9 +49,9 @@ def features(questions, settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, l
     """Per question, as the answer pipeline sees it: the evidence features, those of its second look
     (the question in the corpus's wording; the first again when there is nothing to reword), the
     label, whether a rule says "never no basis", and whether one says "always" (another place's policy,
-    another tax)."""
+    another tax, a sum the top clause does not state)."""
     from bot.analysis import search_text
-    from bot.answer import assess, elsewhere, other_regime
+    from bot.answer import _MONEY, assess, asks_money, elsewhere, other_regime
     from bot.pipeline import second_look
     from bot.service import build_bot
 
@@ -66,7 +66,8 @@ def features(questions, settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, l
         labels.append(0 if q.answerable else 1)
         never.append(e.pinned or e.distinctive)
         always.append(bool(elsewhere(q.question, lambda term: index.doc_freq(term) > 0)
-                           or (hits and other_regime(q.question, hits[0].clause.text))))
+                           or (hits and other_regime(q.question, hits[0].clause.text))
+                           or (hits and asks_money(q.question) and not _MONEY.search(hits[0].clause.text))))
     return np.array(rows), np.array(again), np.array(labels), never, always
 
 

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from bot.analysis import analyse, extract_facts, search_text
-from bot.answer import NO_BASIS, answer_kind, check_conditions, elsewhere, other_regime
+from bot.answer import NO_BASIS, answer_kind, asks_money, check_conditions, elsewhere, other_regime
 from bot.cli import main
 from bot.errors import QuestionError
 from bot.pipeline import Conversation, is_follow_up
@@ -314,3 +314,15 @@ def test_a_question_about_another_tax_has_no_basis_but_one_the_clause_mentions_d
     answer = corpus_bot.ask("我们是软件企业，增值税实际税负超过3%的部分能即征即退吗？")
     assert answer.abstained and "企业所得税法" in answer.text and "增值税" in answer.text
     assert not corpus_bot.ask("企业计算所得税时，税金里包括增值税吗？").abstained
+
+
+def test_questions_asking_for_a_sum_of_money_are_recognised():
+    assert asks_money("人才公寓租金多少？能打几折？") and asks_money("省里给多少建站资助？")
+    assert not asks_money("研发费用加计扣除比例是多少？") and not asks_money("找哪个部门？")
+
+
+@pytest.mark.slow
+def test_a_sum_asked_of_a_clause_that_states_none_has_no_basis(corpus_bot):
+    answer = corpus_bot.ask("高新区的人才公寓租金多少钱一个月？")  # (十九) encourages 人才用房, names no rent
+    assert answer.abstained and "没有规定具体金额" in answer.text and "万元" not in answer.text
+    assert "1000万元" in corpus_bot.ask("科技成果转化项目最多能拿多少支持？").text  # a stated sum still answers
