@@ -299,9 +299,11 @@ class ExtractiveAnswerer:
         )
 
     def _primary(self, hits: Sequence[Hit], analysis: Analysis) -> list[Hit]:
-        """The clause that answers: when the question asks for a kind of figure (a share, a count, a
-        period, a sum, an age; any figure for amount/target questions), the close hit whose best
-        sentence has that figure and shares the most weighted words with the question answers."""
+        """The clause that answers: the close hit whose best sentence shares the most weighted words
+        with the question (the answer is a sentence, and two clauses often score alike). When the
+        question asks for a kind of figure (a share, a count, a period, a sum, an age; any figure for
+        amount/target questions), only sentences with that figure count, and a hit half as close may
+        answer; otherwise it must score at least 0.8 of the top one."""
         hits = list(hits)
         if analysis.names_clause or len(hits) < 2:
             return hits
@@ -310,9 +312,10 @@ class ExtractiveAnswerer:
         kind, ratio = answer_kind(analysis.question), self.runner_up_ratio
         if kind is None and analysis.intent in ("amount", "target"):
             kind, ratio = _FIGURE, 0.8  # any figure: the runner-up must be nearly as close
-        if kind is None:
-            return hits
-        asked = asked_words(search_text(analysis.question), self.known)
+        if kind is None:  # no figure asked: a nearly as close clause whose best sentence says more of it
+            kind, ratio = _ANY, 0.8
+        asked = {t: f for t, f in asked_words(search_text(analysis.question), self.known).items()
+                 if not t[0].isdigit()}  # the asker's own figures (8个月, 2000万) are not what is asked
         top = hits[0]
 
         def fit(hit: Hit) -> float:
@@ -394,6 +397,9 @@ class ExtractiveAnswerer:
             cut = max(head.rfind(mark, 0, self.lead_chars) for mark in "；;\n，,")
             head = head[: cut if cut > 0 else self.lead_chars].rstrip("，,；;：:、\n") + "……（详见下方条款原文）"
         return f"答：依据[1]，{head}。"
+
+
+_ANY = re.compile(r".")
 
 
 _ITEM = re.compile(r"(?:\d+[.．、]|[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、)")
