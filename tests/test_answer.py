@@ -324,6 +324,7 @@ def test_a_question_about_another_tax_has_no_basis_but_one_the_clause_mentions_d
 
 def test_questions_asking_for_a_sum_of_money_are_recognised():
     assert asks_money("人才公寓租金多少？能打几折？") and asks_money("省里给多少建站资助？")
+    assert asks_money("听说一个项目能补2000万，是真的吗？")  # a sum to check is a sum asked
     assert not asks_money("研发费用加计扣除比例是多少？") and not asks_money("找哪个部门？")
 
 
