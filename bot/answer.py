@@ -208,6 +208,7 @@ class ExtractiveAnswerer:
     max_sources = 3
     whole_clause_chars = 350  # shorter clauses are quoted whole
     quote_chars = 300  # otherwise the quote grows around the best sentence up to this
+    list_chars = 600  # or, when the best sentence opens a list (申请时提交下列材料：), up to this
     lead_chars = 90  # the answer line quotes at most this much of a sentence (and the list it opens)
     runner_up_ratio = 0.5  # a hit scoring this share of the top one may answer if it has the asked figure
 
@@ -364,8 +365,8 @@ class ExtractiveAnswerer:
             best_sentence = clause.text[start : clause.text.index(parts[lo + items], start) + len(parts[lo + items])]
         if analysis.intent == "lookup" or len(clause.text) <= self.whole_clause_chars:
             return clause.text, best_sentence
-        for i in range(lo + 1, lo + items + 1):
-            if sum(len(p) for p in parts[lo : i + 1]) <= self.quote_chars:
+        for i in range(lo + 1, lo + items + 1):  # a list asked for is quoted whole, up to list_chars
+            if sum(len(p) for p in parts[lo : i + 1]) <= self.list_chars:
                 hi = i
         while True:
             size = sum(len(p) for p in parts[lo : hi + 1])
