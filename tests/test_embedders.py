@@ -52,6 +52,18 @@ def test_e5_small_batched_passages_get_exactly_the_vectors_embedded_one_at_a_tim
     assert embedder.embed_documents(texts) == alone  # bit for bit, in input order
 
 
+def test_e5_small_queries_embedded_side_by_side_get_the_vectors_they_get_alone(embedder):
+    """A busy web app embeds queries from several threads at once, each on one core: the answers
+    must not depend on what else was being asked."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = [f"第{n}个问题：研发费用加计扣除比例是多少？高新区人才用房找哪个部门？"[: 12 + n] for n in range(24)]
+    alone = [embedder.embed_query(q) for q in questions]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(embedder.embed_query, questions))
+    assert together == alone
+
+
 def test_e5_small_embeds_the_same_text_differently_as_query_and_as_passage(embedder):
     text = "研发费用加计扣除"
     query, passage = embedder.embed_query(text), embedder.embed_documents([text])[0]

@@ -72,6 +72,16 @@ def test_changing_one_file_reembeds_only_that_files_chunks(small_corpus, tmp_pat
     assert "2000万元" in bot.view("rules-b#第二条").clause.text
 
 
+def test_a_serving_bot_sees_another_processs_ingest_at_its_next_question(small_corpus, small_bot, embedder):
+    small_bot.ingest([small_corpus])
+    serving = _bot(small_bot.settings.index_dir, embedder)  # the web app, say; the ingest is the CLI's
+    assert "1000万元" in serving.view("rules-b#第二条").clause.text
+    path = small_corpus / "rules-b.txt"
+    path.write_text(path.read_text(encoding="utf-8").replace("1000万元", "3000万元"), encoding="utf-8")
+    small_bot.ingest([small_corpus])
+    assert "3000万元" in serving.view("rules-b#第二条").clause.text
+
+
 def test_an_empty_folder_fails_and_keeps_the_previous_index(small_corpus, small_bot, tmp_path):
     small_bot.ingest([small_corpus])
     generation = read_current(small_bot.settings.index_dir)
