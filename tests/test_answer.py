@@ -333,3 +333,11 @@ def test_a_sum_asked_of_a_clause_that_states_none_has_no_basis(corpus_bot):
     answer = corpus_bot.ask("高新区的人才公寓租金多少钱一个月？")  # (十九) encourages 人才用房, names no rent
     assert answer.abstained and "没有规定具体金额" in answer.text and "万元" not in answer.text
     assert "1000万元" in corpus_bot.ask("科技成果转化项目最多能拿多少支持？").text  # a stated sum still answers
+
+
+@pytest.mark.slow
+def test_a_follow_up_naming_another_industry_finds_that_industrys_zone(corpus_bot):
+    conversation = Conversation()
+    corpus_bot.ask("我们是做动力电池的，贵州哪个高新区主攻这个方向？", conversation)
+    answer = corpus_bot.ask("那大数据电子信息呢？", conversation)  # 大数据 is one word, not 那大 + 数据
+    assert "贵阳国家高新区建设大数据电子信息产业集聚区" in answer.text.split("\n条款原文：")[0]
