@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import webload as wl
+from bot.evaluate import percentile
 
 PROBE = "科技成果转化项目最多能拿多少支持？"
 
@@ -114,6 +115,8 @@ def lean_load(url: str, pid: int, questions: list[str], reference: dict, texts: 
     lean = wl.LeanClient(url)
     tally = wl.Tally()
     wrong: list[str] = []
+    first: list[float] = []  # each user's first call: Gradio sets up the session's state (~8 ms of CPU here)
+    later: list[float] = []
 
     async def run() -> None:
         sessions = [uuid.uuid4().hex for _ in range(users)]
@@ -128,6 +131,7 @@ def lean_load(url: str, pid: int, questions: list[str], reference: dict, texts: 
                     tally.errors.append(f"{type(exc).__name__}: {exc}")
                     return
                 tally.ms.append((time.perf_counter() - started) * 1000)
+                (first if r == 0 else later).append(tally.ms[-1])
                 wrong.extend(f"{question[:20]}…: {p}" for p in wl.answer_problems(result, reference[question], texts))
 
             for r in range(rounds):
@@ -138,7 +142,8 @@ def lean_load(url: str, pid: int, questions: list[str], reference: dict, texts: 
     calls = max(1, len(tally.ms) + len(tally.errors))
     return {"app_cpu_ms_per_call": (wl.cpu_s(pid) - cpu) * 1000 / calls,
             "client_cpu_ms_per_call": (time.process_time() - own) * 1000 / calls, **tally.figures(),
-            "wrong": len(wrong), "error_examples": tally.errors[:5], "wrong_examples": wrong[:5]}
+            "wrong": len(wrong), "error_examples": tally.errors[:5], "wrong_examples": wrong[:5],
+            "first_round_p95_ms": percentile(first, 95), "later_rounds_p95_ms": percentile(later, 95)}
 
 
 def table(f: dict) -> str:
@@ -152,6 +157,8 @@ def table(f: dict) -> str:
          f"{lo['p50_ms']:.0f} / {lo['p95_ms']:.0f} / {lo['max_ms']:.0f} ms", "p95 ≤ 500 ms"),
         ("the same, sent by a lean client speaking Gradio's queue protocol (p50 / p95 / max)",
          f"{le['p50_ms']:.0f} / {le['p95_ms']:.0f} / {le['max_ms']:.0f} ms", "p95 ≤ 500 ms"),
+        ("of which: p95 of the first round (new sessions) / of the later rounds",
+         f"{le['first_round_p95_ms']:.0f} / {le['later_rounds_p95_ms']:.0f} ms", ""),
         ("app CPU time until the first answer (median)", f"{s['cpu_median_s']:.1f} s", ""),
         ("CPU per /ask under load: app (all threads) / gradio_client callers / lean caller",
          f"{lo['app_cpu_ms_per_call']:.0f} / {lo['client_cpu_ms_per_call']:.0f} / {le['client_cpu_ms_per_call']:.0f} ms", ""),
