@@ -2,7 +2,9 @@
 
 Everything it states is copied from a retrieved clause: the lead line is a phrase of a quoted
 sentence, quotes are exact substrings, conditions are compared only against thresholds that the
-quoted text contains. When the evidence is too weak it says the corpus has no basis (abstains).
+quoted text contains. It says the corpus has no basis (abstains) when the evidence is too weak, when
+the question is about another place's own policy, and when the clause that would answer does not state
+the sum asked or mention the tax asked about.
 """
 
 from __future__ import annotations
@@ -111,15 +113,17 @@ def assess(question: str, hits: Sequence[Hit], doc_freq: Callable[[str], int], n
 
 @dataclass(frozen=True)
 class ConditionCheck:
-    """One threshold of a quoted sentence compared with a fact the asker gave."""
+    """One threshold of a quoted sentence compared with a fact the asker gave (None: not given)."""
 
     fact: str
-    value: float | str
+    value: float | str | None
     phrase: str  # the threshold as the clause words it, e.g. 超过5%
     status: str  # met | not_met | unknown
 
     def line(self) -> str:
         mark = {"met": "✓ 满足", "not_met": "✗ 不满足", "unknown": "? 无法判断"}[self.status]
+        if self.value is None:
+            return f"{mark}：条款要求“{self.phrase}”，您未提供{_FACT_NAMES[self.fact]}"
         return f"{mark}：条款要求“{self.phrase}”，您提供的{_FACT_NAMES[self.fact]}为{_show(self.fact, self.value)}"
 
 
@@ -148,9 +152,11 @@ def _show(fact: str, value: float | str) -> str:
 
 
 def check_conditions(sentence: str, facts: dict[str, float | str]) -> list[ConditionCheck]:
-    """Thresholds in `sentence` that a supplied fact can be held against. Boundaries follow the
-    wording: 超过/高于 are strict, 不低于/达到/以上 are not, 不超过/以内/以下 are upper bounds."""
+    """Thresholds in `sentence` held against the asker's facts. Boundaries follow the wording: 超过/高于
+    are strict, 不低于/达到/以上 are not, 不超过/以内/以下 are upper bounds. Once the asker has given any
+    fact, a threshold on a fact they did not give is listed as unknown rather than left out."""
     checks: list[ConditionCheck] = []
+    described = bool(facts)
     facts = dict(facts)
     if "st_staff" in facts and "employees" in facts and float(facts["employees"]) > 0:
         facts["st_share"] = round(float(facts["st_staff"]) / float(facts["employees"]) * 100, 2)
@@ -161,14 +167,18 @@ def check_conditions(sentence: str, facts: dict[str, float | str]) -> list[Condi
         number = float(raw.replace(",", ""))
         before = sentence[max(0, m.start() - 24) : m.start()]
         fact = _fact_for(unit, before)
-        if fact is None or fact not in facts:
+        if fact is None or (fact not in facts and not described):
+            continue
+        if fact not in facts:
+            checks.append(ConditionCheck(fact, None, m.group(0).strip(), "unknown"))
             continue
         value = float(facts[fact])
         threshold = number * 10000 if unit == "亿元" else number
         checks.append(ConditionCheck(fact, facts[fact], m.group(0).strip(), _compare(value, op, tail, threshold)))
-    if "zone_level" in facts and "国家高新区" in sentence and "省级" not in sentence:
-        status = "met" if facts["zone_level"] == "national" else "not_met"
-        checks.append(ConditionCheck("zone_level", facts["zone_level"], "在国家高新区内", status))
+    if described and "国家高新区" in sentence and "省级" not in sentence:
+        level = facts.get("zone_level")
+        status = "unknown" if level is None else "met" if level == "national" else "not_met"
+        checks.append(ConditionCheck("zone_level", level, "在国家高新区内", status))
     return checks
 
 
@@ -211,6 +221,7 @@ class ExtractiveAnswerer:
     list_chars = 600  # or, when the best sentence opens a list (申请时提交下列材料：), up to this
     lead_chars = 90  # the answer line quotes at most this much of a sentence (and the list it opens)
     runner_up_ratio = 0.5  # a hit scoring this share of the top one may answer if it has the asked figure
+    close_ratio = 0.8  # otherwise a hit must score this share of the top one to answer instead
 
     def __init__(
         self,
@@ -227,18 +238,15 @@ class ExtractiveAnswerer:
     def answer(self, analysis: Analysis, hits: Sequence[Hit], evidence: Evidence, extra: Sequence[Hit] = ()) -> Answer:
         """`extra`: the best clause for each further sub-question, cited after the main one."""
         question = analysis.question
-        place = elsewhere(analysis.question, self.known)
-        if place:
-            return self.no_basis(analysis, hits, f"本库收录的是国家和贵州省的政策文本，没有{place}的地方政策。")
+        why = elsewhere_reason(analysis.question, self.known)
+        if why:
+            return self.no_basis(analysis, hits, why)
         if not hits or should_abstain(evidence, self.abstention):
             return self.no_basis(analysis, hits)
-        used = self._primary(hits, analysis)[:1]
-        used += linked(used[0], hits[:5])[:1]
-        if asks_money(analysis.question) and not any(_MONEY.search(h.clause.text) for h in used):
-            return self.no_basis(analysis, hits, "相关条款没有规定具体金额。")
-        regime = other_regime(analysis.question, used[0].clause.text)
-        if regime:
-            return self.no_basis(analysis, hits, f"本库收录的税法只有企业所得税法及其实施条例，相关条款没有关于{regime}的规定。")
+        used = self.answering(hits, analysis)
+        why = unstated(analysis.question, used)
+        if why:
+            return self.no_basis(analysis, hits, why)
         used += [h for h in extra if h.clause.id not in {u.clause.id for u in used}][: self.max_sources - 1]
         citations: list[Citation] = []
         quotes: list[str] = []
@@ -284,6 +292,11 @@ class ExtractiveAnswerer:
             intent=analysis.intent,
         )
 
+    def answering(self, hits: Sequence[Hit], analysis: Analysis) -> list[Hit]:
+        """The clause that answers, and the law article it defines a word of, if that is close too."""
+        used = self._primary(hits, analysis)[:1]
+        return used + linked(used[0], hits[:5])[:1]
+
     def no_basis(self, analysis: Analysis, hits: Sequence[Hit], why: str = "") -> Answer:
         related = tuple(hits[:3])
         lines = [NO_BASIS, *([why] if why else [])]
@@ -302,9 +315,9 @@ class ExtractiveAnswerer:
     def _primary(self, hits: Sequence[Hit], analysis: Analysis) -> list[Hit]:
         """The clause that answers: the close hit whose best sentence shares the most weighted words
         with the question (the answer is a sentence, and two clauses often score alike). When the
-        question asks for a kind of figure (a share, a count, a period, a sum, an age; any figure for
-        amount/target questions), only sentences with that figure count, and a hit half as close may
-        answer; otherwise it must score at least 0.8 of the top one."""
+        question asks for a kind of figure (a share, a count, a period, a sum, an age), only sentences
+        with that figure count and a hit half as close may answer; for any other question, including
+        an amount/target one that names no kind (then any figure counts), it must be close_ratio as close."""
         hits = list(hits)
         if analysis.names_clause or len(hits) < 2:
             return hits
@@ -312,9 +325,9 @@ class ExtractiveAnswerer:
             return hits  # a department, never a figure
         kind, ratio = answer_kind(analysis.question), self.runner_up_ratio
         if kind is None and analysis.intent in ("amount", "target"):
-            kind, ratio = _FIGURE, 0.8  # any figure: the runner-up must be nearly as close
+            kind, ratio = _FIGURE, self.close_ratio  # any figure: the runner-up must be nearly as close
         if kind is None:  # no figure asked: a nearly as close clause whose best sentence says more of it
-            kind, ratio = _ANY, 0.8
+            kind, ratio = _ANY, self.close_ratio
         asked = {t: f for t, f in asked_words(search_text(analysis.question), self.known).items()
                  if not t[0].isdigit()}  # the asker's own figures (8个月, 2000万) are not what is asked
         top = hits[0]
@@ -341,7 +354,8 @@ class ExtractiveAnswerer:
 
     def _quote(self, clause: Clause, analysis: Analysis) -> tuple[str, str]:
         """The sentences of the clause that best answer the question, as one exact substring (a
-        short clause whole, else the best sentence widened by its neighbours), and that best sentence."""
+        short clause whole, else the best sentence widened by its neighbours up to quote_chars, or by
+        the whole list it opens up to list_chars), and that best sentence (with its list, if it opens one)."""
         parts = sentences(clause.text) or [clause.text]
         wanted = asked_words(search_text(analysis.question), self.known)
         kind = answer_kind(analysis.question)
@@ -471,6 +485,23 @@ def elsewhere(question: str, known: Callable[[str], bool]) -> str:
 # Taxes and levies other than the enterprise income tax, the one tax the corpus's laws are about.
 _OTHER_REGIME = re.compile(
     r"土地增值税|增值税|个人所得税|(?<![这那一每某几两各哪整])个税|印花税|消费税|房产税|契税|城镇土地使用税|车船税|资源税|环境保护税")
+
+
+def elsewhere_reason(question: str, known: Callable[[str], bool]) -> str:
+    """Why a question is outside the corpus whatever is retrieved: another place's own policy; "" if not."""
+    place = elsewhere(question, known)
+    return f"本库收录的是国家和贵州省的政策文本，没有{place}的地方政策。" if place else ""
+
+
+def unstated(question: str, used: Sequence[Hit]) -> str:
+    """Why the clauses that would answer cannot: a sum asked that none states, another tax none
+    mentions; "" when they can."""
+    if asks_money(question) and not any(_MONEY.search(h.clause.text) for h in used):
+        return "相关条款没有规定具体金额。"
+    regime = other_regime(question, used[0].clause.text) if used else ""
+    if regime:
+        return f"本库收录的税法只有企业所得税法及其实施条例，相关条款没有关于{regime}的规定。"
+    return ""
 
 
 def other_regime(question: str, text: str) -> str:

@@ -55,10 +55,10 @@ class E5SmallEmbeddings(Embeddings):
         for i, text in enumerate(texts):
             groups.setdefault(model.token_count(text), []).append(i)
         out: list[list[float]] = [[] for _ in texts]
+        self._threads(crowded=False)  # every core; the setting holds for this thread's later calls
         for positions in groups.values():
             for b in range(0, len(positions), self.batch_size):
                 batch = positions[b : b + self.batch_size]
-                self._threads(crowded=False)
                 vectors = model.passage([texts[i] for i in batch]).reshape(len(batch), -1)
                 for i, vector in zip(batch, vectors):
                     out[i] = vector.tolist()

@@ -40,7 +40,8 @@ def tokenize(text: str) -> list[str]:
     """Search-mode jieba tokens, lower-cased, without punctuation or stopwords.
 
     Short texts (questions, synonyms, sentences) are tokenised again and again by one ask, and by
-    every ask that uses the same words: they are cached. Long ones (clause texts at ingest) are not."""
+    every ask that uses the same words: they are cached here. Long ones (clause texts at ingest) are
+    not; answer._words keeps the tokens of clause sentences, long ones included, as sets."""
     if len(text) <= SHORT_TEXT:
         return list(_short_tokens(text))
     return _tokenize(text)
@@ -88,20 +89,23 @@ def _synonyms() -> dict[str, tuple[str, ...]]:
 def expand_query(question: str) -> list[str]:
     """Tokens of the question plus the corpus wording of any colloquial term it uses."""
     tokens = tokenize(question)
-    for term, targets in _synonyms().items():
-        if term in question:
-            for target in targets:
-                tokens.extend(tokenize(target))
+    for _, targets in synonyms_in(question):
+        for target in targets:
+            tokens.extend(tokenize(target))
     return tokens
+
+
+def synonyms_in(question: str) -> list[tuple[str, tuple[str, ...]]]:
+    """The colloquial terms of synonyms.yaml that the question uses, with their corpus wordings."""
+    return [(term, targets) for term, targets in _synonyms().items() if term in question]
 
 
 def in_corpus_wording(question: str, used: Callable[[str], bool]) -> str:
     """The question with each colloquial name the corpus never uses replaced by the domain term it
     stands for (高企 -> 高新技术企业, 绿卡 -> 永久居留): what the embedder reads. An embedding does not
     know that 高企 means 高新技术企业; BM25 gets both words through expand_query instead."""
-    names = {term: targets[0] for term, targets in _synonyms().items()
-             if len(targets) == 1 and len(term) >= 2 and targets[0] in _domain_terms() and term in question}
-    names = {term: target for term, target in names.items() if not used(term)}
+    names = {term: targets[0] for term, targets in synonyms_in(question)
+             if len(targets) == 1 and len(term) >= 2 and targets[0] in _domain_terms() and not used(term)}
     if not names:
         return question
     pattern = re.compile("|".join(map(re.escape, sorted(names, key=len, reverse=True))))
@@ -116,12 +120,11 @@ def asked_words(question: str, known: Callable[[str], bool]) -> dict[str, float]
     about 减按."""
     own = tokenize(question)
     words = dict.fromkeys(own, 1.0)
-    for term, targets in _synonyms().items():
-        if term in question:
-            share = 0.5 if known(term) else 1.0
-            for target in targets:
-                for token in tokenize(target):
-                    words[token] = max(words.get(token, 0.0), share)
+    for term, targets in synonyms_in(question):
+        share = 0.5 if known(term) else 1.0
+        for target in targets:
+            for token in tokenize(target):
+                words[token] = max(words.get(token, 0.0), share)
     return words
 
 

@@ -24,7 +24,7 @@ from .models import Answer
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500
-_FOLLOW_UP_START = ("那", "那么", "还有", "另外", "这个", "这些", "它", "该", "如果", "假如", "要是", "省级", "国家级", "找哪", "找谁", "需要什么", "什么条件")
+_FOLLOW_UP_START = ("那", "那么", "还有", "另外", "它", "该", "如果", "假如", "要是", "省级", "国家级", "找哪", "找谁", "需要什么", "什么条件")
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
 # Words inside a question that lean on an earlier turn: "科技人员比例又有什么要求？", "那外国专家呢？"
 _POINTS_BACK = re.compile(r"又|也|还要|还需|还能|呢[？?]?$|这个|这些|上述|前面|刚才|去哪里?办|批下来|认定下来")
@@ -76,7 +76,8 @@ class Conversation:
 
 
 def is_follow_up(question: str) -> bool:
-    """Short, or opening with a word that points back ("那…", "省级…也可以吗"), or topic-less."""
+    """Short, opening with a word that points back ("那…", "省级…也可以吗"), topic-less, or with a
+    pointing-back word anywhere ("科技人员比例又有什么要求？", "那外国专家呢？")."""
     q = question.strip()
     topic = [t for t in tokenize(q) if len(t) >= 2]
     return q.startswith(_FOLLOW_UP_START) or len(q) <= 8 or len(topic) <= 1 or bool(_POINTS_BACK.search(q))
@@ -105,11 +106,7 @@ def check_query(query: str) -> str:
 
 def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
     """analyse | retrieve | decide | compose | verify, each step a RunnableLambda over a state dict."""
-    def idf(token: str) -> float:
-        index = bot.index
-        return math.log((len(index.store.chunks) + 1) / (index.doc_freq(token) + 0.5))
-
-    extractive = ExtractiveAnswerer(bot.citation, weight=idf, known=lambda term: bot.index.doc_freq(term) > 0)
+    extractive = extractive_answerer(bot)
 
     def analyse_step(state: dict) -> dict:
         question = check_question(state["question"])
@@ -176,6 +173,15 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
     )
 
 
+def extractive_answerer(bot: Any) -> ExtractiveAnswerer:
+    """The extractive answerer over the bot's serving index: words weigh by their IDF there."""
+    def idf(token: str) -> float:
+        index = bot.index
+        return math.log((len(index.store.chunks) + 1) / (index.doc_freq(token) + 0.5))
+
+    return ExtractiveAnswerer(bot.citation, weight=idf, known=lambda term: bot.index.doc_freq(term) > 0)
+
+
 def second_look(bot: Any, query: str, hits: list) -> Any:
     """Before "no basis": the evidence again with the question in the corpus's own words (高企 ->
     高新技术企业), which the embedder cannot know are the same; None when there is nothing to reword.
@@ -184,7 +190,7 @@ def second_look(bot: Any, query: str, hits: list) -> Any:
     lost as many first places as it won), and only on the way to abstaining, so most asks pay no
     second embedding."""
     index = bot.index
-    plain = in_corpus_wording(query, lambda term: index.doc_freq(term) > 0)
+    plain = in_corpus_wording(query, lambda term: index.doc_freq(term) > 0)  # as ExtractiveAnswerer.known
     if plain == query:
         return None
     closer = bot.searcher().closeness(plain)

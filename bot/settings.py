@@ -46,7 +46,7 @@ class Settings:
     rate_limit_key: str = "host"
     log_questions: bool = False  # POLICYBOT_LOG_QUESTIONS=1: the web process logs question text
     # POLICYBOT_WEB_CONCURRENCY: events of one kind served at once (Gradio's default is 1, which queues
-    # 20 simultaneous questions behind each other; the embedder is locked, search and answer are thread-safe)
+    # 20 simultaneous questions behind each other; embedding, search and answer are thread-safe)
     web_concurrency: int = 4
     data_dir: Path = field(default_factory=lambda: _repo_root() / "data")  # POLICYBOT_DATA_DIR: feedback database
     admin_token: str = field(default="", repr=False)  # POLICYBOT_ADMIN_TOKEN: enables document upload in the web app; empty = disabled
@@ -132,22 +132,20 @@ class Settings:
 
 
 def _positive_int(var: str, raw: str) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"环境变量 {var} 应为正整数，实际为 {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"环境变量 {var} 应为正整数，实际为 {raw!r}")
-    return value
+    return _int_at_least(var, raw, 1, "正整数")
 
 
 def _non_negative_int(var: str, raw: str) -> int:
+    return _int_at_least(var, raw, 0, "非负整数（0 表示关闭）")
+
+
+def _int_at_least(var: str, raw: str, low: int, kind: str) -> int:
     try:
         value = int(raw)
     except ValueError:
-        value = -1
-    if value < 0:
-        raise ConfigError(f"环境变量 {var} 应为非负整数（0 表示关闭），实际为 {raw!r}")
+        value = low - 1
+    if value < low:
+        raise ConfigError(f"环境变量 {var} 应为{kind}，实际为 {raw!r}")
     return value
 
 

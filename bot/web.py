@@ -1,7 +1,8 @@
-"""The Gradio app: three tabs over one PolicyBot, plus named API endpoints (/ask, /search, /match).
+"""The Gradio app: five tabs over one PolicyBot, plus named API endpoints (/ask, /search, /match).
 
 `build_app(bot)` is the factory app.py and the tests call; nothing happens at import time beyond
-imports. Formatting lives in bot/ui.py; this module is layout and event wiring only. Errors meant
+imports. Formatting lives in bot/ui.py; this module holds the layout, the event wiring and the
+handlers (including streaming a verified LLM answer and storing feedback). Errors meant
 for the user (PolicyBotError) become a visible warning in the UI and a gr.Error in the API.
 """
 
@@ -144,11 +145,13 @@ class WebApp:
         clauses = self.bot.index.store.clauses
         if self._streams_llm(answer, conversation):
             answer = yield from self._stream_llm(answer, conversation, past)
+            final = ui.answer_markdown(answer, clauses)
         else:
-            for step in ui.answer_stream(answer, clauses)[:-1]:
+            *steps, final = ui.answer_stream(answer, clauses)  # its last step is the whole answer
+            for step in steps:
                 yield "", _with_reply(past, step), conversation, gr.skip()
                 time.sleep(STREAM_PAUSE)
-        yield "", _with_reply(past, ui.answer_markdown(answer, clauses)), conversation, ui.answer_dict(answer)
+        yield "", _with_reply(past, final), conversation, ui.answer_dict(answer)
 
     def _streams_llm(self, answer, conversation: Conversation) -> bool:
         return (self.bot.settings.llm_configured and conversation.guided is None
@@ -272,7 +275,7 @@ def _number_box(name: str, label: str) -> gr.Textbox:
 
 
 def build_app(bot: PolicyBot) -> gr.Blocks:
-    """The web app over `bot`: 政策问答, 条款检索, 政策匹配, 文档管理, and the /ask, /search, /match endpoints.
+    """The web app over `bot`: 政策问答, 条款检索, 政策匹配, 文档管理, 评测, and the /ask, /search, /match endpoints.
 
     Launch it with `css=CSS` (Gradio 6 takes styling at launch).
     """
@@ -386,7 +389,8 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     report = bot.ensure_index()
     if report is not None:
         print(report.summary(), file=sys.stderr)
-    # Load the index, jieba and the model while Gradio starts, so the first question is not the slow one.
+    # Load jieba and the model while Gradio starts (build_app has loaded the index for the documents
+    # table), so the first question is not the slow one.
     threading.Thread(target=bot.search, args=("研发费用加计扣除", 1), name="warm-up", daemon=True).start()
     build_app(bot).launch(server_name=host, server_port=port, css=CSS, footer_links=["api"],
                           max_file_size=settings.max_file_bytes)

@@ -1,8 +1,8 @@
 """Web app figures for the README: startup time and /ask latency under 20 concurrent callers.
 
 Startup: launch `python app.py --port P` on an already-built index and time until it answers HTTP
-on the port, and until a first /ask through gradio_client returns an answer (the index loads on
-the first question). Repeated --starts times; median and max reported.
+on the port, and until a first /ask through gradio_client returns an answer (the index is loaded
+while the app is built, before it answers HTTP). Repeated --starts times; median and max reported.
 
 Load: one app process; --users threads, each one gradio_client Client (a user's session), send
 /ask at the same moment (a barrier), --rounds times, each a different question from the question

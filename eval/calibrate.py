@@ -2,12 +2,13 @@
 
 The decision is a logistic model over the Evidence features of bot/answer.py (best dense cosine,
 IDF-weighted coverage of the question's topic words by the top clauses, best BM25 score), fitted
-with class-balanced weights and L2; a question that names a clause or a rare exact corpus term is
-never "no basis"; one about another province's local policy, about a tax the top clause does not
-mention, or asking for a sum the top clause does not state always is; and the pipeline's second
-look (the question in the corpus's wording) must agree before the model's "no basis" stands. The threshold is the middle of the range that catches the most unanswerable
-questions while keeping false abstention within the target, both measured by leave-one-out
-cross-validation: the printed figures are those held-out estimates, not the fit on the same data.
+with class-balanced weights and L2. Each question is seen as the pipeline sees it: a question that
+names a clause or a rare exact corpus term is never "no basis"; the answerer's scope rules
+(bot/answer.py: elsewhere_reason, unstated) make it one; and the second look (the question in the
+corpus's wording) must agree before the model's "no basis" stands. The threshold is the middle of the
+range that catches the most unanswerable questions while keeping false abstention within the target,
+both measured by leave-one-out cross-validation: the printed figures are those held-out estimates, not
+the fit on the same data.
 
     python eval/calibrate.py [--questions eval/questions.jsonl] [--target-false 0.05] [--write]
 """
@@ -49,14 +50,15 @@ def features(questions, settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, l
     """Per question, as the answer pipeline sees it: the evidence features, those of its second look
     (the question in the corpus's wording; the first again when there is nothing to reword), the
     label, whether a rule says "never no basis", and whether one says "always" (another place's policy,
-    another tax, a sum the top clause does not state)."""
-    from bot.analysis import search_text
-    from bot.answer import _MONEY, assess, asks_money, elsewhere, other_regime
-    from bot.pipeline import second_look
+    another tax or a sum the answering clause does not mention)."""
+    from bot.analysis import analyse, search_text
+    from bot.answer import assess, elsewhere_reason, unstated
+    from bot.pipeline import extractive_answerer, second_look
     from bot.service import build_bot
 
     bot = build_bot(settings)
     index = bot.index
+    extractive = extractive_answerer(bot)
     rows, again, labels, never, always = [], [], [], [], []
     for q in questions:
         hits = bot.search(search_text(q.question), 5)
@@ -65,9 +67,8 @@ def features(questions, settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, l
         again.append((second_look(bot, q.question, hits) or e).features())
         labels.append(0 if q.answerable else 1)
         never.append(e.pinned or e.distinctive)
-        always.append(bool(elsewhere(q.question, lambda term: index.doc_freq(term) > 0)
-                           or (hits and other_regime(q.question, hits[0].clause.text))
-                           or (hits and asks_money(q.question) and not _MONEY.search(hits[0].clause.text))))
+        always.append(bool(elsewhere_reason(q.question, extractive.known)
+                           or (hits and unstated(q.question, extractive.answering(hits, analyse(q.question))))))
     return np.array(rows), np.array(again), np.array(labels), never, always
 
 
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         # "no basis" only when the second look agrees: the smaller of the two probabilities decides
         loo[i] = min(predict(model, X[i : i + 1])[0], predict(model, X2[i : i + 1])[0])
     loo[np.array(never)] = 0.0  # a named clause or a rare exact term is never "no basis"
-    loo[np.array(always)] = 1.0  # another province's local policy always is
+    loo[np.array(always)] = 1.0  # the answerer's scope rules (elsewhere_reason, unstated) always are
     results = []
     for threshold in np.arange(0.20, 0.95, 0.01):
         abstain = loo >= threshold

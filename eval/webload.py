@@ -1,5 +1,6 @@
 """What eval/bench_web.py and eval/soak.py share: start `python app.py` on a loopback port, call it
-through gradio_client the way an API user does, check answers against the index, read RSS."""
+through gradio_client the way an API user does (or through LeanClient, Gradio's queue protocol over
+httpx), check answers against the index, read a process's RSS and CPU time from /proc."""
 
 from __future__ import annotations
 

@@ -60,7 +60,16 @@ def test_intents(question, intent):
     ],
 )
 def test_thresholds_follow_the_wording_of_the_clause(sentence, facts, status):
-    assert [c.status for c in check_conditions(sentence, facts)] == [status]
+    assert [c.status for c in check_conditions(sentence, facts) if c.value is not None] == [status]
+
+
+def test_a_condition_on_a_fact_the_asker_did_not_give_is_unknown_not_left_out():
+    checks = check_conditions("对内部研发投入强度超过5%且营业收入超过3亿元的科技型企业", {"rd_intensity": 6.0})
+    assert [(c.fact, c.status) for c in checks] == [("rd_intensity", "met"), ("revenue_wan", "unknown")]
+    assert checks[1].line() == "? 无法判断：条款要求“超过3亿元”，您未提供营业收入"
+    zone = check_conditions("在国家高新区内企业工作的境外高端人才,申请工作许可的年龄可放宽至65岁", {"age": 63})
+    assert [(c.fact, c.status) for c in zone] == [("age", "met"), ("zone_level", "unknown")]
+    assert check_conditions("对内部研发投入强度超过5%的企业", {}) == []  # nothing said about the asker
 
 
 def test_no_threshold_is_checked_without_a_matching_fact():

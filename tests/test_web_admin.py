@@ -77,6 +77,10 @@ def test_a_file_the_ingest_skips_is_taken_back_out_and_the_old_version_restored(
 ])
 def test_upload_needs_the_configured_admin_token(tmp_path, embedder, settings_token, given, message):
     bot = PolicyBot(Settings.from_env({}, index_dir=tmp_path / "index", admin_token=settings_token), embedder)
+    corpus_before = sorted(p.name for p in bot.settings.corpus_dir.rglob("*"))
     with pytest.raises(gr.Error, match=message):
         DocumentAdmin(bot).upload(given, [upload_file(tmp_path, "a.txt", NEW_POLICY.encode())], no_progress)
     assert DISABLED.startswith("文档上传未启用")
+    # refused before it touched anything: no file added to the corpus, no index built
+    assert sorted(p.name for p in bot.settings.corpus_dir.rglob("*")) == corpus_before
+    assert not bot.has_index()

@@ -77,7 +77,7 @@ def test_an_item_number_is_the_first_hit_and_opens_in_the_clause_panel(corpus_bo
     assert "加快科技成果转移转化" in view
 
 
-def test_the_app_sends_no_telemetry_and_checks_no_version_online(corpus_bot):
+def test_the_app_is_built_with_gradio_telemetry_and_version_check_off(corpus_bot):
     from bot.web import build_app
 
     assert build_app(corpus_bot).analytics_enabled is False

@@ -30,11 +30,15 @@ def answers_http(url: str) -> Callable[[], bool]:
 
 @contextmanager
 def web_app(index_dir: Path, log: Path, **settings: str) -> Iterator[str]:
-    """The app's URL while it runs."""
+    """The app's URL while it runs. It keeps its feedback beside its log and has no admin token unless
+    `settings` give them: never the caller's data folder or token."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    env = {**os.environ, "POLICYBOT_INDEX_DIR": str(index_dir), "GRADIO_ANALYTICS_ENABLED": "False", **settings}
+    env = {**os.environ, "POLICYBOT_INDEX_DIR": str(index_dir), "GRADIO_ANALYTICS_ENABLED": "False",
+           "POLICYBOT_DATA_DIR": str(log.parent / f"data-{port}"), **settings}
     env.pop("POLICYBOT_CHROMA_URL", None)
+    if "POLICYBOT_ADMIN_TOKEN" not in settings:
+        env.pop("POLICYBOT_ADMIN_TOKEN", None)
     with running([sys.executable, "app.py", "--port", str(port)], answers_http(url), log, START_TIMEOUT, cwd=ROOT, env=env):
         yield url
 
