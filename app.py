@@ -1,7 +1,7 @@
 """The PolicyBot web app: `python app.py [--host 127.0.0.1] [--port 7860]`.
 
 Thin on purpose: settings are read once here, the index is built from corpus/ if missing
-(POLICYBOT_INDEX_DIR chooses where), and bot.web.build_app does the rest.
+(POLICYBOT_INDEX_DIR chooses where), and bot.server.serve does the rest: the UI at /, the endpoints at /api/.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        from bot.server import serve
         from bot.settings import Settings
-        from bot.web import serve
 
         serve(Settings.from_env(), args.host, args.port)
     except PolicyBotError as exc:

@@ -275,7 +275,7 @@ def cmd_match(bot, args) -> int:
 
 
 def cmd_serve(bot, args) -> int:
-    from .web import serve
+    from .server import serve
 
     serve(bot.settings, args.host, args.port)
     return 0

@@ -176,10 +176,10 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
 def extractive_answerer(bot: Any) -> ExtractiveAnswerer:
     """The extractive answerer over the bot's serving index: words weigh by their IDF there."""
     def idf(token: str) -> float:
-        index = bot.index
+        index = bot.index_in_use()
         return math.log((len(index.store.chunks) + 1) / (index.doc_freq(token) + 0.5))
 
-    return ExtractiveAnswerer(bot.citation, weight=idf, known=lambda term: bot.index.doc_freq(term) > 0)
+    return ExtractiveAnswerer(bot.citation, weight=idf, known=lambda term: bot.index_in_use().doc_freq(term) > 0)
 
 
 def second_look(bot: Any, query: str, hits: list) -> Any:

@@ -65,6 +65,11 @@ class PolicyBot:
             self._stamp = stamp if current == self._index.generation else None
             return self._index
 
+    def index_in_use(self) -> PolicyIndex:
+        """The index the last read of `index` found, without looking at the pointer file again: for
+        the hundreds of per-word lookups of one ask, which began by reading `index`."""
+        return self._index or self.index
+
     def has_index(self) -> bool:
         return read_current(self.settings.index_dir) is not None
 

@@ -1,9 +1,10 @@
 """The Gradio app: five tabs over one PolicyBot, plus named API endpoints (/ask, /search, /match).
 
-`build_app(bot)` is the factory app.py and the tests call; nothing happens at import time beyond
-imports. Formatting lives in bot/ui.py; this module holds the layout, the event wiring and the
-handlers (including streaming a verified LLM answer and storing feedback). Errors meant
-for the user (PolicyBotError) become a visible warning in the UI and a gr.Error in the API.
+`build_app(bot)` is the factory bot/server.py and the tests call, `build_api` the endpoints alone
+(served at /api/); nothing happens at import time beyond imports. Formatting lives in bot/ui.py;
+this module holds the layout, the event wiring and the handlers (including streaming a verified
+LLM answer and storing feedback). Errors meant for the user (PolicyBotError) become a visible
+warning in the UI and a gr.Error in the API.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from .errors import LLMUnavailable, PolicyBotError, ProfileError
 from .feedback import FeedbackStore
 from .pipeline import Conversation, check_query, llm_result, llm_unavailable
 from .service import PolicyBot
-from .webguard import Guard, configure_logging, guarded
+from .webguard import Guard, guarded
 
 EXAMPLES = [
     "科技成果转化项目最多能拿多少支持？",
@@ -274,15 +275,16 @@ def _number_box(name: str, label: str) -> gr.Textbox:
     return gr.Textbox(label=label, placeholder="未填", elem_id=f"pb-{name}")
 
 
-def build_app(bot: PolicyBot) -> gr.Blocks:
+def build_app(bot: PolicyBot, app: WebApp | None = None) -> gr.Blocks:
     """The web app over `bot`: 政策问答, 条款检索, 政策匹配, 文档管理, 评测, and the /ask, /search, /match endpoints.
 
-    Launch it with `css=CSS` (Gradio 6 takes styling at launch).
+    Serve it with `css=CSS` (Gradio 6 takes styling at launch or mount). `app` shares its handlers
+    (rate limit, feedback store) with build_api.
     """
     from .web_admin import admin_tab
     from .web_eval import build_eval_tab
 
-    app = WebApp(bot)
+    app = app or WebApp(bot)
     # No telemetry or version check: the app makes no network calls beyond its own port.
     with gr.Blocks(title="PolicyBot 高新区政策助手", analytics_enabled=False) as demo:
         gr.Markdown("## PolicyBot 贵州高新区政策助手\n每个回答都引用并标注所依据的政策条款。")
@@ -370,27 +372,27 @@ def build_app(bot: PolicyBot) -> gr.Blocks:
 
         build_eval_tab(bot, bot.settings)  # its own 评测 tab
 
-        gr.api(app.api_ask, api_name="ask")
-        gr.api(app.api_search, api_name="search")
-        gr.api(app.api_match, api_name="match")
+        _endpoints(app)
     demo.queue(default_concurrency_limit=bot.settings.web_concurrency)
     return demo
 
 
-def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
-    """Build the index from corpus/ if there is none, then serve the app (blocks)."""
-    import sys
-    import threading
+def build_api(app: WebApp) -> gr.Blocks:
+    """The /ask, /search and /match endpoints alone, which serve() mounts at /api/ beside the UI.
 
-    from .service import build_bot
+    Gradio sets up a session's state for every component of a Blocks on the session's first call:
+    about 10 ms for the UI's 104, serialised with all other calls. A program calling at volume (20
+    users at once, each a new session) pays only for its answers here."""
+    with gr.Blocks(title="PolicyBot 接口", analytics_enabled=False) as api:
+        gr.Markdown("PolicyBot 程序接口：/ask、/search、/match，用 gradio_client 调用（见下方“通过 API 使用”）。")
+        _endpoints(app)
+    api.queue(default_concurrency_limit=app.bot.settings.web_concurrency)
+    return api
 
-    configure_logging()
-    bot = build_bot(settings)
-    report = bot.ensure_index()
-    if report is not None:
-        print(report.summary(), file=sys.stderr)
-    # Load jieba and the model while Gradio starts (build_app has loaded the index for the documents
-    # table), so the first question is not the slow one.
-    threading.Thread(target=bot.search, args=("研发费用加计扣除", 1), name="warm-up", daemon=True).start()
-    build_app(bot).launch(server_name=host, server_port=port, css=CSS, footer_links=["api"],
-                          max_file_size=settings.max_file_bytes)
+
+def _endpoints(app: WebApp) -> None:
+    """The named endpoints, in the Blocks being built (the UI's and the API-only one): one set of
+    handlers, so both share the rate limit and request log."""
+    gr.api(app.api_ask, api_name="ask")
+    gr.api(app.api_search, api_name="search")
+    gr.api(app.api_match, api_name="match")

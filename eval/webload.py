@@ -4,6 +4,7 @@ httpx), check answers against the index, read a process's RSS and CPU time from 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -70,11 +71,22 @@ def wait_http(url: str, proc: subprocess.Popen, timeout: float) -> None:
         time.sleep(0.05)
 
 
-def client(url: str):
+def client(url: str, shared_tls: bool = True):
+    """A gradio_client Client the way README shows it. gradio_client opens a new httpx client for every
+    request, and with ssl_verify=True each one re-reads the CA bundle: ~35 ms of CPU, two per /ask. An
+    ssl.SSLContext built once (same verification) removes that; shared_tls=False keeps the default."""
     from gradio_client import Client
 
     # download_files=False: a citation's "path" key would otherwise be taken for a file to download.
-    return Client(url, verbose=False, download_files=False)
+    verify = _tls_context() if shared_tls else True
+    return Client(url, verbose=False, download_files=False, ssl_verify=verify)
+
+
+@functools.lru_cache(maxsize=1)
+def _tls_context():
+    import ssl
+
+    return ssl.create_default_context()
 
 
 def ensure_index(index_dir: Path | None) -> tuple[Path, tempfile.TemporaryDirectory | None]:
@@ -104,11 +116,14 @@ def clause_texts(index_dir: Path) -> dict[str, str]:
     return {cid: clause.text for cid, clause in Store.from_json(data).clauses.items()}
 
 
-def questions(path: Path = QUESTIONS, n: int = 20) -> list[str]:
-    """`n` varied questions: spread evenly over the set (which mixes every category)."""
+def questions(path: Path = QUESTIONS, n: int | None = None) -> list[str]:
+    """The set's distinct questions (a multi-turn case gives its first turn), or `n` of them spread
+    evenly over the set (which mixes every category)."""
     from bot.evaluate import load_questions
 
-    asked = [q.question for q in load_questions(path)]  # a multi-turn case contributes its first turn
+    asked = list(dict.fromkeys(q.question for q in load_questions(path)))
+    if n is None:
+        return asked
     step = max(1, len(asked) // n)
     return asked[::step][:n]
 
@@ -168,10 +183,9 @@ class Tally:
 
 class LeanClient:
     """Gradio's queue protocol spoken directly (POST queue/join, then read the session's SSE stream),
-    one session per simulated user. gradio_client costs its caller about 60 ms of CPU a call (a new
-    HTTP client and TLS context per request, polling threads); on a 2-core machine that the app shares
-    with its load generator, that cost would be measured as the app's latency. This client's cost is
-    a few ms, so what it measures is the app."""
+    one session per simulated user, over one pool of kept-alive connections. gradio_client opens two
+    new connections per call (which costs the app too) and runs threads per job; this client costs a
+    few ms of CPU a call, so on a 2-core machine shared with the app what it measures is the app."""
 
     def __init__(self, url: str) -> None:
         import httpx

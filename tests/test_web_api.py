@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
+import re
+import socket
+import subprocess
 import sys
 from pathlib import Path
 
@@ -29,13 +34,38 @@ def app_url(corpus_index_dir, tmp_path_factory):
         yield f"http://127.0.0.1:{port}/"
 
 
-@pytest.fixture(scope="module")
-def client(app_url):
+@pytest.fixture(scope="module", params=["api/", ""], ids=["api-mount", "ui-endpoints"])
+def client(app_url, request):
+    """The endpoints at /api/ (for programs) and the same ones on the UI's Blocks at /."""
     from gradio_client import Client
 
     # download_files=False: the client would otherwise take any dict with a "path" key (a citation's
     # clause path) for a file and try to download it.
-    return Client(app_url, verbose=False, download_files=False)
+    return Client(app_url + request.param, verbose=False, download_files=False)
+
+
+@pytest.mark.slow
+def test_the_readmes_client_example_prints_the_cited_answer(app_url):
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    example = re.search(r"```python\n(.*?)```", readme, re.DOTALL).group(1)
+    assert "http://127.0.0.1:7860/api/" in example and len(example.strip().splitlines()) <= 5
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(example.replace("http://127.0.0.1:7860/", app_url), {})  # noqa: S102 - the README's own code, run as a reader would
+    assert "1000万元" in printed.getvalue() and "'四.(八)'" in printed.getvalue()
+
+
+def test_a_port_in_use_is_refused_in_one_chinese_line(tmp_path):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "POLICYBOT_INDEX_DIR": str(tmp_path / "no-index")}  # refused before any indexing
+        done = subprocess.run([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"错误：无法在 127.0.0.1:{port} 上启动网页服务：端口已被占用（可用 --host/--port 换一个）"
+    assert not (tmp_path / "no-index").exists()
 
 
 @pytest.mark.slow
