@@ -160,11 +160,23 @@ def _size(n: int) -> str:
 
 
 def _decode_text(path: Path, data: bytes, warnings: list[str], declared: str | None = None) -> str:
-    """Decode text bytes: declared charset, UTF-8 (BOM or not), then GB18030, which covers GBK/GB2312."""
+    try:
+        text, notes = decode_text(data, declared)
+    except ValueError as exc:
+        raise DocumentError(path, str(exc)) from None
+    warnings.extend(notes)
+    return text
+
+
+def decode_text(data: bytes, declared: str | None = None) -> tuple[str, list[str]]:
+    """Text bytes decoded, with warnings: a BOM's UTF-16, else the declared charset, UTF-8 (BOM or
+    not), then GB18030, which covers GBK/GB2312. ValueError (the reason, in Chinese) when the bytes
+    are not text. Upload checks use it too, so an upload is refused exactly when ingest would be."""
+    warnings: list[str] = []
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Notepad's "Unicode"
         encodings = ["utf-16"]
     elif b"\x00" in data:
-        raise DocumentError(path, "不是文本文件（含NUL字节，可能是二进制文件被改了扩展名）")
+        raise ValueError("不是文本文件（含NUL字节，可能是二进制文件被改了扩展名）")
     else:
         encodings = ["utf-8-sig", "gb18030"]
         if declared in ("gb2312", "gbk", "x-gbk", "cp936"):
@@ -182,12 +194,12 @@ def _decode_text(path: Path, data: bytes, warnings: list[str], declared: str | N
         text = data.decode("utf-8-sig", errors="replace")
         bad = text.count("\ufffd")
         if bad > max(1, len(text) // 1000):
-            raise DocumentError(path, "不是文本文件（既不是UTF-8也不是GBK/GB18030编码的文字）")
+            raise ValueError("不是文本文件（既不是UTF-8也不是GBK/GB18030编码的文字）")
         warnings.append(f"文件含{bad}处无效的UTF-8字节，已替换为�")
     controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f\v")
     if controls > len(text) * 0.02:
-        raise DocumentError(path, "不是文本文件（控制字符过多，可能是二进制文件）")
-    return text
+        raise ValueError("不是文本文件（控制字符过多，可能是二进制文件）")
+    return text, warnings
 
 
 def _normalise_newlines(text: str) -> str:

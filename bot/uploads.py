@@ -2,7 +2,7 @@
 
 The extension a browser reports is not trusted: the bytes must be what the name says (a PDF starts
 with %PDF-, a DOCX is a zip holding word/document.xml, HTML looks like markup, text decodes as
-UTF-8 or GB18030). Names keep their Chinese characters but lose any folder part; `..`, control and
+as ingest would decode it: UTF-8, GB18030 or UTF-16 with a BOM). Names keep their Chinese characters but lose any folder part; `..`, control and
 shell characters are refused so a name can never point outside the corpus folder or into a command.
 """
 
@@ -14,12 +14,12 @@ import unicodedata
 import zipfile
 from pathlib import PurePosixPath
 
-from .documents import SUPPORTED_SUFFIXES, looks_garbled
+from .documents import SUPPORTED_SUFFIXES, decode_text
 from .errors import UploadError
 
 MAX_NAME_CHARS = 120
 _SHELL = set("$`;&|<>*?!\"'\\{}[]~^%#=")
-_HTML = re.compile(rb"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<meta\s|<title>|<p[\s>]|<div[\s>]", re.I)
+_HTML = re.compile(r"<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>]|<meta\s|<title>|<p[\s>]|<div[\s>]", re.I)
 _KINDS = {".pdf": "pdf", ".docx": "docx", ".html": "html", ".htm": "html", ".txt": "text", ".md": "text"}
 _KIND_NAMES = {"pdf": "PDF", "docx": "Word（DOCX）", "html": "网页（HTML）", "text": "纯文本"}
 
@@ -56,36 +56,27 @@ def sniff(data: bytes) -> str | None:
                 return "docx" if "word/document.xml" in z.namelist() else None
         except zipfile.BadZipFile:
             return None
-    if b"\x00" in data:
+    try:
+        text, _ = decode_text(data)
+    except ValueError:
         return None
-    text = _decode(data)
-    if text is None:
-        return None
-    if _HTML.search(data[:4096]):
-        return "html"
-    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f\v")
-    return "text" if controls <= len(text) * 0.02 else None
+    return "html" if _HTML.search(text[:4096]) else "text"
 
 
-def _decode(data: bytes) -> str | None:
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("gb18030")
-    except UnicodeDecodeError:
-        return None
-    return None if looks_garbled(text[:20000]) else text
+def check_size(name: str, size: int, max_bytes: int) -> str:
+    """The safe file name, or UploadError when the name is unsafe or the file is empty or over the
+    limit: checked on a file's size before its bytes are read."""
+    base = safe_name(name)
+    if not size:
+        raise UploadError(f"{base}：文件为空（0字节）")
+    if size > max_bytes:
+        raise UploadError(f"{base}：文件过大（{size / 2**20:.1f} MB，上限 {max_bytes / 2**20:.0f} MB）")
+    return base
 
 
 def check_upload(name: str, data: bytes, max_bytes: int) -> str:
     """The safe file name for an upload, or UploadError naming the file and why it is refused."""
-    base = safe_name(name)
-    if not data:
-        raise UploadError(f"{base}：文件为空（0字节）")
-    if len(data) > max_bytes:
-        raise UploadError(f"{base}：文件过大（{len(data) / 2**20:.1f} MB，上限 {max_bytes / 2**20:.0f} MB）")
+    base = check_size(name, len(data), max_bytes)
     expected = _KINDS[PurePosixPath(base).suffix.lower()]
     found = sniff(data)
     if found == expected or (expected == "text" and found == "html"):  # a .md or .txt may hold a tag

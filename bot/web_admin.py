@@ -17,7 +17,7 @@ import gradio as gr
 from . import ui
 from .errors import PolicyBotError, UploadError
 from .service import PolicyBot
-from .uploads import check_upload
+from .uploads import check_size, check_upload
 
 DISABLED = "文档上传未启用：服务器未设置管理口令（环境变量 POLICYBOT_ADMIN_TOKEN），请联系管理员。"
 DOC_HEADERS = ["文件", "标题", "文号", "条款数"]
@@ -59,9 +59,9 @@ class DocumentAdmin:
         for item in files:
             source = Path(item if isinstance(item, (str, os.PathLike)) else item.name)
             try:
-                if source.stat().st_size > settings.max_file_bytes:
-                    check_upload(source.name, b"\0" * (settings.max_file_bytes + 1), settings.max_file_bytes)
-                name = check_upload(source.name, source.read_bytes(), settings.max_file_bytes)
+                check_size(source.name, source.stat().st_size, settings.max_file_bytes)  # before reading it
+                data = source.read_bytes()
+                name = check_upload(source.name, data, settings.max_file_bytes)
                 if name in written:
                     raise UploadError(f"{name}：同名文件重复上传")
             except UploadError as exc:
@@ -69,7 +69,7 @@ class DocumentAdmin:
                 continue
             target = settings.corpus_dir / name
             written[name] = (target, target.read_bytes() if target.exists() else None)
-            _write_atomically(target, source.read_bytes())
+            _write_atomically(target, data)
         if not written:
             return ui.upload_summary(results, "没有可导入的文件，索引未改变。"), self.documents()
 

@@ -93,3 +93,39 @@ def test_sniff_reads_the_bytes_not_the_name():
 
 def test_safe_name_keeps_cjk_brackets_and_spaces():
     assert safe_name("  关于印发《实施方案》的通知（2021）.pdf ") == "关于印发《实施方案》的通知（2021）.pdf"
+
+
+TEXT = "关于支持科技创新的若干措施\n一、研发支持\n（一）对研发投入给予补助。\n"
+
+
+@pytest.mark.parametrize("data", [
+    TEXT.encode(),
+    TEXT.encode("utf-16"),  # Notepad's "Unicode": UTF-16 LE with a BOM
+    b"\xfe\xff" + TEXT.encode("utf-16-be"),
+    TEXT.encode("gb18030"),
+    "關於支持科技創新的若干措施\n一、研發支持\n（一）對研發投入給予補助。\n".encode("big5"),
+    TEXT.encode("utf-16-le"),  # no BOM: NUL bytes, no way to tell it from binary
+    b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4,
+], ids=["utf-8", "utf-16-bom", "utf-16-be-bom", "gb18030", "big5", "utf-16-no-bom", "binary"])
+def test_a_text_upload_is_refused_exactly_when_ingest_would_refuse_it(tmp_path, data):
+    from bot.documents import load_document
+    from bot.errors import DocumentError
+
+    path = tmp_path / "措施.txt"
+    path.write_bytes(data)
+    try:
+        load_document(path)
+        ingest_takes_it = True
+    except DocumentError:
+        ingest_takes_it = False
+    try:
+        check_upload(path.name, data, MB)
+        upload_takes_it = True
+    except UploadError:
+        upload_takes_it = False
+    assert upload_takes_it == ingest_takes_it
+
+
+def test_a_utf16_html_upload_is_recognised_as_a_web_page():
+    assert sniff("<html><body><p>研发补助</p></body></html>".encode("utf-16")) == "html"
+    assert check_upload("政策.html", "<html><body><p>研发补助</p></body></html>".encode("utf-16"), MB) == "政策.html"
