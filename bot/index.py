@@ -23,6 +23,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from collections.abc import Collection
 from typing import Any, Callable, TypeVar
 from urllib.parse import urlparse
 
@@ -237,14 +238,21 @@ class PolicyIndex:
         meta = self.store.documents.get(slug)
         return meta.title if meta and meta.title else slug
 
-    def dense(self, query: str, k: int) -> list[tuple[str, float]]:
-        """Top-k (chunk id, cosine similarity) from the vector store."""
+    def dense(self, query: str, k: int, among: Collection[str] | None = None) -> list[tuple[str, float]]:
+        """Top-k (chunk id, cosine similarity) from the vector store; with `among`, only chunks of
+        those clauses (a metadata filter in Chroma)."""
         where = self.settings.chroma_url or "内嵌向量库"
         vector = self.vectors.embeddings.embed_query(query)
+        filters: dict = {}
+        if among is not None:
+            k = min(k, sum(1 for chunk in self.store.chunks.values() if chunk.clause_id in among))
+            filters["where"] = {"clause_id": {"$in": sorted(among)}}
+            if not k:
+                return []
         # Ids and distances only: the clause text comes from the store, and asking Chroma for the
         # documents and metadata of 100 candidates cost 4.7 ms a query against 1.2 ms without.
         found = with_retries(self.settings, lambda: self.vectors._collection.query(
-            query_embeddings=[vector], n_results=k, include=["distances"]), where)
+            query_embeddings=[vector], n_results=k, include=["distances"], **filters), where)
         pairs = [(chunk_id, 1.0 - float(dist)) for chunk_id, dist in zip(found["ids"][0], found["distances"][0])]
         return sorted(pairs, key=lambda p: (-p[1], p[0]))  # equal distances (repeated text) in a fixed order
 

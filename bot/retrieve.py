@@ -7,6 +7,7 @@ the rankings say: staff looking a clause up by its number expect exactly that on
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from langchain_core.callbacks import CallbackManagerForRetrieverRun
@@ -73,16 +74,29 @@ class Searcher:
         self.index = index
         self.settings = index.settings
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", among: Collection[str] | None = None) -> list[Hit]:
+        """The top-k clauses for `query`; with `among` (clause ids), the top-k of those clauses: both
+        retrievers then rank only their chunks, so a filter never comes up empty merely because other
+        clauses filled the candidate lists."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
         n = max(self.settings.candidates, k)
         dense: dict[str, tuple[int, float]] = {}
         lexical: dict[str, tuple[int, float]] = {}
+        chunks = None
+        if among is not None:
+            chunks = {cid for cid, chunk in self.index.store.chunks.items() if chunk.clause_id in among}
+            if not chunks:
+                return []
         if mode in ("hybrid", "dense"):
-            dense = self._by_clause(self.index.dense(query, n))
+            dense = self._by_clause(self.index.dense(query, n, among=among))
         if mode in ("hybrid", "bm25"):
-            lexical = self._by_clause(self.index.lexical(expand_query(self._without_titles(query)), n))
+            tokens = expand_query(self._without_titles(query))
+            if chunks is None:
+                ranked = self.index.lexical(tokens, n)
+            else:  # BM25 scores every chunk anyway: rank all, keep the allowed ones
+                ranked = [hit for hit in self.index.lexical(tokens, len(self.index.store.chunks)) if hit[0] in chunks][:n]
+            lexical = self._by_clause(ranked)
         scores: dict[str, float] = {}
         for ranks, weight in ((dense, self.settings.dense_weight), (lexical, 1.0)):
             for clause_id, (rank, raw) in ranks.items():
@@ -101,7 +115,7 @@ class Searcher:
                 if clause_id.split("#", 1)[0] in named:
                     scores[clause_id] += bonus
         order = sorted(scores, key=lambda c: -scores[c])
-        pinned = self._referenced(query)
+        pinned = [c for c in self._referenced(query) if among is None or c in among]
         if pinned:
             order = pinned + [c for c in order if c not in pinned]
             top = max(scores.values(), default=1.0)

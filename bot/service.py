@@ -91,8 +91,9 @@ class PolicyBot:
     def searcher(self) -> Searcher:
         return Searcher(self.index)
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid") -> list[Hit]:
-        return self.searcher().search(query, k, mode)
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", among=None) -> list[Hit]:
+        """Top-k clauses; `among` (clause ids) limits them to those clauses (条款检索's filters)."""
+        return self.searcher().search(query, k, mode, among)
 
     def retriever(self, k: int = 5, mode: str = "hybrid") -> HybridRetriever:
         return HybridRetriever(searcher=self.searcher(), k=k, mode=mode)

@@ -245,7 +245,9 @@ def section_key(section: str) -> str:
 def in_section(clause: Clause, section: str) -> bool:
     """Whether `clause` lies in `section` (a path part or a parent heading); an empty section holds all."""
     key = section_key(section)
-    return not key or key in clause.path.split(".") or key in clause.parents or clause.path.startswith(key + ".")
+    if not key or key in clause.path.split(".") or clause.path.startswith(key + "."):
+        return True
+    return any(parent.split(maxsplit=1)[0] == key for parent in clause.parents if parent.strip())  # "第四章 税收优惠"
 
 
 # ---- document admin ----

@@ -119,9 +119,9 @@ class WebApp:
             raise PolicyBotError(f"结果条数应在 1 到 50 之间，收到 {k}")
         if not doc_slug and not ui.section_key(section):
             return self.bot.search(query, k)
-        hits = [h for h in self.bot.search(query, 100)
-                if (not doc_slug or h.clause.doc_slug == doc_slug) and ui.in_section(h.clause, section)]
-        return hits[:k]
+        among = {cid for cid, clause in self.bot.index.store.clauses.items()
+                 if (not doc_slug or clause.doc_slug == doc_slug) and ui.in_section(clause, section)}
+        return self.bot.search(query, k, among=among)
 
     def _match(self, data: Any) -> list:
         from .profile import parse_profile

@@ -70,6 +70,16 @@ def test_search_filters_keep_only_the_chosen_document_and_section(corpus_bot):
     assert in_section and all(h.clause.path.split(".")[0] == "四" for h in in_section)
 
 
+def test_a_document_filter_finds_its_clauses_even_when_other_documents_fill_the_top_hundred(corpus_bot):
+    question, law = "重大科技成果转化项目那个1000万的支持，是哪个部门牵头管？", "enterprise-income-tax-law-2018"
+    assert law not in {h.clause.doc_slug for h in corpus_bot.search(question, 100)}
+    hits = WebApp(corpus_bot)._search(question, 3, doc_slug=law)
+    assert len(hits) == 3 and {h.clause.doc_slug for h in hits} == {law}
+    one_section = WebApp(corpus_bot)._search(question, 50, doc_slug=law, section="第四章")
+    assert one_section and all(h.clause.doc_slug == law and ui.in_section(h.clause, "第四章") for h in one_section)
+    assert len(one_section) < len(WebApp(corpus_bot)._search(question, 50, doc_slug=law))
+
+
 def test_an_item_number_is_the_first_hit_and_opens_in_the_clause_panel(corpus_bot):
     html, picker, view, line = WebApp(corpus_bot).search_ui("（八）", "", "", 5)
     assert picker["value"] == "guizhou-hitech-zones-plan-2021#四.(八)"
