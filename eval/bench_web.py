@@ -1,8 +1,8 @@
 """Web app figures for the README: startup time and /ask latency under 20 concurrent callers.
 
-Startup: launch `python app.py --port P` on an already-built index and time until it answers HTTP
-on the port, and until a first /ask through gradio_client returns an answer (the index is loaded
-while the app is built, before it answers HTTP). Repeated --starts times; median and max reported.
+Startup: launch `python app.py --port P` on an already-built index and time until the UI's page
+answers HTTP, and until a first /ask through gradio_client on /api/ (as README's example) returns an
+answer (the index is loaded while the app is built, before it answers HTTP). Repeated --starts times; median and max reported.
 
 Load: one app process; --users callers, each with its own session, send /ask at the same moment,
 --rounds times, every call a question no earlier call asked (users × rounds distinct questions from
@@ -52,7 +52,7 @@ def startup(index_dir: Path, log_dir: Path, timeout: float) -> tuple[float, floa
         try:
             wl.wait_http(url, proc, timeout)
             http_s = time.perf_counter() - started
-            result = wl.client(url).predict(PROBE, api_name="/ask")
+            result = wl.client(url + "api/").predict(PROBE, api_name="/ask")  # as README's example asks
             ask_s = time.perf_counter() - started
             cpu = wl.cpu_s(proc.pid)
             if not result["citations"]:
