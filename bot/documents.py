@@ -168,6 +168,12 @@ def _decode_text(path: Path, data: bytes, warnings: list[str], declared: str | N
     return text
 
 
+def html_charset(data: bytes) -> str | None:
+    """The charset a page declares in a <meta> tag within its first 4 KB, lower-cased."""
+    declared = re.search(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", data[:4096], re.IGNORECASE)
+    return declared.group(1).decode().lower() if declared else None
+
+
 def decode_text(data: bytes, declared: str | None = None) -> tuple[str, list[str]]:
     """Text bytes decoded, with warnings: a BOM's UTF-16, else the declared charset, UTF-8 (BOM or
     not), then GB18030, which covers GBK/GB2312. ValueError (the reason, in Chinese) when the bytes
@@ -451,8 +457,7 @@ def _html_text(path: Path, data: bytes, hints: dict, warnings: list[str]) -> str
     """Visible article text, one block element a line; titles and dates from the gov-site <meta> tags."""
     from bs4 import BeautifulSoup, NavigableString
 
-    declared = re.search(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", data[:4096], re.I)
-    text = _decode_text(path, data, warnings, declared and declared.group(1).decode().lower())
+    text = _decode_text(path, data, warnings, html_charset(data))
     soup = BeautifulSoup(text, "lxml")
 
     def meta(name: str) -> str:

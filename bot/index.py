@@ -21,9 +21,9 @@ import os
 import shutil
 import time
 import uuid
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from collections.abc import Collection
 from typing import Any, Callable, TypeVar
 from urllib.parse import urlparse
 
@@ -40,6 +40,7 @@ CURRENT = "CURRENT"
 FORMAT = 1
 # Chroma's default HNSW search breadth (ef) is small: on a few hundred clauses it sometimes missed the
 # best one from one process to the next. A wider search and graph make it dependable; costs < 1 ms.
+MAX_WHERE_IDS = 500  # clause ids in one Chroma $in filter: SQLite limits the variables of a statement
 HNSW = {"hnsw:space": "cosine", "hnsw:search_ef": 256, "hnsw:construction_ef": 128}
 
 
@@ -244,16 +245,25 @@ class PolicyIndex:
         where = self.settings.chroma_url or "内嵌向量库"
         vector = self.vectors.embeddings.embed_query(query)
         filters: dict = {}
+        allowed: set[str] | None = None
+        want = k
         if among is not None:
-            k = min(k, sum(1 for chunk in self.store.chunks.values() if chunk.clause_id in among))
-            filters["where"] = {"clause_id": {"$in": sorted(among)}}
-            if not k:
+            allowed = {cid for cid, chunk in self.store.chunks.items() if chunk.clause_id in among}
+            if not allowed:
                 return []
+            if len(allowed) == len(self.store.chunks):
+                allowed = None
+            elif len(among) <= MAX_WHERE_IDS:
+                filters["where"] = {"clause_id": {"$in": sorted(among)}}
+                k = min(k, len(allowed))
+            else:  # a filter this wide would pass too many SQL variables: rank all, keep the allowed
+                k = len(self.store.chunks)
         # Ids and distances only: the clause text comes from the store, and asking Chroma for the
         # documents and metadata of 100 candidates cost 4.7 ms a query against 1.2 ms without.
         found = with_retries(self.settings, lambda: self.vectors._collection.query(
             query_embeddings=[vector], n_results=k, include=["distances"], **filters), where)
-        pairs = [(chunk_id, 1.0 - float(dist)) for chunk_id, dist in zip(found["ids"][0], found["distances"][0])]
+        pairs = [(chunk_id, 1.0 - float(dist)) for chunk_id, dist in zip(found["ids"][0], found["distances"][0])
+                 if allowed is None or chunk_id in allowed][:want]
         return sorted(pairs, key=lambda p: (-p[1], p[0]))  # equal distances (repeated text) in a fixed order
 
     def lexical(self, tokens: list[str], k: int) -> list[tuple[str, float]]:

@@ -8,7 +8,11 @@ started app answers its first question at full speed.
 
 from __future__ import annotations
 
+import asyncio
+import errno
+import logging
 import os
+import socket
 import sys
 import threading
 
@@ -19,7 +23,7 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Build the index from corpus/ if there is none, then serve until interrupted."""
     from .service import build_bot
 
-    check_port(host, port)  # first: a taken port fails before a minute of indexing
+    sockets = bind(host, port)  # first: a taken port fails before a minute of indexing
     bot = build_bot(settings)
     report = bot.ensure_index()
     if report is not None:
@@ -40,30 +44,63 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     configure_logging()
     app = WebApp(bot)
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
-    # run_history=False: no record of questions kept in the browser (service-window PCs are shared).
-    gr.mount_gradio_app(server, build_api(app), path="/api", footer_links=["api"], run_history=False)
-    gr.mount_gradio_app(server, build_app(bot, app), path="/", css=CSS, footer_links=["api"], run_history=False,
-                        max_file_size=settings.max_file_bytes, server_name=host, server_port=port)
+    # As launch() would: errors other than the app's own Chinese messages are not shown to callers,
+    # uploads (the admin tab's; /api/ takes none) are capped, nothing is monitored, and no record of
+    # questions is kept in the browser (service-window PCs are shared).
+    common = dict(server_name=host, server_port=port, show_error=False, enable_monitoring=False,
+                  run_history=False, max_file_size=settings.max_file_bytes, footer_links=["api"])
+    gr.mount_gradio_app(server, build_api(app), path="/api", **common)
+    gr.mount_gradio_app(server, build_app(bot, app), path="/", css=CSS, **common)
+
+    config = uvicorn.Config(server, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+    logging.getLogger("uvicorn.error").addFilter(_StreamsCancelled())  # after Config set up logging
+    for sock in sockets:
+        try:
+            sock.listen(2048)
+        except OSError as exc:  # another process bound the port meanwhile and listens on it
+            raise ConfigError(_refusal(host, port, exc)) from None
     shown = f"[{host}]" if ":" in host else host
     print(f"PolicyBot 已启动：http://{shown}:{port}/ （程序接口：http://{shown}:{port}/api/）", file=sys.stderr, flush=True)
-    uvicorn.run(server, host=host, port=port, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+    uvicorn.Server(config).run(sockets=sockets)
 
 
-def check_port(host: str, port: int) -> None:
-    """Fail with a one-line error naming the address and why when host:port cannot be listened on.
-
-    The probe is closed again: a socket left listening while the app is built would make callers
-    wait on a half-started app instead of being refused."""
-    import errno
-    import socket
-
-    why = {errno.EADDRINUSE: "端口已被占用", errno.EADDRNOTAVAIL: "本机没有这个地址", errno.EACCES: "没有使用该端口的权限"}
+def bind(host: str, port: int) -> list[socket.socket]:
+    """Sockets bound to every address `host` names (as asyncio would bind them), not yet listening:
+    callers are refused, not kept waiting, while the app is built. A one-line error naming the address
+    and why when one cannot be bound (a server already listening there, an address this machine lacks)."""
+    name = host.strip("[]")
     try:
-        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-        with socket.socket(family, socket.SOCK_STREAM) as sock:
-            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
-            sock.bind((host, port))
-            sock.listen()
+        infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror:
+        raise ConfigError(f"无法在 {host}:{port} 上启动网页服务：找不到这个主机名或地址（可用 --host/--port 换一个）") from None
+    sockets: list[socket.socket] = []
+    try:
+        for family, kind, proto, _, address in dict.fromkeys((i[0], i[1], i[2], i[3], i[4]) for i in infos):
+            sock = socket.socket(family, kind, proto)
+            sockets.append(sock)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart need not wait out TIME_WAIT
+            if family == socket.AF_INET6:
+                sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)  # as asyncio: IPv4 has its own socket
+            sock.bind(address)
     except OSError as exc:
-        reason = why.get(exc.errno, exc.strerror or str(exc))
-        raise ConfigError(f"无法在 {host}:{port} 上启动网页服务：{reason}（可用 --host/--port 换一个）") from None
+        for sock in sockets:
+            sock.close()
+        raise ConfigError(_refusal(host, port, exc)) from None
+    return sockets
+
+
+def _refusal(host: str, port: int, exc: OSError) -> str:
+    why = {errno.EADDRINUSE: "端口已被占用", errno.EADDRNOTAVAIL: "本机没有这个地址", errno.EACCES: "没有使用该端口的权限"}
+    reason = why.get(exc.errno, exc.strerror or str(exc))
+    return f"无法在 {host}:{port} 上启动网页服务：{reason}（可用 --host/--port 换一个）"
+
+
+class _StreamsCancelled(logging.Filter):
+    """Every open page and API client keeps an event stream (Gradio's heartbeat) open; stopping the
+    server cancels them once the grace period is over. That is expected, not an error with a traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, asyncio.CancelledError):
+            return False
+        return not record.getMessage().startswith("Cancel ")

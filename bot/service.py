@@ -66,8 +66,9 @@ class PolicyBot:
             return self._index
 
     def index_in_use(self) -> PolicyIndex:
-        """The index the last read of `index` found, without looking at the pointer file again: for
-        the hundreds of per-word lookups of one ask, which began by reading `index`."""
+        """The index loaded last (by any thread), without looking at the pointer file again: for the
+        hundreds of per-word lookups of one ask, which began by reading `index`. During a swap an ask
+        may weigh words by the new index while its hits came from the old one: weights only."""
         return self._index or self.index
 
     def has_index(self) -> bool:

@@ -45,8 +45,9 @@ class Settings:
     # reverse proxy every client has the proxy's address: use session there.
     rate_limit_key: str = "host"
     log_questions: bool = False  # POLICYBOT_LOG_QUESTIONS=1: the web process logs question text
-    # POLICYBOT_WEB_CONCURRENCY: events of one kind served at once (Gradio's default is 1, which queues
-    # 20 simultaneous questions behind each other; embedding, search and answer are thread-safe)
+    # POLICYBOT_WEB_CONCURRENCY: events of one kind served at once by the UI, and as many again by /api/
+    # (each has its own queue; Gradio's default is 1, which queues 20 simultaneous questions behind each
+    # other; embedding, search and answer are thread-safe)
     web_concurrency: int = 4
     data_dir: Path = field(default_factory=lambda: _repo_root() / "data")  # POLICYBOT_DATA_DIR: feedback database
     admin_token: str = field(default="", repr=False)  # POLICYBOT_ADMIN_TOKEN: enables document upload in the web app; empty = disabled

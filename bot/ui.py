@@ -247,7 +247,7 @@ def in_section(clause: Clause, section: str) -> bool:
     key = section_key(section)
     if not key or key in clause.path.split(".") or clause.path.startswith(key + "."):
         return True
-    return any(parent.split(maxsplit=1)[0] == key for parent in clause.parents if parent.strip())  # "第四章 税收优惠"
+    return any(parent == key or parent.split(maxsplit=1)[0] == key for parent in clause.parents if parent.strip())
 
 
 # ---- document admin ----

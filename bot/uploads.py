@@ -14,7 +14,7 @@ import unicodedata
 import zipfile
 from pathlib import PurePosixPath
 
-from .documents import SUPPORTED_SUFFIXES, decode_text
+from .documents import SUPPORTED_SUFFIXES, decode_text, html_charset
 from .errors import UploadError
 
 MAX_NAME_CHARS = 120
@@ -57,7 +57,7 @@ def sniff(data: bytes) -> str | None:
         except zipfile.BadZipFile:
             return None
     try:
-        text, _ = decode_text(data)
+        text, _ = decode_text(data, html_charset(data))  # as ingest reads a page that declares its charset
     except ValueError:
         return None
     return "html" if _HTML.search(text[:4096]) else "text"

@@ -5,8 +5,10 @@ answers HTTP, and until a first /ask through gradio_client on /api/ (as README's
 answer (the index is loaded while the app is built, before it answers HTTP). Repeated --starts times; median and max reported.
 
 Load: one app process; --users callers, each with its own session, send /ask at the same moment,
---rounds times, every call a question no earlier call asked (users × rounds distinct questions from
-the set, after a warm-up with others). Four ways, one after another (see load()): gradio_client on
+--rounds times, every call of a way a question no earlier call of that way asked (users × rounds
+distinct questions from the set, after a warm-up with others). Four ways, one after another, each
+asking the same questions (the later ways find the app's short-text token cache warm; the headline
+way runs first): gradio_client on
 /api/ as README shows it, the same on the UI's endpoints at /, gradio_client with its default TLS
 setting, and a lean client that speaks Gradio's queue protocol (webload.LeanClient). Every answer is
 checked: the same answer and citations (clause id, path, quote) the question gets alone, each quote an
@@ -64,10 +66,9 @@ def startup(index_dir: Path, log_dir: Path, timeout: float) -> tuple[float, floa
 
 def load(base: str, pid: int, asked: list[str], texts: dict[str, str], users: int, rounds: int) -> dict:
     """`users` callers × `rounds` simultaneous /ask calls, four ways: gradio_client on /api/ as README
-    shows it (the headline), the same client on the UI's own endpoints at /, gradio_client with its
-    default TLS setting, and the lean client on /api/. Each round asks new questions, so no round
-    repeats work an earlier one did; every answer is then checked against the answer its question
-    gets alone, asked after the load."""
+    shows it (the headline, first), the same client on the UI's own endpoints at /, gradio_client with
+    its default TLS setting, and the lean client on /api/. Within a way each round asks new questions;
+    every answer is then checked against the answer its question gets alone, asked after the load."""
     n = users * rounds
     if len(asked) < n + users:
         raise SystemExit(f"{n + users} distinct questions needed (users × rounds, plus a warm-up), the set has {len(asked)}")

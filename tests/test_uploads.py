@@ -8,7 +8,7 @@ import zipfile
 import pytest
 
 from bot.errors import UploadError
-from bot.uploads import check_upload, safe_name, sniff
+from bot.uploads import check_size, check_upload, safe_name, sniff
 
 MB = 1024 * 1024
 POLICY = "关于支持科技创新的若干措施\n一、研发支持\n（一）对研发投入给予补助。".encode()
@@ -98,20 +98,22 @@ def test_safe_name_keeps_cjk_brackets_and_spaces():
 TEXT = "关于支持科技创新的若干措施\n一、研发支持\n（一）对研发投入给予补助。\n"
 
 
-@pytest.mark.parametrize("data", [
-    TEXT.encode(),
-    TEXT.encode("utf-16"),  # Notepad's "Unicode": UTF-16 LE with a BOM
-    b"\xfe\xff" + TEXT.encode("utf-16-be"),
-    TEXT.encode("gb18030"),
-    "關於支持科技創新的若干措施\n一、研發支持\n（一）對研發投入給予補助。\n".encode("big5"),
-    TEXT.encode("utf-16-le"),  # no BOM: NUL bytes, no way to tell it from binary
-    b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4,
-], ids=["utf-8", "utf-16-bom", "utf-16-be-bom", "gb18030", "big5", "utf-16-no-bom", "binary"])
-def test_a_text_upload_is_refused_exactly_when_ingest_would_refuse_it(tmp_path, data):
+@pytest.mark.parametrize("name, data, taken", [
+    ("措施.txt", TEXT.encode(), True),
+    ("措施.txt", TEXT.encode("utf-16"), True),  # Notepad's "Unicode": UTF-16 LE with a BOM
+    ("措施.txt", b"\xfe\xff" + TEXT.encode("utf-16-be"), True),
+    ("措施.txt", TEXT.encode("gb18030"), True),
+    ("措施.txt", "關於支持科技創新的若干措施\n一、研發支持\n（一）對研發投入給予補助。\n".encode("big5"), False),
+    ("措施.html", '<html><head><meta charset="big5"></head><body><p>關於支持科技創新的若干措施</p></body></html>'.encode("big5"),
+     True),  # a page that declares its charset
+    ("措施.txt", TEXT.encode("utf-16-le"), False),  # no BOM: NUL bytes, no way to tell it from binary
+    ("措施.txt", b"\x7fELF\x02\x01\x01\x00" + bytes(range(256)) * 4, False),
+], ids=["utf-8", "utf-16-bom", "utf-16-be-bom", "gb18030", "big5", "big5-page", "utf-16-no-bom", "binary"])
+def test_an_upload_is_taken_exactly_when_ingest_would_take_it(tmp_path, name, data, taken):
     from bot.documents import load_document
     from bot.errors import DocumentError
 
-    path = tmp_path / "措施.txt"
+    path = tmp_path / name
     path.write_bytes(data)
     try:
         load_document(path)
@@ -123,7 +125,15 @@ def test_a_text_upload_is_refused_exactly_when_ingest_would_refuse_it(tmp_path, 
         upload_takes_it = True
     except UploadError:
         upload_takes_it = False
-    assert upload_takes_it == ingest_takes_it
+    assert (upload_takes_it, ingest_takes_it) == (taken, taken)
+
+
+def test_an_oversize_file_is_refused_by_its_size_alone():
+    with pytest.raises(UploadError, match=r"大文件\.txt：文件过大（2\.0 MB，上限 1 MB）"):
+        check_size("大文件.txt", 2 * MB, MB)
+    with pytest.raises(UploadError, match="为空"):
+        check_size("空.txt", 0, MB)
+    assert check_size("C:\\docs\\措施.txt", MB, MB) == "措施.txt"
 
 
 def test_a_utf16_html_upload_is_recognised_as_a_web_page():

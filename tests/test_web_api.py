@@ -10,10 +10,12 @@ import re
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 
+from . import webapp
 from .processes import free_port, listening, running
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,7 +28,7 @@ def app_url(corpus_index_dir, tmp_path_factory):
     work = tmp_path_factory.mktemp("web")
     env = {**os.environ, "POLICYBOT_INDEX_DIR": str(corpus_index_dir), "POLICYBOT_DATA_DIR": str(work / "data"),
            "POLICYBOT_RATE_LIMIT": "0",  # these tests call one endpoint after another; tests/test_webguard.py tests limits
-           "GRADIO_ANALYTICS_ENABLED": "False"}
+           "POLICYBOT_MAX_FILE_MB": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
     env.pop("POLICYBOT_CHROMA_URL", None)
     env.pop("POLICYBOT_ADMIN_TOKEN", None)
     log = work / "app.log"
@@ -37,11 +39,40 @@ def app_url(corpus_index_dir, tmp_path_factory):
 @pytest.fixture(scope="module", params=["api/", ""], ids=["api-mount", "ui-endpoints"])
 def client(app_url, request):
     """The endpoints at /api/ (for programs) and the same ones on the UI's Blocks at /."""
-    from gradio_client import Client
+    return webapp.client(app_url + request.param)
 
-    # download_files=False: the client would otherwise take any dict with a "path" key (a citation's
-    # clause path) for a file and try to download it.
-    return Client(app_url + request.param, verbose=False, download_files=False)
+
+@pytest.mark.slow
+def test_the_api_mount_serves_exactly_the_three_named_endpoints(app_url):
+    info = webapp.client(app_url + "api/").view_api(print_info=False, return_format="dict")
+    assert set(info["named_endpoints"]) == {"/ask", "/search", "/match"} and not info["unnamed_endpoints"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mount", ["api/", ""])
+def test_uploads_over_the_size_limit_are_refused_on_both_mounts(app_url, mount):
+    import httpx
+
+    too_big = httpx.post(f"{app_url}{mount}gradio_api/upload", files={"files": ("a.txt", b"x" * (2 * 1024 * 1024))})
+    assert too_big.status_code == 413
+
+
+@pytest.mark.slow
+def test_stopping_the_app_with_a_page_open_ends_quietly(corpus_index_dir, tmp_path):
+    """An open page keeps Gradio's heartbeat stream open; SIGTERM still stops the app within its
+    grace period, without a traceback in its log."""
+    import threading
+    import urllib.request
+
+    log = tmp_path / "app.log"
+    with webapp.web_app(corpus_index_dir, log) as url:
+        stream = urllib.request.urlopen(f"{url}gradio_api/heartbeat/a-page", timeout=30)
+        reader = threading.Thread(target=stream.read, daemon=True)
+        reader.start()
+        stopped = time.monotonic()
+    assert time.monotonic() - stopped < 8
+    text = log.read_text(encoding="utf-8", errors="replace")
+    assert "PolicyBot 已启动" in text and "Traceback" not in text and "ERROR" not in text
 
 
 @pytest.mark.slow
