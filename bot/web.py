@@ -373,7 +373,9 @@ def build_app(bot: PolicyBot, app: WebApp | None = None) -> gr.Blocks:
         build_eval_tab(bot, bot.settings)  # its own 评测 tab
 
         _endpoints(app)
-    demo.queue(default_concurrency_limit=bot.settings.web_concurrency)
+    # A waiting page sees its place in the queue updated every second, rather than each time any event
+    # starts ("auto": O(waiting) messages per event under load; see build_api).
+    demo.queue(default_concurrency_limit=bot.settings.web_concurrency, status_update_rate=1)
     return demo
 
 
@@ -386,7 +388,10 @@ def build_api(app: WebApp) -> gr.Blocks:
     with gr.Blocks(title="PolicyBot 接口", analytics_enabled=False) as api:
         gr.Markdown("PolicyBot 程序接口：/ask、/search、/match，用 gradio_client 调用（见下方“通过 API 使用”）。")
         _endpoints(app)
-    api.queue(default_concurrency_limit=app.bot.settings.web_concurrency)
+    # No queue-position broadcasts: with "auto", every event that starts sends each waiting caller
+    # its new rank, O(waiting) messages per call under load, which programs never show. One is still
+    # sent on joining, and then every 10 s to those still waiting.
+    api.queue(default_concurrency_limit=app.bot.settings.web_concurrency, status_update_rate=10)
     return api
 
 

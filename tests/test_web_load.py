@@ -87,5 +87,6 @@ def test_a_short_soak_of_all_three_endpoints_has_no_errors_and_bounded_memory(co
     figures = json.loads(out.read_text(encoding="utf-8"))
     assert figures["errors"] == 0 and figures["wrong"] == 0
     assert all(e["calls"] > 0 for e in figures["endpoints"].values())
+    assert figures["client_races"] <= figures["calls"] // 200  # gradio_client's rare own race (see eval/soak.py)
     assert figures["app_alive_at_end"]
     assert figures["rss_growth_mb"] < 200, Path(out).read_text(encoding="utf-8")
