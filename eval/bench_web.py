@@ -2,19 +2,20 @@
 
 Startup: launch `python app.py --port P` on an already-built index and time until the UI's page
 answers HTTP, and until a first /ask through gradio_client on /api/ (as README's example) returns an
-answer (the index is loaded while the app is built, before it answers HTTP). Repeated --starts times; median and max reported.
+answer (the index is loaded while the app is built, before it answers HTTP). Repeated --starts
+times; median and max reported.
 
 Load: one app process; --users callers, each with its own session, send /ask at the same moment,
 --rounds times, every call of a way a question no earlier call of that way asked (users × rounds
-distinct questions from the set, after a warm-up with others). Four ways, one after another, each
-asking the same questions (the later ways find the app's short-text token cache warm; the headline
-way runs first): gradio_client on
-/api/ as README shows it, the same on the UI's endpoints at /, gradio_client with its default TLS
-setting, and a lean client that speaks Gradio's queue protocol (webload.LeanClient). Every answer is
-checked: the same answer and citations (clause id, path, quote) the question gets alone, each quote an
-exact substring of its clause in the index. The app runs with POLICYBOT_RATE_LIMIT_KEY=session and
-the default per-client limit: 20 real users have 20 addresses, while here they all share 127.0.0.1,
-so the limit is counted per session (each user sends --rounds requests, within the default burst of 10).
+distinct questions from the set, after two concurrent warm-up rounds with others). Four ways, one
+after another, each asking the same questions (the later ways find the app's short-text token cache
+warm; the headline way runs first): gradio_client on /api/ as README shows it, the same on the UI's
+endpoints at /, gradio_client with its default TLS setting, and a lean client that speaks Gradio's
+queue protocol (webload.LeanClient). Every answer is checked: the same answer and citations (clause
+id, path, quote) the question gets alone, each quote an exact substring of its clause in the index.
+The app runs with POLICYBOT_RATE_LIMIT_KEY=session and the default per-client limit: 20 real users
+have 20 addresses, while here they all share 127.0.0.1, so the limit is counted per session (each
+user sends --rounds requests, within the default burst of 10).
 
 The load generator shares the machine with the app: on 2 cores its CPU per call (reported) is time
 the app does not get.
@@ -69,12 +70,14 @@ def load(base: str, pid: int, asked: list[str], texts: dict[str, str], users: in
     shows it (the headline, first), the same client on the UI's own endpoints at /, gradio_client with
     its default TLS setting, and the lean client on /api/. Within a way each round asks new questions;
     every answer is then checked against the answer its question gets alone, asked after the load."""
-    n = users * rounds
-    if len(asked) < n + users:
-        raise SystemExit(f"{n + users} distinct questions needed (users × rounds, plus a warm-up), the set has {len(asked)}")
-    questions, warm = asked[:n], asked[n:n + users]
-    for q in warm:  # the app's code paths once each, with questions not measured
-        wl.client(base + "api/").predict(q, api_name="/ask")
+    n, warm_rounds = users * rounds, 2
+    if len(asked) < n + users * warm_rounds:
+        raise SystemExit(f"{n + users * warm_rounds} distinct questions needed (users × rounds, plus a warm-up), "
+                         f"the set has {len(asked)}")
+    questions, warm = asked[:n], asked[n:n + users * warm_rounds]
+    # A server that has been up a while: two concurrent rounds of other questions first, so that no way
+    # pays for the first burst (worker threads and their engine state created, caches filled).
+    threaded_rounds(base + "api/", pid, warm, users, warm_rounds, wl.client)
     runs = {
         "api": threaded_rounds(base + "api/", pid, questions, users, rounds, wl.client),
         "root": threaded_rounds(base, pid, questions, users, rounds, wl.client),
