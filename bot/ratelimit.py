@@ -45,8 +45,9 @@ class RateLimiter:
             return True
         key = hashlib.blake2b(client.encode("utf-8", "replace"), key=self._salt, digest_size=16).digest()
         with self._lock:
-            now = self._clock()
-            tokens, at = self._buckets.get(key, (float(self.burst), now))
+            held = self._buckets.get(key)
+            now = self._clock()  # read between taking and putting back the bucket: tests hand over here
+            tokens, at = held if held else (float(self.burst), now)
             tokens = min(float(self.burst), tokens + (now - at) * self._rate)
             allowed = tokens >= 1.0
             if allowed:
