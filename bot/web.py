@@ -82,30 +82,21 @@ class WebApp:
 
     # ---- API (named endpoints) ----
 
-    @guarded("ask", text=True)
+    @guarded("ask", text=True, api=True)
     def api_ask(self, question: str) -> dict:
         """Answer one question: {answer, abstained, citations: [{clause_id, path, quote, …}]}."""
-        try:
-            return ui.answer_dict(self.bot.ask(question))
-        except PolicyBotError as exc:
-            raise gr.Error(str(exc)) from None
+        return ui.answer_dict(self.bot.ask(question))
 
-    @guarded("search", text=True)
+    @guarded("search", text=True, api=True)
     def api_search(self, query: str, k: int = 5) -> dict:
         """The k best clauses for a query: {query, hits: [{clause_id, path, text, citation, …}]}."""
-        try:
-            hits = self._search(query, int(k))
-        except PolicyBotError as exc:
-            raise gr.Error(str(exc)) from None
+        hits = self._search(query, int(k))
         return {"query": query, "hits": [ui.hit_dict(h, self.bot.citation(h.clause)) for h in hits]}
 
-    @guarded("match")
+    @guarded("match", api=True)
     def api_match(self, profile_json: str) -> dict:
         """Match an enterprise profile (a JSON object string) against the rules: {verdicts: [...]}."""
-        try:
-            verdicts = self._match(_load_json(profile_json))
-        except PolicyBotError as exc:
-            raise gr.Error(str(exc)) from None
+        verdicts = self._match(_load_json(profile_json))
         return {"summary": ui.match_summary(verdicts),
                 "verdicts": [ui.verdict_dict(v, self.bot.cite) for v in ui.sort_verdicts(verdicts)]}
 

@@ -48,9 +48,11 @@ class Guard:
         return getattr(client, "host", None) or request.session_hash or "-"
 
 
-def guarded(endpoint: str, text: bool = False) -> Callable[[Callable], Callable]:
+def guarded(endpoint: str, text: bool = False, api: bool = False) -> Callable[[Callable], Callable]:
     """Decorate a WebApp method: rate-limit it per client and log each call. `text=True` marks the
-    first argument as the user's question (logged only when log_questions is on)."""
+    first argument as the user's question (logged only when log_questions is on). `api=True` (a named
+    endpoint) turns the app's own errors into gr.Error, the one line an API caller gets; UI handlers
+    catch them to show a warning beside the form instead."""
 
     def decorate(method: Callable) -> Callable:
         @contextlib.contextmanager
@@ -69,7 +71,12 @@ def guarded(endpoint: str, text: bool = False) -> Callable[[Callable], Callable]
             except RateLimited as exc:
                 outcome = "limited"
                 raise gr.Error(str(exc), print_exception=False) from None
-            except (PolicyBotError, gr.Error):
+            except PolicyBotError as exc:
+                outcome = "user-error"
+                if api:
+                    raise gr.Error(str(exc)) from None
+                raise
+            except gr.Error:
                 outcome = "user-error"
                 raise
             except Exception:
