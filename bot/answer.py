@@ -19,7 +19,7 @@ from typing import Callable, Sequence
 
 from .analysis import Analysis, search_text
 from .chunking import sentences
-from .lexical import asked_words, expand_query, tokenize
+from .lexical import asked_words, expand_query, idf, tokenize
 from .models import Answer, Citation, Clause, Hit
 from .prompts import NO_BASIS
 from .retrieve import clause_refs
@@ -95,7 +95,7 @@ def assess(question: str, hits: Sequence[Hit], doc_freq: Callable[[str], int], n
     total = covered = 0.0
     for word in words:
         df = doc_freq(word)
-        weight = math.log((n_chunks + 1) / (df + 0.5))
+        weight = idf(df, n_chunks)
         total += weight
         rescued = df == 0 and any(a in text for a in alternatives)
         if word in text or rescued:
@@ -243,7 +243,8 @@ class ExtractiveAnswerer:
             return self.no_basis(analysis, hits, why)
         if not hits or should_abstain(evidence, self.abstention):
             return self.no_basis(analysis, hits)
-        used = self.answering(hits, analysis)
+        wanted = self._asked(analysis)
+        used = self.answering(hits, analysis, wanted)
         why = unstated(analysis.question, used)
         if why:
             return self.no_basis(analysis, hits, why)
@@ -253,7 +254,7 @@ class ExtractiveAnswerer:
         checks: list[ConditionCheck] = []
         best: list[str] = []
         for n, hit in enumerate(used, 1):
-            picked, best_sentence = self._quote(hit.clause, analysis)
+            picked, best_sentence = self._quote(hit.clause, analysis, wanted)
             best.append(best_sentence)
             citations.append(
                 Citation(
@@ -292,10 +293,15 @@ class ExtractiveAnswerer:
             intent=analysis.intent,
         )
 
-    def answering(self, hits: Sequence[Hit], analysis: Analysis) -> list[Hit]:
+    def answering(self, hits: Sequence[Hit], analysis: Analysis, wanted: dict[str, float] | None = None) -> list[Hit]:
         """The clause that answers, and the law article it defines a word of, if that is close too."""
-        used = self._primary(hits, analysis)[:1]
+        used = self._primary(hits, analysis, self._asked(analysis) if wanted is None else wanted)[:1]
         return used + linked(used[0], hits[:5])[:1]
+
+    def _asked(self, analysis: Analysis) -> dict[str, float]:
+        """What the question asks about, each word with how much it counts (lexical.asked_words of the
+        question without what the asker says they are not): read once per answer."""
+        return asked_words(search_text(analysis.question), self.known)
 
     def no_basis(self, analysis: Analysis, hits: Sequence[Hit], why: str = "") -> Answer:
         related = tuple(hits[:3])
@@ -312,7 +318,7 @@ class ExtractiveAnswerer:
             intent=analysis.intent,
         )
 
-    def _primary(self, hits: Sequence[Hit], analysis: Analysis) -> list[Hit]:
+    def _primary(self, hits: Sequence[Hit], analysis: Analysis, wanted: dict[str, float]) -> list[Hit]:
         """The clause that answers: the close hit whose best sentence shares the most weighted words
         with the question (the answer is a sentence, and two clauses often score alike). When the
         question asks for a kind of figure (a share, a count, a period, a sum, an age), only sentences
@@ -328,8 +334,7 @@ class ExtractiveAnswerer:
             kind, ratio = _FIGURE, self.close_ratio  # any figure: the runner-up must be nearly as close
         if kind is None:  # no figure asked: a nearly as close clause whose best sentence says more of it
             kind, ratio = _ANY, self.close_ratio
-        asked = {t: f for t, f in asked_words(search_text(analysis.question), self.known).items()
-                 if not t[0].isdigit()}  # the asker's own figures (8个月, 2000万) are not what is asked
+        asked = {t: f for t, f in wanted.items() if not t[0].isdigit()}  # nor the asker's own figures (8个月, 2000万)
         top = hits[0]
 
         def fit(hit: Hit) -> float:
@@ -352,12 +357,11 @@ class ExtractiveAnswerer:
         """The weight of the wanted words among `words`: rarity (IDF) times how much each counts."""
         return sum(self.weight(t) * wanted[t] for t in words if t in wanted)
 
-    def _quote(self, clause: Clause, analysis: Analysis) -> tuple[str, str]:
+    def _quote(self, clause: Clause, analysis: Analysis, wanted: dict[str, float]) -> tuple[str, str]:
         """The sentences of the clause that best answer the question, as one exact substring (a
         short clause whole, else the best sentence widened by its neighbours up to quote_chars, or by
         the whole list it opens up to list_chars), and that best sentence (with its list, if it opens one)."""
         parts = sentences(clause.text) or [clause.text]
-        wanted = asked_words(search_text(analysis.question), self.known)
         kind = answer_kind(analysis.question)
 
         def score(s: str) -> float:
@@ -482,11 +486,6 @@ def elsewhere(question: str, known: Callable[[str], bool]) -> str:
     return m.group(1) if m and not known(m.group(1)) else ""
 
 
-# Taxes and levies other than the enterprise income tax, the one tax the corpus's laws are about.
-_OTHER_REGIME = re.compile(
-    r"土地增值税|增值税|个人所得税|(?<![这那一每某几两各哪整])个税|印花税|消费税|房产税|契税|城镇土地使用税|车船税|资源税|环境保护税")
-
-
 def elsewhere_reason(question: str, known: Callable[[str], bool]) -> str:
     """Why a question is outside the corpus whatever is retrieved: another place's own policy; "" if not."""
     place = elsewhere(question, known)
@@ -502,6 +501,11 @@ def unstated(question: str, used: Sequence[Hit]) -> str:
     if regime:
         return f"本库收录的税法只有企业所得税法及其实施条例，相关条款没有关于{regime}的规定。"
     return ""
+
+
+# Taxes and levies other than the enterprise income tax, the one tax the corpus's laws are about.
+_OTHER_REGIME = re.compile(
+    r"土地增值税|增值税|个人所得税|(?<![这那一每某几两各哪整])个税|印花税|消费税|房产税|契税|城镇土地使用税|车船税|资源税|环境保护税")
 
 
 def other_regime(question: str, text: str) -> str:

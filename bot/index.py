@@ -29,6 +29,7 @@ from urllib.parse import urlparse
 
 from langchain_core.embeddings import Embeddings
 
+from . import lexical
 from .errors import ConfigError, IndexUnavailable
 from .models import Amendment, Chunk, Clause, DocumentMeta
 from .settings import Settings
@@ -235,26 +236,31 @@ class PolicyIndex:
             self._df = df
         return self._df.get(token, 0)
 
+    def idf(self, token: str) -> float:
+        return lexical.idf(self.doc_freq(token), len(self.store.chunks))
+
+    def uses(self, term: str) -> bool:
+        """Whether the corpus itself uses a word (高新技术企业 yes, 高企 no)."""
+        return self.doc_freq(term) > 0
+
     def doc_title(self, slug: str) -> str:
         meta = self.store.documents.get(slug)
         return meta.title if meta and meta.title else slug
 
     def dense(self, query: str, k: int, among: Collection[str] | None = None) -> list[tuple[str, float]]:
-        """Top-k (chunk id, cosine similarity) from the vector store; with `among`, only chunks of
-        those clauses (a metadata filter in Chroma)."""
+        """Top-k (chunk id, cosine similarity) from the vector store; with `among` (chunk ids), only
+        those chunks (a metadata filter on their clauses in Chroma)."""
         where = self.settings.chroma_url or "内嵌向量库"
         vector = self.vectors.embeddings.embed_query(query)
         filters: dict = {}
-        allowed: set[str] | None = None
+        allowed = among if among is not None and len(among) < len(self.store.chunks) else None
         want = k
-        if among is not None:
-            allowed = {cid for cid, chunk in self.store.chunks.items() if chunk.clause_id in among}
-            if not allowed:
+        if allowed is not None:
+            clauses = sorted({self.store.chunks[cid].clause_id for cid in allowed})
+            if not clauses:
                 return []
-            if len(allowed) == len(self.store.chunks):
-                allowed = None
-            elif len(among) <= MAX_WHERE_IDS:
-                filters["where"] = {"clause_id": {"$in": sorted(among)}}
+            if len(clauses) <= MAX_WHERE_IDS:
+                filters["where"] = {"clause_id": {"$in": clauses}}
                 k = min(k, len(allowed))
             else:  # a filter this wide would pass too many SQL variables: rank all, keep the allowed
                 k = len(self.store.chunks)

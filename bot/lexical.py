@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import re
 import threading
 from functools import lru_cache
@@ -126,6 +127,12 @@ def asked_words(question: str, known: Callable[[str], bool]) -> dict[str, float]
             for token in tokenize(target):
                 words[token] = max(words.get(token, 0.0), share)
     return words
+
+
+def idf(doc_freq: int, n_chunks: int) -> float:
+    """How much a word says by its rarity among `n_chunks` chunks (公示 more than 企业): weighs the
+    question's words in the abstention check and in picking the answering sentence."""
+    return math.log((n_chunks + 1) / (doc_freq + 0.5))
 
 
 class BM25Index:

@@ -7,7 +7,6 @@ A Conversation carries earlier turns, so a follow-up ("那需要什么条件？"
 from __future__ import annotations
 
 import logging
-import math
 import re
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -175,11 +174,8 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
 
 def extractive_answerer(bot: Any) -> ExtractiveAnswerer:
     """The extractive answerer over the bot's serving index: words weigh by their IDF there."""
-    def idf(token: str) -> float:
-        index = bot.index_in_use()
-        return math.log((len(index.store.chunks) + 1) / (index.doc_freq(token) + 0.5))
-
-    return ExtractiveAnswerer(bot.citation, weight=idf, known=lambda term: bot.index_in_use().doc_freq(term) > 0)
+    return ExtractiveAnswerer(bot.citation, weight=lambda token: bot.index_in_use().idf(token),
+                              known=lambda term: bot.index_in_use().uses(term))
 
 
 def second_look(bot: Any, query: str, hits: list) -> Any:
@@ -190,7 +186,7 @@ def second_look(bot: Any, query: str, hits: list) -> Any:
     lost as many first places as it won), and only on the way to abstaining, so most asks pay no
     second embedding."""
     index = bot.index
-    plain = in_corpus_wording(query, lambda term: index.doc_freq(term) > 0)  # as ExtractiveAnswerer.known
+    plain = in_corpus_wording(query, index.uses)
     if plain == query:
         return None
     closer = bot.searcher().closeness(plain)

@@ -89,7 +89,7 @@ class Searcher:
             if not chunks:
                 return []
         if mode in ("hybrid", "dense"):
-            dense = self._by_clause(self.index.dense(query, n, among=among))
+            dense = self._by_clause(self.index.dense(query, n, among=chunks))
         if mode in ("hybrid", "bm25"):
             tokens = expand_query(self._without_titles(query))
             if chunks is None:

@@ -1,9 +1,10 @@
 """Checks on an uploaded policy file before it touches the corpus: name, size and type by content.
 
 The extension a browser reports is not trusted: the bytes must be what the name says (a PDF starts
-with %PDF-, a DOCX is a zip holding word/document.xml, HTML looks like markup, text decodes as
-as ingest would decode it: UTF-8, GB18030 or UTF-16 with a BOM). Names keep their Chinese characters but lose any folder part; `..`, control and
-shell characters are refused so a name can never point outside the corpus folder or into a command.
+with %PDF-, a DOCX is a zip holding word/document.xml, HTML looks like markup, text decodes as ingest
+would decode it: UTF-8, GB18030, UTF-16 with a BOM, or a page's declared charset). Names keep their
+Chinese characters but lose any folder part; `..`, control and shell characters are refused so a name
+can never point outside the corpus folder or into a command.
 """
 
 from __future__ import annotations

@@ -16,24 +16,16 @@ from pathlib import Path
 import pytest
 
 from . import webapp
-from .processes import free_port, listening, running
 
 ROOT = Path(__file__).resolve().parent.parent
-START_TIMEOUT = 60.0
 
 
 @pytest.fixture(scope="module")
 def app_url(corpus_index_dir, tmp_path_factory):
-    port = free_port()
-    work = tmp_path_factory.mktemp("web")
-    env = {**os.environ, "POLICYBOT_INDEX_DIR": str(corpus_index_dir), "POLICYBOT_DATA_DIR": str(work / "data"),
-           "POLICYBOT_RATE_LIMIT": "0",  # these tests call one endpoint after another; tests/test_webguard.py tests limits
-           "POLICYBOT_MAX_FILE_MB": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
-    env.pop("POLICYBOT_CHROMA_URL", None)
-    env.pop("POLICYBOT_ADMIN_TOKEN", None)
-    log = work / "app.log"
-    with running([sys.executable, "app.py", "--port", str(port)], listening(port), log, START_TIMEOUT, cwd=ROOT, env=env):
-        yield f"http://127.0.0.1:{port}/"
+    log = tmp_path_factory.mktemp("web") / "app.log"
+    # these tests call one endpoint after another (tests/test_webguard.py tests limits); a 1 MB upload cap
+    with webapp.web_app(corpus_index_dir, log, POLICYBOT_RATE_LIMIT="0", POLICYBOT_MAX_FILE_MB="1") as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=["api/", ""], ids=["api-mount", "ui-endpoints"])
