@@ -234,7 +234,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if min(args.starts, args.users, args.rounds) < 1:
         parser.error("--starts, --users and --rounds must be at least 1")
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
     index_dir, built = wl.ensure_index(args.index_dir)
     figures: dict = {"users": args.users, "rounds": args.rounds, "load_1min_at_start": os.getloadavg()[0]}

@@ -182,7 +182,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     threads = {"ask": args.ask, "search": args.search, "match": args.match}
     if args.minutes <= 0 or min(threads.values()) < 0 or sum(threads.values()) < 1 or args.session_calls < 1:
         parser.error("--minutes must be positive, thread counts non-negative (at least one thread), --session-calls ≥ 1")
-    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
     index_dir, built = wl.ensure_index(args.index_dir)
     progress = (lambda _line: None) if args.quiet else (lambda line: print(line, file=sys.stderr, flush=True))

@@ -32,9 +32,8 @@ def free_port() -> int:
 
 
 def app_env(index_dir: Path, **extra: str) -> dict[str, str]:
-    """The app's environment: this index, embedded Chroma, no analytics, plus `extra` POLICYBOT_* values."""
-    env = {**os.environ, "POLICYBOT_INDEX_DIR": str(index_dir), "GRADIO_ANALYTICS_ENABLED": "False",
-           "PYTHONPATH": str(ROOT)}
+    """The app's environment: this index, embedded Chroma, plus `extra` POLICYBOT_* values."""
+    env = {**os.environ, "POLICYBOT_INDEX_DIR": str(index_dir), "PYTHONPATH": str(ROOT)}
     env.pop("POLICYBOT_CHROMA_URL", None)
     env.update(extra)
     return env

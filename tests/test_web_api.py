@@ -149,3 +149,51 @@ def test_match_endpoint_names_the_bad_field(client):
         client.predict('{"revenue_wan": -1}', api_name="/match")
     with pytest.raises(AppError, match="JSON"):
         client.predict("{not json", api_name="/match")
+
+
+class _Sink:
+    """A proxy that answers nothing: the first line of every connection made through it (a CONNECT
+    to a host for HTTPS, the request line for plain HTTP) is kept, and the connection closed."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.lines: list[str] = []
+        self._server = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._server.getsockname()[1]}"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self._server.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(2)
+                with contextlib.suppress(OSError):
+                    self.lines.append(conn.recv(4096).split(b"\r\n", 1)[0].decode("latin-1"))
+
+    def close(self) -> None:
+        self._server.close()
+
+
+@pytest.mark.slow
+def test_the_app_makes_no_connection_beyond_this_machine(corpus_index_dir, tmp_path):
+    """Started as a user starts it (no GRADIO_ANALYTICS_ENABLED or other opt-out in its environment)
+    with every proxy variable pointing at a sink: loading the page, asking a question and searching
+    send nothing off the machine (no usage analytics, version check, model download or telemetry)."""
+    import httpx
+
+    sink = _Sink()
+    proxies = {name: sink.url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")}
+    local = "127.0.0.1,localhost,::1"
+    try:
+        with webapp.web_app(corpus_index_dir, tmp_path / "app.log", NO_PROXY=local, no_proxy=local, **proxies) as url:
+            assert "PolicyBot" in httpx.get(url, trust_env=False).text
+            assert "1000万元" in webapp.client(url + "api/").predict("科技成果转化项目最多能拿多少支持？", api_name="/ask")["answer"]
+            assert webapp.client(url).predict("研发费用加计扣除", 3, api_name="/search")["hits"]
+            time.sleep(2)  # analytics and version checks run in background threads after start-up
+    finally:
+        sink.close()
+    assert sink.lines == []

@@ -8,15 +8,13 @@ under screenshots/ (git-ignored) for a person to look at.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import sqlite3
-import sys
 from pathlib import Path
 
 import pytest
 
-from .processes import free_port, listening, running
+from .webapp import web_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,7 +24,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-component-update", "--disable-sync"]
 SCREENSHOTS = ROOT / "screenshots"
 TOKEN = "browser-test-token"
-START_TIMEOUT = 120.0
 WAIT_MS = 60_000  # the machine may be loaded: answers and re-indexing get a generous minute
 NEW_POLICY = (
     "标题: 丙市数字经济促进办法\n文号: 丙数发〔2025〕2号\n成文日期: 2025-01-10\n\n丙市数字经济促进办法\n\n"
@@ -42,13 +39,9 @@ def served(corpus_index_dir, tmp_path_factory):
     work = tmp_path_factory.mktemp("browser-app")
     shutil.copytree(ROOT / "corpus", work / "corpus")
     shutil.copytree(corpus_index_dir, work / "index")
-    port = free_port()
-    env = {**os.environ, "POLICYBOT_INDEX_DIR": str(work / "index"), "POLICYBOT_CORPUS_DIR": str(work / "corpus"),
-           "POLICYBOT_DATA_DIR": str(work / "data"), "POLICYBOT_ADMIN_TOKEN": TOKEN, "GRADIO_ANALYTICS_ENABLED": "False"}
-    env.pop("POLICYBOT_CHROMA_URL", None)
-    with running([sys.executable, "app.py", "--port", str(port)], listening(port), work / "app.log", START_TIMEOUT,
-                 cwd=ROOT, env=env):
-        yield f"http://127.0.0.1:{port}/", work
+    with web_app(work / "index", work / "app.log", POLICYBOT_CORPUS_DIR=str(work / "corpus"),
+                 POLICYBOT_DATA_DIR=str(work / "data"), POLICYBOT_ADMIN_TOKEN=TOKEN) as url:
+        yield url, work
 
 
 @pytest.fixture(scope="module")

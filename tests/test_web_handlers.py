@@ -85,9 +85,3 @@ def test_an_item_number_is_the_first_hit_and_opens_in_the_clause_panel(corpus_bo
     assert picker["value"] == "guizhou-hitech-zones-plan-2021#四.(八)"
     assert line.startswith("《关于推进全省高新技术产业开发区高质量发展的实施方案》（黔科领发〔2021〕1号）四、（八）")
     assert "加快科技成果转移转化" in view
-
-
-def test_the_app_is_built_with_gradio_telemetry_and_version_check_off(corpus_bot):
-    from bot.web import build_app
-
-    assert build_app(corpus_bot).analytics_enabled is False
