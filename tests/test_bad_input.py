@@ -15,7 +15,7 @@ from bot.documents import load_document
 from bot.errors import DocumentError
 from bot.structure import parse_clauses
 
-from .test_documents import make_docx, make_pdf
+from . import files
 
 ROOT = Path(__file__).resolve().parent.parent
 INJECTED = "恶意脚本"  # text that only scripts, styles and comments carry
@@ -23,24 +23,15 @@ INJECTED = "恶意脚本"  # text that only scripts, styles and comments carry
 
 # --- files the loaders must refuse with a clear reason --------------------------------------------
 
-@pytest.fixture(scope="module")
-def cjk_font() -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
-
-
 def _pdf_pages(n: int):
-    def make(tmp_path, font):
+    def make(tmp_path):
         path = tmp_path / f"pages-{n}.pdf"
-        path.write_bytes(make_pdf([[f"第{i}条 本办法第{i}页的内容。"] for i in range(1, n + 1)], font))
+        path.write_bytes(files.pdf([[f"第{i}条 本办法第{i}页的内容。"] for i in range(1, n + 1)]))
         return path
     return make
 
 
-def _docx_bomb(tmp_path, font):
+def _docx_bomb(tmp_path):
     """A DOCX whose document.xml inflates 1000x: 60 MB of zeros in ~60 KB."""
     path = tmp_path / "bomb.docx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -49,14 +40,14 @@ def _docx_bomb(tmp_path, font):
     return path
 
 
-def _docx_cut(tmp_path, font):
-    data = make_docx(tmp_path / "whole.docx", ["第一条 为支持研发，制定本办法。"] * 20).read_bytes()
+def _docx_cut(tmp_path):
+    data = files.docx(["第一条 为支持研发，制定本办法。"] * 20)
     path = tmp_path / "cut.docx"
     path.write_bytes(data[: len(data) // 2])
     return path
 
 
-def _docx_bad_parts(tmp_path, font):
+def _docx_bad_parts(tmp_path):
     path = tmp_path / "parts.docx"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("[Content_Types].xml", "<notTypes><x/></notTypes>")
@@ -64,7 +55,7 @@ def _docx_bad_parts(tmp_path, font):
     return path
 
 
-def _docx_without_document(tmp_path, font):
+def _docx_without_document(tmp_path):
     path = tmp_path / "hollow.docx"
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("readme.txt", "nothing")
@@ -72,7 +63,7 @@ def _docx_without_document(tmp_path, font):
 
 
 def _written(name: str, data: bytes):
-    def make(tmp_path, font):
+    def make(tmp_path):
         (tmp_path / name).write_bytes(data)
         return tmp_path / name
     return make
@@ -93,8 +84,8 @@ REFUSED = [
 
 
 @pytest.mark.parametrize("make,reason", [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED])
-def test_a_file_that_cannot_be_loaded_is_refused_with_one_line_naming_it_and_why(tmp_path, cjk_font, make, reason):
-    path = make(tmp_path, cjk_font)
+def test_a_file_that_cannot_be_loaded_is_refused_with_one_line_naming_it_and_why(tmp_path, make, reason):
+    path = make(tmp_path)
     with pytest.raises(DocumentError) as caught:
         load_document(path)
     message = str(caught.value)
@@ -102,8 +93,8 @@ def test_a_file_that_cannot_be_loaded_is_refused_with_one_line_naming_it_and_why
     assert "\n" not in message and message.startswith(str(path).replace("\n", "\\n"))
 
 
-def test_the_page_limit_is_a_setting_and_a_pdf_within_it_loads(tmp_path, cjk_font):
-    path = _pdf_pages(30)(tmp_path, cjk_font)
+def test_the_page_limit_is_a_setting_and_a_pdf_within_it_loads(tmp_path):
+    path = _pdf_pages(30)(tmp_path)
     with pytest.raises(DocumentError, match="上限 20 页"):
         load_document(path, max_pages=20)
     clauses = parse_clauses(load_document(path, max_pages=30))

@@ -17,6 +17,8 @@ from bot.documents import (
 from bot.errors import DocumentError
 from bot.models import DocumentMeta
 
+from . import files
+
 CORPUS = Path(__file__).resolve().parent.parent / "corpus"
 GUIZHOU_TITLE = "关于推进全省高新技术产业开发区高质量发展的实施方案"
 NOTICE = (
@@ -31,32 +33,6 @@ NOTICE = (
 
 
 # --- helpers that make real files ---------------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def cjk_font() -> str:
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    return "STSong-Light"
-
-
-def make_pdf(pages: list[list[str]], font: str, title: str | None = None) -> bytes:
-    """A real PDF with a text layer: one list of lines per page, drawn with a CJK CID font."""
-    from reportlab.pdfgen import canvas
-
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer)
-    if title:
-        pdf.setTitle(title)
-    for lines in pages:
-        pdf.setFont(font, 12)
-        for row, line in enumerate(lines):
-            pdf.drawString(60, 780 - 20 * row, line)
-        pdf.showPage()
-    pdf.save()
-    return buffer.getvalue()
-
 
 def add_garbled_page(writer, index: int) -> None:
     """Insert a page set in an embedded-style Identity-H font with no ToUnicode map, as 公文 PDFs often are.
@@ -104,23 +80,6 @@ def write_pdf(writer) -> bytes:
     buffer = io.BytesIO()
     writer.write(buffer)
     return buffer.getvalue()
-
-
-def make_docx(path: Path, paragraphs: list[str], table: list[list[str]] | None = None, title: str = "") -> Path:
-    import docx
-
-    document = docx.Document()
-    for text in paragraphs:
-        document.add_paragraph(text)
-    if table:
-        grid = document.add_table(rows=len(table), cols=len(table[0]))
-        for r, row in enumerate(table):
-            for c, value in enumerate(row):
-                grid.cell(r, c).text = value
-        document.add_paragraph("第三条 本办法自发布之日起施行。")
-    document.core_properties.title = title
-    document.save(path)
-    return path
 
 
 PARAGRAPHS = ["贵州省科学技术厅关于印发高新区企业研发补助办法的通知", "黔科发〔2023〕7号",
@@ -224,13 +183,13 @@ def test_short_doc_number_takes_the_first_number_looking_token(value, expected):
 
 # --- PDF ------------------------------------------------------------------------------------------
 
-def test_pdf_chinese_text_is_extracted_without_page_number_lines(tmp_path, cjk_font):
+def test_pdf_chinese_text_is_extracted_without_page_number_lines(tmp_path):
     path = tmp_path / "measures.pdf"
-    path.write_bytes(make_pdf([
+    path.write_bytes(files.pdf([
         ["高新区企业研发补助办法", "黔科发〔2023〕7号", "第一条 为支持企业加大研发投入，制定本办法。", "- 1 -"],
         ["第二条 对研发费用增长的企业给予不超过100万元补助。", "2023年5月6日", "— 2 —"],
         ["第三条 本办法自发布之日起施行。", "第3页"],
-    ], cjk_font))
+    ]))
     document = load_document(path)
     assert document.text == ("高新区企业研发补助办法\n黔科发〔2023〕7号\n第一条 为支持企业加大研发投入，制定本办法。\n"
                              "第二条 对研发费用增长的企业给予不超过100万元补助。\n2023年5月6日\n"
@@ -240,17 +199,17 @@ def test_pdf_chinese_text_is_extracted_without_page_number_lines(tmp_path, cjk_f
     assert document.warnings == ()
 
 
-def test_pdf_title_comes_from_metadata_when_the_text_has_none(tmp_path, cjk_font):
+def test_pdf_title_comes_from_metadata_when_the_text_has_none(tmp_path):
     path = tmp_path / "untitled.pdf"
-    path.write_bytes(make_pdf([["第一条 为支持企业加大研发投入，制定本办法。"]], cjk_font, title="研发补助办法"))
+    path.write_bytes(files.pdf([["第一条 为支持企业加大研发投入，制定本办法。"]], title="研发补助办法"))
     assert load_document(path).meta.title == "研发补助办法"
 
 
-def test_pdf_page_with_a_font_lacking_tounicode_is_skipped_with_a_warning(tmp_path, cjk_font):
+def test_pdf_page_with_a_font_lacking_tounicode_is_skipped_with_a_warning(tmp_path):
     from pypdf import PdfReader, PdfWriter
 
-    good = make_pdf([["研发补助办法", "第一条 为支持企业加大研发投入，制定本办法。"],
-                     ["第三条 本办法自发布之日起施行。"]], cjk_font)
+    good = files.pdf([["研发补助办法", "第一条 为支持企业加大研发投入，制定本办法。"],
+                     ["第三条 本办法自发布之日起施行。"]])
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(good)))
     add_garbled_page(writer, 1)
     path = tmp_path / "mixed.pdf"
@@ -260,11 +219,11 @@ def test_pdf_page_with_a_font_lacking_tounicode_is_skipped_with_a_warning(tmp_pa
     assert document.text == "研发补助办法\n第一条 为支持企业加大研发投入，制定本办法。\n第三条 本办法自发布之日起施行。"
 
 
-def test_pdf_with_only_an_owner_password_opens_with_the_empty_user_password(tmp_path, cjk_font):
+def test_pdf_with_only_an_owner_password_opens_with_the_empty_user_password(tmp_path):
     pytest.importorskip("cryptography")  # AES needs it; pypdf reads RC4 on its own
     from pypdf import PdfReader, PdfWriter
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([["研发补助办法", "第一条 制定本办法。"]], cjk_font))))
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(files.pdf([["研发补助办法", "第一条 制定本办法。"]]))))
     writer.encrypt(user_password="", owner_password="owner", algorithm="AES-256")
     path = tmp_path / "restricted.pdf"
     path.write_bytes(write_pdf(writer))
@@ -323,7 +282,8 @@ def test_html_title_falls_back_to_h1_then_to_the_title_tag(tmp_path, head, body,
 
 
 def test_docx_paragraphs_and_table_rows_come_in_document_order(tmp_path):
-    path = make_docx(tmp_path / "measures.docx", PARAGRAPHS, table=[["项目", "补助"], ["研发", "100万元"]])
+    path = tmp_path / "measures.docx"
+    path.write_bytes(files.docx(PARAGRAPHS, table=[["项目", "补助"], ["研发", "100万元"]], after=["第三条 本办法自发布之日起施行。"]))
     document = load_document(path)
     assert document.text == "\n".join(PARAGRAPHS) + "\n项目\t补助\n研发\t100万元\n第三条 本办法自发布之日起施行。"
     assert document.meta == DocumentMeta(title="贵州省科学技术厅关于印发高新区企业研发补助办法的通知",
@@ -331,21 +291,22 @@ def test_docx_paragraphs_and_table_rows_come_in_document_order(tmp_path):
 
 
 def test_docx_title_comes_from_core_properties_when_the_text_has_none(tmp_path):
-    path = make_docx(tmp_path / "untitled.docx", ["第一条 为支持企业加大研发投入，制定本办法。"], title="研发补助办法")
+    path = tmp_path / "untitled.docx"
+    path.write_bytes(files.docx(["第一条 为支持企业加大研发投入，制定本办法。"], title="研发补助办法"))
     assert load_document(path).meta.title == "研发补助办法"
 
 
 # --- errors -------------------------------------------------------------------------------------------
 
-def _encrypted_pdf(font):
+def _encrypted_pdf():
     from pypdf import PdfReader, PdfWriter
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(make_pdf([["研发补助办法"]], font))))
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(files.pdf([["研发补助办法"]]))))
     writer.encrypt(user_password="secret", owner_password="owner")
     return write_pdf(writer)
 
 
-def _scanned_pdf(font):
+def _scanned_pdf():
     from PIL import Image
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas
@@ -360,7 +321,7 @@ def _scanned_pdf(font):
     return buffer.getvalue()
 
 
-def _garbled_pdf(font):
+def _garbled_pdf():
     from pypdf import PdfWriter
 
     writer = PdfWriter()
@@ -369,15 +330,15 @@ def _garbled_pdf(font):
 
 
 def _write(name, content):
-    def make(tmp_path, font):
+    def make(tmp_path):
         path = tmp_path / name
-        data = content(font) if callable(content) else content
+        data = content() if callable(content) else content
         path.write_bytes(data)
         return path
     return make
 
 
-def _huge(tmp_path, font):
+def _huge(tmp_path):
     path = tmp_path / "huge.txt"
     with path.open("wb") as handle:
         handle.truncate(50 * 1024 * 1024 + 400 * 1024)  # sparse: instant, no disk used
@@ -395,14 +356,14 @@ ERRORS = [
      "不是文本文件"),
     ("big5 text read as gb18030 would be mojibake",
      _write("big5.txt", ("第一條 為支持企業加大研發投入，制定本辦法。" * 9).encode("big5")), "不是文本文件"),
-    ("a folder", lambda tmp_path, font: (tmp_path / "folder.txt").mkdir() or tmp_path / "folder.txt", "不是文件"),
+    ("a folder", lambda tmp_path: (tmp_path / "folder.txt").mkdir() or tmp_path / "folder.txt", "不是文件"),
     ("too large", _huge, "文件过大（50.4 MB，上限 20 MB）"),
-    ("missing", lambda tmp_path, font: tmp_path / "vanished.txt", "文件不存在或在读取时被移走"),
+    ("missing", lambda tmp_path: tmp_path / "vanished.txt", "文件不存在或在读取时被移走"),
     ("unsupported suffix", _write("table.xls", b"x"), "不支持的文件类型“.xls”"),
     ("old word format", _write("old.doc", b"x"), "请先另存为.docx"),
     ("encrypted pdf", _write("locked.pdf", _encrypted_pdf), "PDF已加密，请先解除密码保护"),
     ("scanned pdf", _write("scan.pdf", _scanned_pdf), "扫描版PDF没有文字层：请先OCR再导入"),
-    ("truncated pdf", _write("cut.pdf", lambda font: make_pdf([["研发补助办法"]] * 3, font)[:1500]),
+    ("truncated pdf", _write("cut.pdf", lambda: files.pdf([["研发补助办法"]] * 3)[:1500]),
      "PDF文件已损坏，无法读取（"),
     ("not a pdf", _write("fake.pdf", b"%PDF-1.4\nnothing here"), "PDF文件已损坏，无法读取（"),
     ("garbled pdf", _write("garbled.pdf", _garbled_pdf), "乱码"),
@@ -412,8 +373,8 @@ ERRORS = [
 
 
 @pytest.mark.parametrize("make,reason", [e[1:] for e in ERRORS], ids=[e[0] for e in ERRORS])
-def test_unloadable_file_raises_an_error_naming_the_file_and_the_reason(tmp_path, cjk_font, make, reason):
-    path = make(tmp_path, cjk_font)
+def test_unloadable_file_raises_an_error_naming_the_file_and_the_reason(tmp_path, make, reason):
+    path = make(tmp_path)
     with pytest.raises(DocumentError) as caught:
         load_document(path)
     error = caught.value

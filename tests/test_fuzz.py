@@ -9,7 +9,6 @@ POLICYBOT_FUZZ_EXAMPLES to search longer locally.
 from __future__ import annotations
 
 import functools
-import io
 import os
 import re
 from pathlib import Path
@@ -22,6 +21,8 @@ from bot.documents import load_document
 from bot.errors import PolicyBotError
 from bot.models import Document, DocumentMeta
 from bot.structure import parse_clauses
+
+from . import files
 
 SCALE = int(os.environ.get("POLICYBOT_FUZZ_EXAMPLES", "0")) or None
 
@@ -57,30 +58,10 @@ def scratch(tmp_path_factory) -> Path:
 @functools.cache
 def samples() -> dict[str, bytes]:
     """One real PDF (reportlab, CJK font, 3 pages) and one real DOCX (python-docx, with a table)."""
-    import docx
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    buffer = io.BytesIO()
-    pdf = canvas.Canvas(buffer)
-    pdf.setTitle("甲市研发补助办法")
-    for page in range(3):
-        pdf.setFont("STSong-Light", 12)
-        for row, line in enumerate([f"第{page * 2 + 1}条 为支持企业研发，制定本办法。", f"第{page * 2 + 2}条 补助不超过100万元。"]):
-            pdf.drawString(60, 780 - 20 * row, line)
-        pdf.showPage()
-    pdf.save()
-
-    document = docx.Document()
-    for text in ["甲市研发补助办法", "第一条 为支持企业研发，制定本办法。", "第二条 补助不超过100万元。", "第三条 施行。"]:
-        document.add_paragraph(text)
-    grid = document.add_table(rows=2, cols=2)
-    grid.cell(0, 0).text, grid.cell(1, 1).text = "条件", "研发投入"
-    out = io.BytesIO()
-    document.save(out)
-    return {".pdf": buffer.getvalue(), ".docx": out.getvalue()}
+    pages = [[f"第{page * 2 + 1}条 为支持企业研发，制定本办法。", f"第{page * 2 + 2}条 补助不超过100万元。"] for page in range(3)]
+    paragraphs = ["甲市研发补助办法", "第一条 为支持企业研发，制定本办法。", "第二条 补助不超过100万元。", "第三条 施行。"]
+    return {".pdf": files.pdf(pages, title="甲市研发补助办法"),
+            ".docx": files.docx(paragraphs, table=[["条件", ""], ["", "研发投入"]])}
 
 
 # --- the parser alone ------------------------------------------------------------------------------

@@ -9,34 +9,12 @@ from bot.index import read_current
 from bot.service import PolicyBot
 from bot.settings import Settings
 
+from . import files
 from .conftest import CountingEmbeddings
 
 
 def _bot(index_dir: Path, embedder) -> PolicyBot:
     return PolicyBot(Settings.from_env({}, index_dir=index_dir), embedder)
-
-
-def _make_pdf(path: Path, lines: list[str], encrypt: str | None = None) -> Path:
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    kwargs = {}
-    if encrypt:
-        from reportlab.lib import pdfencrypt
-
-        kwargs["encrypt"] = pdfencrypt.StandardEncryption(encrypt, ownerPassword="owner")
-    c = canvas.Canvas(str(path), pagesize=A4, **kwargs)
-    if lines:
-        c.setFont("STSong-Light", 12)
-        for i, line in enumerate(lines):
-            c.drawString(60, 780 - 20 * i, line)
-    else:
-        c.rect(100, 500, 300, 200, fill=1)  # a "scan": drawn, no text layer
-    c.save()
-    return path
 
 
 def test_ingest_builds_a_searchable_index_and_reports_counts(small_corpus, small_bot):
@@ -95,8 +73,8 @@ def test_an_empty_folder_fails_and_keeps_the_previous_index(small_corpus, small_
 BAD_FILES = [
     ("empty.txt", lambda p: p.write_bytes(b""), "为空"),
     ("binary.txt", lambda p: p.write_bytes(bytes(range(256)) * 40), "不是文本文件"),
-    ("encrypted.pdf", lambda p: _make_pdf(p, ["加密的政策文件"], encrypt="secret"), "加密"),
-    ("scanned.pdf", lambda p: _make_pdf(p, []), "没有文字层"),
+    ("encrypted.pdf", lambda p: p.write_bytes(files.pdf([["加密的政策文件"]], encrypt="secret")), "加密"),
+    ("scanned.pdf", lambda p: p.write_bytes(files.pdf([[]])), "没有文字层"),
     ("huge.txt", lambda p: p.write_bytes(b"a" * (50 * 1024 * 1024)), "文件过大"),
 ]
 
@@ -117,7 +95,7 @@ def test_a_bad_file_is_skipped_with_its_reason_and_the_rest_still_index(name, ma
 
 def test_a_gbk_text_and_a_real_pdf_are_indexed(small_corpus, small_bot):
     (small_corpus / "gbk.txt").write_bytes("标题: 丙县人才公寓管理办法\n\n丙县人才公寓管理办法\n\n第一条 人才公寓租金减半。\n\n第二条 期限三年。\n\n第三条 自发布之日起施行。\n".encode("gb18030"))
-    _make_pdf(small_corpus / "notice.pdf", ["丁市关于孵化器补贴的通知", "一、对新认定的国家级孵化器给予一次性奖励50万元。"])
+    (small_corpus / "notice.pdf").write_bytes(files.pdf([["丁市关于孵化器补贴的通知", "一、对新认定的国家级孵化器给予一次性奖励50万元。"]]))
     report = small_bot.ingest([small_corpus])
     assert report.skipped == [] and report.documents == 4
     assert small_bot.search("人才公寓租金", k=1)[0].clause.id == "gbk#第一条"

@@ -10,28 +10,18 @@ import pytest
 from bot.errors import UploadError
 from bot.uploads import check_size, check_upload, safe_name, sniff
 
+from . import files
+
 MB = 1024 * 1024
 POLICY = "关于支持科技创新的若干措施\n一、研发支持\n（一）对研发投入给予补助。".encode()
 
 
 def pdf_bytes() -> bytes:
-    from reportlab.pdfgen import canvas
-
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf)
-    c.drawString(72, 720, "policy")
-    c.save()
-    return buf.getvalue()
+    return files.pdf([["policy"]])
 
 
 def docx_bytes() -> bytes:
-    import docx
-
-    buf = io.BytesIO()
-    d = docx.Document()
-    d.add_paragraph("关于支持科技创新的若干措施")
-    d.save(buf)
-    return buf.getvalue()
+    return files.docx(["关于支持科技创新的若干措施"])
 
 
 def zip_bytes() -> bytes:
