@@ -39,6 +39,7 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     from fastapi import FastAPI
 
     from .web import CSS, WebApp, build_api, build_app
+    from .webqueue import WakingQueue
     from .webguard import configure_logging
 
     configure_logging()
@@ -49,8 +50,9 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     # questions is kept in the browser (service-window PCs are shared).
     common = dict(server_name=host, server_port=port, show_error=False, enable_monitoring=False,
                   run_history=False, max_file_size=settings.max_file_bytes, footer_links=["api"])
-    gr.mount_gradio_app(server, build_api(app), path="/api", **common)
-    gr.mount_gradio_app(server, build_app(bot, app), path="/", css=CSS, **common)
+    for path, blocks, extra in (("/api", build_api(app), {}), ("/", build_app(bot, app), {"css": CSS})):
+        gr.mount_gradio_app(server, blocks, path=path, **common, **extra)
+        WakingQueue.adopt(blocks)  # no 1 ms polling (bot/webqueue.py)
 
     config = uvicorn.Config(server, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
     logging.getLogger("uvicorn.error").addFilter(_StreamsCancelled())  # after Config set up logging
