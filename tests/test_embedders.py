@@ -40,14 +40,12 @@ def test_e5_small_gives_384_dimensional_unit_vectors_for_queries_and_passages(em
 def test_e5_small_batched_passages_get_exactly_the_vectors_embedded_one_at_a_time(embedder):
     texts = [
         "对研发投入强度超过5%的企业给予补助。",
-        "对研发投入强度超过6%的企业给予补助。",  # same token count as the first: one batch
         "高新技术企业减按15%的税率征收企业所得税。",
         "对研发投入强度超过5%的企业给予补助。",  # a repeat
         "第九十五条 企业为开发新技术、新产品、新工艺发生的研究开发费用，未形成无形资产计入当期损益的，按照研究开发费用的50%加计扣除。",
         "短",
-    ]
+    ] * 7  # 35: more than one engine call, texts of every length in each
     model = embedder._get()
-    assert model.token_count(texts[0]) == model.token_count(texts[1])
     alone = [model.passage(t).reshape(-1).tolist() for t in texts]
     assert embedder.embed_documents(texts) == alone  # bit for bit, in input order
 
