@@ -39,8 +39,8 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     from fastapi import FastAPI
 
     from .web import CSS, WebApp, build_api, build_app
-    from .webqueue import WakingQueue
     from .webguard import configure_logging
+    from .webqueue import WakingQueue
 
     configure_logging()
     app = WebApp(bot)

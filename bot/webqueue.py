@@ -8,7 +8,9 @@ and the progress loop until a job starts; a 50 ms timeout keeps any state change
 elsewhere (a cancelled or expired event) from being missed for longer than that.
 
 The loop body is Gradio's own (gradio/queueing.py, Queue.start_processing, 6.31) with its sleeps
-replaced; tests/test_webqueue.py checks it still runs every kind of event the app has.
+replaced. Every kind of event the app has runs through it in the web tests (endpoints on both mounts,
+streamed chat, the admin tab's progress bar, 20 concurrent callers); tests/test_webqueue.py checks
+that an idle queue sleeps, and that Gradio's own still polls (when it stops, this module can go).
 """
 
 from __future__ import annotations
