@@ -35,7 +35,7 @@ NEW_POLICY = (
 def served(corpus_index_dir, tmp_path_factory):
     """(url, data dir) of an app over copies of the corpus and index, uploads enabled."""
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk")
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk fonts-noto-color-emoji")
     work = tmp_path_factory.mktemp("browser-app")
     shutil.copytree(ROOT / "corpus", work / "corpus")
     shutil.copytree(corpus_index_dir, work / "index")
