@@ -209,7 +209,7 @@ def test_pdf_page_with_a_font_lacking_tounicode_is_skipped_with_a_warning(tmp_pa
     from pypdf import PdfReader, PdfWriter
 
     good = files.pdf([["研发补助办法", "第一条 为支持企业加大研发投入，制定本办法。"],
-                     ["第三条 本办法自发布之日起施行。"]])
+                      ["第三条 本办法自发布之日起施行。"]])
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(good)))
     add_garbled_page(writer, 1)
     path = tmp_path / "mixed.pdf"
