@@ -7,8 +7,11 @@ an idle app used 6.6 % of a core doing it. Here the loop sleeps until an event j
 and the progress loop until a job starts; a 50 ms timeout keeps any state change Gradio makes
 elsewhere (a cancelled or expired event) from being missed for longer than that.
 
-The loop body is Gradio's own (gradio/queueing.py, Queue.start_processing, 6.31) with its sleeps
-replaced. Every kind of event the app has runs through it in the web tests (endpoints on both mounts,
+The loop bodies are Gradio's own (gradio/queueing.py, Queue.start_processing and
+start_progress_updates, 6.31) with their sleeps replaced. A queue is adopted only while the installed
+Gradio's two loops are the ones copied (their source's digest); after an upgrade that changes them the
+app keeps Gradio's own queue and logs a warning, and a test fails until this copy is brought up to
+date. Every kind of event the app has runs through it in the web tests (endpoints on both mounts,
 streamed chat, the admin tab's progress bar, 20 concurrent callers); tests/test_webqueue.py checks
 that an idle queue sleeps, and that Gradio's own still polls (when it stops, this module can go).
 """
@@ -16,12 +19,18 @@ that an idle queue sleeps, and that Gradio's own still polls (when it stops, thi
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import inspect
+import logging
 import time
 
 from gradio import queueing
 from gradio.utils import run_coro_in_background, set_task_name
 
 IDLE_TIMEOUT = 0.05  # seconds: the longest a state change made outside push/process_events goes unseen
+COPIED = {"start_processing": "d65be5a5cbed97d7", "start_progress_updates": "7cbbec1cf932324c"}
+
+log = logging.getLogger(__name__)
 
 
 class WakingQueue(queueing.Queue):
@@ -31,11 +40,18 @@ class WakingQueue(queueing.Queue):
     _started: asyncio.Event  # a job started
 
     @classmethod
-    def adopt(cls, blocks) -> None:
-        """Make a Blocks' queue (made by blocks.queue(), not yet started) one of these."""
+    def adopt(cls, blocks) -> bool:
+        """Make a Blocks' queue (made by blocks.queue(), not yet started) one of these, if the installed
+        Gradio's loops are the ones copied here; whether it was."""
+        changed = [name for name, digest in COPIED.items() if _digest(getattr(queueing.Queue, name)) != digest]
+        if changed:
+            log.warning("Gradio's queue loops (%s) differ from the copy in bot/webqueue.py: Gradio's own "
+                        "queue is kept", ", ".join(changed))
+            return False
         queue = blocks._queue
         queue.__class__ = cls
         queue._changed, queue._started = asyncio.Event(), asyncio.Event()
+        return True
 
     async def push(self, *args, **kwargs):
         try:
@@ -92,6 +108,14 @@ class WakingQueue(queueing.Queue):
                     event.progress_pending = False
                     self.send_message(event, event.progress)
             await asyncio.sleep(self.progress_update_sleep_when_free)
+
+
+def _digest(function) -> str:
+    try:
+        source = inspect.getsource(function)
+    except (OSError, TypeError):  # no source installed: cannot tell, so do not replace
+        return ""
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 async def _until(flag: asyncio.Event) -> None:

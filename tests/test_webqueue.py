@@ -31,7 +31,7 @@ def looks_while_idle(queue_class: type, seconds: float = 0.5) -> int:
         gr.api(echo, api_name="echo")
     blocks.queue()
     if issubclass(queue_class, WakingQueue):
-        Counting.adopt(blocks)
+        assert Counting.adopt(blocks)
     else:
         blocks._queue.__class__ = Counting
 
@@ -52,3 +52,17 @@ def test_an_idle_queue_sleeps_until_something_happens():
 def test_gradios_own_queue_polls_every_millisecond_which_is_why_this_exists():
     # If this fails, Gradio stopped polling and bot/webqueue.py can go.
     assert looks_while_idle(queueing.Queue) >= 100
+
+
+def test_the_installed_gradios_loops_are_the_ones_webqueue_copies(monkeypatch):
+    """After a Gradio upgrade that changes them, the app keeps Gradio's own queue (and warns); this
+    fails so that bot/webqueue.py is brought up to date."""
+    from bot import webqueue
+
+    with gr.Blocks(analytics_enabled=False) as blocks:
+        gr.api(echo, api_name="echo")
+    blocks.queue()
+    monkeypatch.setitem(webqueue.COPIED, "start_processing", "0" * 16)  # as if Gradio's loop had changed
+    assert WakingQueue.adopt(blocks) is False and type(blocks._queue) is queueing.Queue
+    monkeypatch.undo()
+    assert WakingQueue.adopt(blocks) is True and type(blocks._queue) is WakingQueue
