@@ -40,13 +40,3 @@ def running(cmd: list[str], ready: Callable[[], bool], log: Path, timeout: float
             proc.kill()
             proc.wait()
 
-
-def listening(port: int) -> Callable[[], bool]:
-    def ready() -> bool:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return True
-        except OSError:
-            return False
-
-    return ready

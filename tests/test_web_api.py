@@ -171,8 +171,10 @@ class _Sink:
                 return
             with conn:
                 conn.settimeout(2)
+                first = b""
                 with contextlib.suppress(OSError):
-                    self.lines.append(conn.recv(4096).split(b"\r\n", 1)[0].decode("latin-1"))
+                    first = conn.recv(4096).split(b"\r\n", 1)[0]
+                self.lines.append(first.decode("latin-1") or "(a connection that sent nothing)")
 
     def close(self) -> None:
         self._server.close()
