@@ -41,8 +41,8 @@ CURRENT = "CURRENT"
 FORMAT = 1
 # Chroma's default HNSW search breadth (ef) is small: on a few hundred clauses it sometimes missed the
 # best one from one process to the next. A wider search and graph make it dependable; costs < 1 ms.
-MAX_WHERE_IDS = 500  # clause ids in one Chroma $in filter: SQLite limits the variables of a statement
 HNSW = {"hnsw:space": "cosine", "hnsw:search_ef": 256, "hnsw:construction_ef": 128}
+MAX_FILTER_IDS = 500  # chunk ids in one Chroma query filter: SQLite limits the variables of a statement
 
 
 @dataclass(frozen=True)
@@ -249,19 +249,17 @@ class PolicyIndex:
 
     def dense(self, query: str, k: int, among: Collection[str] | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, cosine similarity) from the vector store; with `among` (chunk ids), only
-        those chunks (a metadata filter on their clauses in Chroma)."""
+        those chunks (Chroma's own id filter)."""
         where = self.settings.chroma_url or "内嵌向量库"
+        allowed = among if among is not None and len(among) < len(self.store.chunks) else None
+        if allowed is not None and not allowed:
+            return []
         vector = self.vectors.embeddings.embed_query(query)
         filters: dict = {}
-        allowed = among if among is not None and len(among) < len(self.store.chunks) else None
         want = k
         if allowed is not None:
-            clauses = sorted({self.store.chunks[cid].clause_id for cid in allowed})
-            if not clauses:
-                return []
-            if len(clauses) <= MAX_WHERE_IDS:
-                filters["where"] = {"clause_id": {"$in": clauses}}
-                k = min(k, len(allowed))
+            if len(allowed) <= MAX_FILTER_IDS:
+                filters["ids"] = sorted(allowed)
             else:  # a filter this wide would pass too many SQL variables: rank all, keep the allowed
                 k = len(self.store.chunks)
         # Ids and distances only: the clause text comes from the store, and asking Chroma for the

@@ -77,7 +77,7 @@ def bind(host: str, port: int) -> list[socket.socket]:
         raise ConfigError(f"无法在 {host}:{port} 上启动网页服务：找不到这个主机名或地址（可用 --host/--port 换一个）") from None
     sockets: list[socket.socket] = []
     try:
-        for family, kind, proto, _, address in dict.fromkeys((i[0], i[1], i[2], i[3], i[4]) for i in infos):
+        for family, kind, proto, _, address in dict.fromkeys(infos):  # each once, in order
             sock = socket.socket(family, kind, proto)
             sockets.append(sock)
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a restart need not wait out TIME_WAIT

@@ -88,3 +88,13 @@ def test_arabic_article_numbers_read_as_legal_numerals(n, numeral):
 def test_clause_refs_keep_the_words_before_the_number_as_qualifier():
     refs = clause_refs("请问实施条例第95条和方案(八)")
     assert [(r.kind, r.numeral, r.qualifier[-4:]) for r in refs] == [("article", "九十五", "实施条例"), ("item", "八", "95条和方案"[-4:])]
+
+
+def test_a_filter_too_wide_for_one_chroma_query_ranks_all_and_keeps_the_same_hits(corpus_bot, monkeypatch):
+    from bot import index as index_module
+
+    law = {c for c, clause in corpus_bot.index.store.clauses.items() if clause.doc_slug == "enterprise-income-tax-law-2018"}
+    filtered = [h.clause.id for h in corpus_bot.search("研发费用加计扣除", 5, mode="dense", among=law)]
+    monkeypatch.setattr(index_module, "MAX_FILTER_IDS", 1)  # every filter now too wide for one query
+    ranked_all = [h.clause.id for h in corpus_bot.search("研发费用加计扣除", 5, mode="dense", among=law)]
+    assert len(filtered) == 5 and set(filtered) <= law and ranked_all == filtered

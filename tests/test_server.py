@@ -93,6 +93,14 @@ def test_ingest_into_a_server_keeps_the_vectors_there_and_search_finds_the_claus
     assert _server_collections(chroma_url)[collection_name(report.generation)] == report.chunks
 
 
+def test_a_filtered_search_on_a_server_ranks_only_the_chosen_clauses(chroma_url, small_corpus, tmp_path, embedder):
+    bot = PolicyBot(_settings(tmp_path / "index", chroma_url), embedder)
+    bot.ingest([small_corpus])
+    others = {c for c in bot.index.store.clauses if not c.startswith("plan-a#")}
+    hits = bot.search(QUERY, k=3, mode="dense", among=others)  # Chroma's id filter, on the server
+    assert hits and {h.clause.id for h in hits} <= others
+
+
 def test_a_second_bot_over_the_same_settings_serves_the_same_index_and_follows_its_swaps(
     chroma_url, small_corpus, tmp_path, embedder
 ):
