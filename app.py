@@ -10,6 +10,7 @@ import argparse
 import sys
 from typing import Sequence
 
+from bot.cli import check_port, one_line
 from bot.errors import PolicyBotError
 
 
@@ -23,12 +24,16 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
+        from bot.ingest import check_index_dir
         from bot.server import serve
         from bot.settings import Settings
 
-        serve(Settings.from_env(), args.host, args.port)
+        check_port(args.port)
+        settings = Settings.from_env()
+        check_index_dir(settings.index_dir)
+        serve(settings, args.host, args.port)
     except PolicyBotError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
+        print(f"错误：{one_line(str(exc))}", file=sys.stderr)
         return 2
     return 0
 

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from .errors import PolicyBotError
+from .errors import ConfigError, PolicyBotError
 from .settings import MODES, Settings
 
 EPILOG = """示例 / examples:
@@ -98,10 +98,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    tolerant_output()
     args = build_parser().parse_args(argv)
     try:
+        check_args(args)
         settings = Settings.from_env(index_dir=args.index_dir, chroma_url=args.chroma_url, embedder=args.embedder)
-        from .service import build_bot  # imported here so `--help` stays instant
+        from .ingest import check_index_dir  # imported here so `--help` stays instant
+        from .service import build_bot
+
+        check_index_dir(settings.index_dir)
 
         bot = build_bot(settings)
         return COMMANDS[args.command](bot, args)
@@ -114,6 +119,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:  # `policybot … | head`: the reader left, nothing is wrong
         sys.stderr.close()
         return 0
+
+
+def tolerant_output() -> None:
+    """Printing never fails on a character the output encoding lacks (PYTHONIOENCODING=ascii, a C
+    locale): it is written as a \\u escape instead of ending the command with a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
+MAX_K = 50  # as the web's search box
+
+
+def check_args(args: argparse.Namespace) -> None:
+    """Flag values refused before any index or model is loaded."""
+    k = getattr(args, "k", None)
+    if k is not None and not 1 <= k <= MAX_K:
+        raise ConfigError(f"-k 应为正整数（1 到 {MAX_K}），实际为 {k}")
+    if getattr(args, "port", None) is not None:
+        check_port(args.port)
+
+
+def check_port(port: int) -> None:
+    """A TCP port the server can announce and listen on: 0 would pick a random one, above 65535 none."""
+    if not 1 <= port <= 65535:
+        raise ConfigError(f"端口应在 1 到 65535 之间，实际为 {port}")
 
 
 def one_line(message: str) -> str:
@@ -201,8 +232,6 @@ def _search_json(bot, query: str, k: int, mode: str) -> dict:
 def cmd_search(bot, args) -> int:
     from .pipeline import check_query
 
-    if args.k < 1:
-        raise PolicyBotError(f"-k 应为正整数，实际为 {args.k}")
     if args.questions:
         for q in _questions(args.questions):
             row = _in_set(q, lambda: _search_json(bot, check_query(q.question), args.k, args.mode))

@@ -13,6 +13,7 @@ import io
 import logging
 import os
 import re
+import stat
 import statistics
 import unicodedata
 import warnings as warnings_module
@@ -138,20 +139,30 @@ def looks_garbled(text: str, typical_cjk_share: float | None = None) -> bool:
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
     """Read the file, refusing oversized ones by stat before a byte is read."""
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise DocumentError(path, f"文件过大（{_size(size)}，上限 {_size(max_bytes)}）")
-        with path.open("rb") as handle:
+        info = path.stat()
+        _check_regular(path, info.st_mode)
+        if info.st_size > max_bytes:
+            raise DocumentError(path, f"文件过大（{_size(info.st_size)}，上限 {_size(max_bytes)}）")
+        # O_NONBLOCK: should a pipe take the file's place after the stat, opening it does not wait for a writer.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        with open(fd, "rb") as handle:
+            _check_regular(path, os.fstat(fd).st_mode)
             data = handle.read(max_bytes + 1)
     except FileNotFoundError:
         raise DocumentError(path, "文件不存在或在读取时被移走") from None
-    except IsADirectoryError:
-        raise DocumentError(path, "这是一个文件夹，不是文件") from None
     except PermissionError:
         raise DocumentError(path, "没有读取该文件的权限") from None
     if len(data) > max_bytes:  # grew between stat and read
         raise DocumentError(path, f"文件过大（超过上限 {_size(max_bytes)}）")
     return data
+
+
+def _check_regular(path: Path, mode: int) -> None:
+    """Refuse a folder, pipe, device or socket: reading a pipe or a terminal waits forever."""
+    if stat.S_ISDIR(mode):
+        raise DocumentError(path, "这是一个文件夹，不是文件")
+    if not stat.S_ISREG(mode):
+        raise DocumentError(path, "不是普通文件（管道、设备或套接字），未读取")
 
 
 def _size(n: int) -> str:

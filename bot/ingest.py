@@ -9,13 +9,13 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from langchain_core.embeddings import Embeddings
 
 from .chunking import chunk_clauses
 from .documents import SUPPORTED_SUFFIXES, load_document
-from .errors import DocumentError, PolicyBotError
+from .errors import ConfigError, DocumentError, PolicyBotError
 from .index import (
     Manifest,
     Store,
@@ -61,17 +61,57 @@ class IngestReport:
         return "\n".join(lines)
 
 
-def discover(paths: Iterable[Path]) -> list[Path]:
-    """Files to ingest: given files as they are, folders searched for supported types (not README)."""
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[tuple[str, str]]]:
+    """Files to ingest, and those passed over with why.
+
+    Given files are taken as they are; folders are searched for supported types (not README) without
+    leaving the folder: a link whose target lies outside it is skipped, a linked folder not entered.
+    Pipes, devices and sockets are named but never opened, and a name that is not UTF-8 (which no
+    index record or report could hold) is skipped rather than aborting the whole ingest.
+    """
     found: list[Path] = []
+    skipped: list[tuple[str, str]] = []
     for path in paths:
-        if path.is_dir():
-            for f in sorted(path.rglob("*")):
-                if f.is_file() and f.suffix.lower() in SUPPORTED_SUFFIXES and not f.name.lower().startswith("readme"):
-                    found.append(f)
-        else:
+        if not path.is_dir():
             found.append(path)  # a file, or a missing path: load_document says why
-    return found
+            continue
+        root = path.resolve()
+        for f in sorted(_walk(path, root, skipped)):
+            if f.suffix.lower() not in SUPPORTED_SUFFIXES or f.name.lower().startswith("readme"):
+                continue
+            if not f.resolve().is_relative_to(root):
+                skipped.append((_shown(f), "是指向导入文件夹之外的链接，未读取"))
+            elif f.exists() and not f.is_file():
+                skipped.append((_shown(f), "不是普通文件（管道、设备或套接字），未读取"))
+            else:
+                found.append(f)
+    unnamed = [f for f in found if not _utf8(str(f))]
+    skipped += [(_shown(f), "文件名不是有效的 UTF-8 编码，请改名后再导入") for f in unnamed]
+    return [f for f in found if f not in unnamed], skipped
+
+
+def _walk(folder: Path, root: Path, skipped: list[tuple[str, str]]) -> Iterator[Path]:
+    """Every entry below `folder` that is not a folder. os.walk enters no linked folder; one that
+    leads outside the ingested folder is reported as skipped."""
+    for parent, folders, files in os.walk(folder):
+        for name in folders:
+            sub = Path(parent, name)
+            if sub.is_symlink() and not sub.resolve().is_relative_to(root):
+                skipped.append((_shown(sub), "是指向导入文件夹之外的链接，未进入"))
+        yield from (Path(parent, name) for name in files)
+
+
+def _utf8(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # os.fsdecode keeps undecodable bytes as lone surrogates
+        return False
+    return True
+
+
+def _shown(path: Path) -> str:
+    """A path as a report can print it: undecodable bytes written as \\xff."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 class _ReusingEmbeddings(Embeddings):
@@ -115,6 +155,7 @@ def ingest(
     Files that fail to load are skipped with their reason; if none loads, nothing changes.
     """
     started = time.perf_counter()
+    check_index_dir(settings.index_dir)
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     # "a+", not "w": opening must not erase the PID of an ingest that holds the lock.
     with open(settings.index_dir / LOCK_FILE, "a+", encoding="utf-8") as lock:
@@ -139,6 +180,15 @@ def ingest(
     return report
 
 
+def check_index_dir(index_dir: Path) -> None:
+    """Refuse an index folder that is a file (or lies below one): one line, not an OSError from a read."""
+    for place in (index_dir, *index_dir.parents):
+        if place.exists():
+            if not place.is_dir():
+                raise ConfigError(f"索引目录不可用：{place} 是文件，不是文件夹（请检查 --index-dir 或 POLICYBOT_INDEX_DIR）")
+            return
+
+
 def _take_over(lock) -> str:
     """Record our PID in the lock file; return the PID left there by an ingest that died holding it.
 
@@ -156,7 +206,7 @@ def _take_over(lock) -> str:
 
 def _ingest_locked(paths, settings, embedder, progress) -> IngestReport:
     report = IngestReport()
-    files = discover(paths)
+    files, report.skipped = discover(paths)
     store = Store({}, {}, {}, {})
     file_hashes: dict[str, dict[str, str]] = {}
     for i, path in enumerate(files):
@@ -202,7 +252,8 @@ def _amendments(paths: list[Path], store: Store) -> tuple[dict[str, Amendment], 
     found: dict[str, Amendment] = {}
     for path in paths:
         candidate = path / "amendments.yaml" if path.is_dir() else None
-        if candidate and candidate.exists():
+        # is_file: a pipe so named would hang the read; a link out of the folder is not the folder's
+        if candidate and candidate.is_file() and candidate.resolve().is_relative_to(path.resolve()):
             found.update(load_amendments(candidate))
     unknown = [cid for cid in found if cid not in store.clauses]
     notes = [f"amendments.yaml 提到的条款不存在：{cid}" for cid in unknown if cid.split("#")[0] in store.documents]

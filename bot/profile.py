@@ -2,7 +2,9 @@
 
 Money is in 万元 (a string such as "3亿元" or "5000万元" is converted), percentages are percent
 (6 means 6%; 0.06 is refused, not guessed at), counts are whole numbers, booleans may be written
-是/否. Anything malformed becomes a ProfileError whose one-line Chinese message names the field.
+是/否. Numbers must be finite and within bounds far above any real enterprise (MAX_WAN, …).
+Anything malformed becomes a ProfileError whose one-line Chinese message names the field and
+shows at most a short clip of the value it refuses.
 
 `EnterpriseProfile.fact(name)` is what the matcher reads: a stored field, or one derived from
 others (科技人员占比 from st_staff/employees, 成立年限 from the registration date, …), together with
@@ -12,14 +14,17 @@ the fields to ask about when it is unknown. `FIELDS` holds each name's label, un
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
+import reprlib
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -122,6 +127,13 @@ _LISTING_ALIASES = {"未上市": "unlisted", "筹备上市": "preparing", "拟�
 # Places named in the Guizhou plan's zone list: a zone so named is in Guizhou.
 GUIZHOU_PLACES = ("贵州", "贵阳", "安顺", "遵义", "黔南", "黔西南", "毕节", "六盘水", "碧江", "铜仁", "黔东南")
 _MAINLAND = {"中国", "中华人民共和国", "中国大陆", "cn", "chn", "china", "prc"}
+# Bounds far above any real enterprise: a value beyond them is a typo, a unit slip or a probe, and
+# would otherwise flow into comparisons and reports as 1e308 or inf.
+MAX_WAN = 1e12  # 万元 (10^16 元)
+MAX_PERCENT = 1000.0
+MAX_COUNT = 10_000_000  # people or patents
+MAX_YEARS = 500.0
+SHOWN_CHARS = 40  # an offending value is echoed at most this long: a 1 MB value must not make a 1 MB reply
 _TRUE = {"是", "有", "对", "true", "yes", "y", "1"}
 _FALSE = {"否", "无", "没有", "不是", "false", "no", "n", "0"}
 
@@ -144,16 +156,27 @@ def _percent(value: Any) -> Any:
             try:
                 return float(text[:-1])
             except ValueError:
-                raise ValueError(f"应为百分数，如 6 表示 6%，收到 {value!r}") from None
+                raise ValueError(f"应为百分数，如 6 表示 6%，收到 {_clip(value)}") from None
         value = text
     try:
         number = float(value)
     except (TypeError, ValueError):
         return value  # let the float check name the type
     if 0 < number < 1:
-        raise ValueError(f"应填百分数，如 6 表示 6%，收到 {value}（若指 {number * 100:g}%，请填 {number * 100:g}；"
-                         f"若确为 {value}%，请写成 \"{value}%\"）")
+        shown = _cut(str(value))
+        raise ValueError(f"应填百分数，如 6 表示 6%，收到 {shown}（若指 {number * 100:g}%，请填 {number * 100:g}；"
+                         f"若确为 {shown}%，请写成 \"{shown}%\"）")
     return value
+
+
+def _at_most(limit: float, unit: str):
+    """A check that a finite value lies within ±limit; the message names the bound and the unit."""
+    def check(value: float) -> float:
+        if abs(value) > limit:
+            bound = f"下限 -{limit:g}" if value < 0 else f"上限 {limit:g}"
+            raise ValueError(f"数值超出合理范围（{bound}{unit}），收到 {_clip(value)}")
+        return value
+    return check
 
 
 def _money(value: Any) -> Any:
@@ -189,12 +212,15 @@ def _alias(table: dict[str, str]):
     return convert
 
 
-Percent = Annotated[float, BeforeValidator(_percent), Field(ge=0)]
-Share = Annotated[float, BeforeValidator(_percent), Field(ge=0, le=100)]
-Money = Annotated[float, BeforeValidator(_money), Field(ge=0)]
-SignedMoney = Annotated[float, BeforeValidator(_money)]  # taxable income is negative in a loss year
-Count = Annotated[int, BeforeValidator(_not_bool), Field(ge=0)]
-Years = Annotated[float, BeforeValidator(_not_bool), Field(ge=0)]
+# allow_inf_nan=False: NaN and ±inf are refused as not finite (NaN is not "negative", inf not a number).
+_FINITE = Field(allow_inf_nan=False)
+Percent = Annotated[float, BeforeValidator(_percent), _FINITE, Field(ge=0), AfterValidator(_at_most(MAX_PERCENT, "%"))]
+Share = Annotated[float, BeforeValidator(_percent), _FINITE, Field(ge=0, le=100)]
+Money = Annotated[float, BeforeValidator(_money), _FINITE, Field(ge=0), AfterValidator(_at_most(MAX_WAN, " 万元"))]
+# taxable income is negative in a loss year
+SignedMoney = Annotated[float, BeforeValidator(_money), _FINITE, AfterValidator(_at_most(MAX_WAN, " 万元"))]
+Count = Annotated[int, BeforeValidator(_not_bool), Field(ge=0), AfterValidator(_at_most(MAX_COUNT, ""))]
+Years = Annotated[float, BeforeValidator(_not_bool), _FINITE, Field(ge=0), AfterValidator(_at_most(MAX_YEARS, " 年"))]
 YesNo = Annotated[bool, BeforeValidator(_yes_no)]
 
 
@@ -429,7 +455,27 @@ def parse_profile(data: Any, path: object = None) -> EnterpriseProfile:
         raise _profile_error(exc, path) from None
 
 
-MAX_PROFILE_BYTES = 256 * 1024  # a profile is a few dozen fields; YAML anchors can blow up far more
+MAX_PROFILE_BYTES = 64 * 1024  # a profile is a few dozen fields (~1 KB); refused above this before parsing
+
+
+class _AliasRefused(Exception):
+    def __init__(self, line: int):
+        super().__init__(line)
+        self.line = line
+
+
+@functools.cache
+def _no_alias_loader() -> type:
+    """A SafeLoader that refuses aliases: ten lines of anchors can expand to a billion values."""
+    import yaml
+
+    class NoAliasLoader(yaml.SafeLoader):
+        def compose_node(self, parent, index):
+            if self.check_event(yaml.AliasEvent):
+                raise _AliasRefused(self.peek_event().start_mark.line + 1)
+            return super().compose_node(parent, index)
+
+    return NoAliasLoader
 
 
 def load_profile(path: str | Path) -> EnterpriseProfile:
@@ -438,29 +484,70 @@ def load_profile(path: str | Path) -> EnterpriseProfile:
 
     path = Path(path)
     try:
-        if path.is_file() and path.stat().st_size > MAX_PROFILE_BYTES:
-            raise ProfileError(f"企业画像文件过大（{path.stat().st_size // 1024} KB，上限 {MAX_PROFILE_BYTES // 1024} KB）", path=path)
-        text = path.read_text(encoding="utf-8-sig")
+        with path.open("rb") as handle:  # a pipe or device has no size to stat: read at most the limit
+            data = handle.read(MAX_PROFILE_BYTES + 1)
+        if len(data) > MAX_PROFILE_BYTES:
+            size = path.stat().st_size if path.is_file() else len(data)
+            raise ProfileError(f"企业画像文件过大（{_kb(size)}，上限 {MAX_PROFILE_BYTES // 1024} KB）", path=path)
+        text = data.decode("utf-8-sig")
     except FileNotFoundError:
         raise ProfileError("企业画像文件不存在", path=path) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ProfileError(f"无法读取企业画像文件（{type(exc).__name__}）", path=path) from None
+    if path.suffix.lower() == ".json":
+        return parse_profile_json(text, path)
     try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.safe_load(text)
-    except json.JSONDecodeError as exc:
-        raise ProfileError(f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}", path=path) from None
+        data = yaml.load(text, Loader=_no_alias_loader())  # noqa: S506 (a SafeLoader subclass)
+    except _AliasRefused as exc:
+        raise ProfileError(f"企业画像不支持 YAML 别名（第 {exc.line} 行的 *名称）：请直接写出取值", path=path) from None
     except RecursionError:
         raise ProfileError("企业画像嵌套层次过深，无法解析（应为一层字段映射）", path=path) from None
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
         at = f"第 {where.line + 1} 行" if where else ""
-        raise ProfileError(f"YAML 格式错误{at}：{getattr(exc, 'problem', None) or exc}", path=path) from None
+        raise ProfileError(f"YAML 格式错误{at}：{_cut(getattr(exc, 'problem', None) or str(exc), 80)}", path=path) from None
+    except ValueError:  # an integer of thousands of digits
+        raise ProfileError("企业画像中有过长的数字，无法解析", path=path) from None
     if data is None:
         raise ProfileError("企业画像文件是空的", path=path)
     return parse_profile(data, path)
+
+
+def parse_profile_json(text: str, path: object = None) -> EnterpriseProfile:
+    """A profile from JSON text (a file, the web's /match): refused by size before it is parsed."""
+    if len(text) > MAX_PROFILE_BYTES:  # in characters, each at least a byte: no need to encode it first
+        raise ProfileError(f"企业画像过大（{_kb(len(text))}，上限 {MAX_PROFILE_BYTES // 1024} KB）", path=path)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ProfileError(f"JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}", path=path) from None
+    except RecursionError:
+        raise ProfileError("企业画像嵌套层次过深，无法解析（应为一层字段映射）", path=path) from None
+    except ValueError:  # an integer of thousands of digits
+        raise ProfileError("企业画像中有过长的数字，无法解析", path=path) from None
+    return parse_profile(data, path)
+
+
+def _kb(size: int) -> str:
+    return f"{size // 1024} KB" if size >= 1024 else f"{size} 字节"
+
+
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxdict, _SHORT.maxlist, _SHORT.maxstring, _SHORT.maxother = 2, 4, 4, SHOWN_CHARS, SHOWN_CHARS
+
+
+def _cut(text: str, size: int = SHOWN_CHARS) -> str:
+    return text if len(text) <= size else text[:size] + "…"
+
+
+def _clip(value: Any) -> str:
+    """A value as shown in a message, about SHOWN_CHARS characters at most: never a huge input whole."""
+    if isinstance(value, str):
+        return repr(_cut(value))
+    try:
+        return _cut(_SHORT.repr(value))  # bounded work even for a huge or deeply nested container
+    except ValueError:  # an int too long to turn into digits
+        return "（过长的数字）"
 
 
 def _where(loc: tuple) -> str:
@@ -471,7 +558,7 @@ def _where(loc: tuple) -> str:
         elif part in ("function-before", "function-after") or str(part).startswith(("function-", "literal[")):
             continue
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + _cut(str(part))
     return out
 
 
@@ -489,29 +576,33 @@ def _label(where: str) -> str:
 def _reason(error: dict) -> str:
     kind, value = error["type"], error.get("input")
     ctx = error.get("ctx") or {}
-    shown = repr(value) if isinstance(value, str) else value
+    shown = _clip(value)
     if kind == "value_error":
         return str(ctx.get("error", error["msg"]))
     if kind == "missing":
         return "必须填写"
     if kind == "extra_forbidden":
         field = error["loc"][-1] if error["loc"] else ""
-        close = difflib.get_close_matches(str(field), list(EnterpriseProfile.model_fields), n=1)
+        close = difflib.get_close_matches(str(field)[:SHOWN_CHARS], list(EnterpriseProfile.model_fields), n=1)
         return "未知字段" + (f"，是否想写 {close[0]}？" if close else "")
     if kind in ("greater_than_equal", "greater_than"):
         bound = ctx.get("ge", ctx.get("gt"))
-        return "不能为负数，收到 " + str(value) if bound == 0 else f"应不小于 {bound}，收到 {value}"
+        return "不能为负数，收到 " + shown if bound == 0 else f"应不小于 {bound}，收到 {shown}"
     if kind in ("less_than_equal", "less_than"):
-        return f"应不大于 {ctx.get('le', ctx.get('lt'))}，收到 {value}"
+        return f"应不大于 {ctx.get('le', ctx.get('lt'))}，收到 {shown}"
     if kind == "literal_error":
         if error["loc"][-1] == "level":
             return f"应为 national（国家级）/ provincial（省级）/ none（不在高新区）之一，收到 {shown}"
         if error["loc"][-1] == "listing_status":
             return f"应为 unlisted（未上市）/ preparing（筹备上市）/ listed（已上市）之一，收到 {shown}"
         return f"应为 {ctx.get('expected', '')} 之一，收到 {shown}"
+    if kind == "finite_number":
+        return f"应为有限的数字（不能是 NaN 或无穷大），收到 {shown}"
     if kind.startswith(("int_", "float_")):
+        if kind == "int_parsing_size":
+            return f"数值超出合理范围，收到 {shown}"
         if kind == "int_from_float":
-            return f"应为整数，收到 {value}"
+            return f"应为整数，收到 {shown}"
         return f"应为数字，收到 {shown}"
     if kind.startswith("bool_"):
         return f"应为 是/否（true/false），收到 {shown}"
