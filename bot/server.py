@@ -34,27 +34,39 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     # monitoring page this app does not enable: 2 ms a call at first, 8 ms once 10,000 calls have been
     # made. Read when a Blocks is made; a deployment that enables monitoring sets its own value.
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**62))
+    from .webfiles import UploadArea, upload_root
+
+    # Uploads and 评测 reports live in the app's own folder, emptied at start (bot/webfiles.py); Gradio
+    # reads the variable when the app and each component are made, below.
+    uploads = UploadArea(upload_root(settings))
+    uploads.reset()
+    os.environ["GRADIO_TEMP_DIR"] = str(uploads.root)
     import gradio as gr
     import uvicorn
     from fastapi import FastAPI
 
     from .web import CSS, WebApp, build_api, build_app
     from .webguard import configure_logging
+    from .webprotect import Protect
     from .webqueue import WakingQueue
 
     configure_logging()
     app = WebApp(bot)
     server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     # As launch() would: errors other than the app's own Chinese messages are not shown to callers,
-    # uploads (the admin tab's; /api/ takes none) are capped, nothing is monitored, and no record of
+    # uploads (the 文档管理 and 评测 tabs'; /api/ takes none) are capped, nothing is monitored, and no record of
     # questions is kept in the browser (service-window PCs are shared).
     common = dict(server_name=host, server_port=port, show_error=False, enable_monitoring=False,
                   run_history=False, max_file_size=settings.max_file_bytes, footer_links=["api"])
     for path, blocks, extra in (("/api", build_api(app), {}), ("/", build_app(bot, app), {"css": CSS})):
         gr.mount_gradio_app(server, blocks, path=path, **common, **extra)
+        # As launch() marks it: only then does Gradio refuse an event's file outside its upload folder
+        # (instead of copying it in). bot/webprotect.py and the handlers check that too.
+        blocks.has_launched = True
         WakingQueue.adopt(blocks)  # no 1 ms polling (bot/webqueue.py)
 
-    config = uvicorn.Config(server, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+    protected = Protect(server, uploads, settings)  # headers, origins, body sizes, uploads (bot/webprotect.py)
+    config = uvicorn.Config(protected, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
     logging.getLogger("uvicorn.error").addFilter(_StreamsCancelled())  # after Config set up logging
     for sock in sockets:
         try:

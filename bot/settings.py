@@ -55,6 +55,12 @@ class Settings:
     # twice that, … (bounded: the default gives up after ~1.5 s) before IndexUnavailable.
     index_retries: int = 3  # POLICYBOT_INDEX_RETRIES (0 = no retry)
     index_retry_delay: float = 0.2  # POLICYBOT_INDEX_RETRY_DELAY, seconds before the first retry
+    # Web app protections (bot/webprotect.py, bot/webfiles.py): request bodies other than uploads,
+    # uploads per client, the uploads kept at once, and 评测 runs per client.
+    max_body_bytes: int = 1024 * 1024  # POLICYBOT_MAX_BODY_MB
+    upload_rate_limit: int = 10  # POLICYBOT_UPLOAD_RATE_LIMIT: uploads per minute per client; 0 = no limit
+    upload_quota_bytes: int = 200 * 1024 * 1024  # POLICYBOT_UPLOAD_QUOTA_MB: all uploaded files kept at once
+    eval_runs_per_hour: int = 6  # POLICYBOT_EVAL_RUNS_PER_HOUR: 评测 runs a client may start an hour
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -99,6 +105,13 @@ class Settings:
             values["index_retry_delay"] = _seconds("POLICYBOT_INDEX_RETRY_DELAY", env["POLICYBOT_INDEX_RETRY_DELAY"])
         if env.get("POLICYBOT_MAX_FILE_MB"):
             values["max_file_bytes"] = _positive_int("POLICYBOT_MAX_FILE_MB", env["POLICYBOT_MAX_FILE_MB"]) * 1024 * 1024
+        for name, var in (("max_body_bytes", "POLICYBOT_MAX_BODY_MB"), ("upload_quota_bytes", "POLICYBOT_UPLOAD_QUOTA_MB")):
+            if env.get(var):
+                values[name] = _positive_int(var, env[var]) * 1024 * 1024
+        if env.get("POLICYBOT_UPLOAD_RATE_LIMIT"):
+            values["upload_rate_limit"] = _non_negative_int("POLICYBOT_UPLOAD_RATE_LIMIT", env["POLICYBOT_UPLOAD_RATE_LIMIT"])
+        if env.get("POLICYBOT_EVAL_RUNS_PER_HOUR"):
+            values["eval_runs_per_hour"] = _positive_int("POLICYBOT_EVAL_RUNS_PER_HOUR", env["POLICYBOT_EVAL_RUNS_PER_HOUR"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("index_dir", "corpus_dir", "data_dir"):
             if key in values:
@@ -121,6 +134,9 @@ class Settings:
             raise ConfigError(f"限流依据设置无效：{self.rate_limit_key!r}（可用 host 或 session）")
         if not 0 <= self.index_retries <= 10 or not 0 <= self.index_retry_delay <= 10:
             raise ConfigError(f"索引重试设置无效：{self.index_retries} 次、{self.index_retry_delay} 秒（应为 0–10 次、0–10 秒）")
+        if self.upload_quota_bytes < self.max_file_bytes:
+            raise ConfigError(f"上传空间上限（{self.upload_quota_bytes // 2**20} MB）小于单个文件上限（{self.max_file_bytes // 2**20} MB）："
+                              "请调大 POLICYBOT_UPLOAD_QUOTA_MB 或调小 POLICYBOT_MAX_FILE_MB")
         if self.chunk_chars < 50:
             raise ConfigError(f"分块长度过小：{self.chunk_chars}（至少 50 个字符）")
 

@@ -30,6 +30,15 @@ def esc(text: str) -> str:
     return html.escape(text or "", quote=True).replace("\n", "<br>")
 
 
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+
+
+def typed_text(text: str) -> str:
+    """What a user typed, for a markdown component to show exactly as typed: no tag, link or
+    emphasis of theirs is rendered (HTML-escaped, markdown punctuation backslash-escaped)."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(text or "", quote=False))
+
+
 # ---- answers ----
 
 def _body_lines(answer: Answer) -> list[str]:

@@ -130,10 +130,10 @@ class WebApp:
         try:
             answer = self.bot.ask(message, conversation)
         except PolicyBotError as exc:
-            gr.Warning(str(exc))
+            gr.Warning(ui.esc(str(exc)))  # a toast renders HTML: the message may echo input
             yield message, history, conversation, gr.skip()
             return
-        past = [*history, {"role": "user", "content": message}]
+        past = [*history, {"role": "user", "content": ui.typed_text(message)}]  # shown as typed, never as markup
         clauses = self.bot.index.store.clauses
         if self._streams_llm(answer, conversation):
             answer = yield from self._stream_llm(answer, conversation, past)
@@ -171,7 +171,7 @@ class WebApp:
         try:
             record = self.feedback_store.add(last["question"], last["answer"], last["citations"], rating, comment)
         except PolicyBotError as exc:
-            gr.Warning(str(exc))
+            gr.Warning(ui.esc(str(exc)))
             return gr.skip(), gr.skip()
         label = "👍 有帮助" if rating == "up" else "👎 没帮助"
         return "", f"已记录反馈 #{record}（{label}），谢谢！"
@@ -183,7 +183,7 @@ class WebApp:
         try:
             hits = self._search(query, int(k or 5), doc_slug or "", section or "")
         except PolicyBotError as exc:
-            gr.Warning(str(exc))
+            gr.Warning(ui.esc(str(exc)))
             return f"<div class='pb-error'>{ui.esc(str(exc))}</div>", gr.update(choices=[], value=None), "", ""
         lines = [self.bot.citation(h.clause) for h in hits]
         html = ui.hits_markdown(hits, ui.query_terms(query), lines)
@@ -198,7 +198,7 @@ class WebApp:
         try:
             view = self.bot.view(clause_id)
         except PolicyBotError as exc:
-            gr.Warning(str(exc))
+            gr.Warning(ui.esc(str(exc)))
             return f"<div class='pb-error'>{ui.esc(str(exc))}</div>", ""
         return ui.clause_markdown(view), view.citation
 
@@ -206,7 +206,7 @@ class WebApp:
         try:
             docs = self.bot.index.store.documents
         except PolicyBotError as exc:
-            gr.Warning(str(exc))
+            gr.Warning(ui.esc(str(exc)))
             docs = {}
         choices = [(ALL_DOCS, "")] + [(meta.title or slug, slug) for slug, meta in sorted(docs.items())]
         return gr.update(choices=choices, value="")
@@ -226,7 +226,7 @@ class WebApp:
                 data.update(extra)
             verdicts = self._match(data)
         except PolicyBotError as exc:
-            gr.Warning(str(exc))
+            gr.Warning(ui.esc(str(exc)))
             return f"<div class='pb-error'>⚠ {ui.esc(str(exc))}</div>", [], []
         ids = [list(v.citations) for v in ui.sort_verdicts(verdicts)]
         return ui.match_summary(verdicts), ui.verdict_rows(verdicts, self.bot.cite), ids

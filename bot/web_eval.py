@@ -1,13 +1,16 @@
 """The 评测 tab: run a question set (uploaded or the shipped one), show the metrics and charts,
 offer the report as a zip.
 
-`run_evaluation` does the work without Gradio (tests call it); `build_eval_tab` lays out the tab
-inside the app's `gr.Blocks()` and wires one button to it.
+`run_evaluation` does the work without Gradio (tests call it); `EvalRuns` is what the web app lets
+a visitor run (one at a time, so many an hour, on a set uploaded through the page); `build_eval_tab`
+lays out the tab inside the app's `gr.Blocks()` and wires one button to it.
 """
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import threading
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,20 +98,74 @@ def run_evaluation(
     return EvalView(head + summary_table(metrics), category_rows(metrics, modes[0]), charts, str(report), str(archive))
 
 
+class EvalRuns:
+    """The tab's runs: one at a time (each takes half a minute of CPU from the people asking), so many
+    an hour per client, each on a set uploaded through the page, and only the last report kept."""
+
+    BUSY = "另一个评测正在运行（同一时间只运行一个），请等它结束后再试"
+
+    def __init__(self, bot, settings) -> None:
+        from .attempts import PerHour
+        from .webfiles import upload_root
+
+        self.bot, self.settings = bot, settings
+        self.uploads = upload_root(settings)
+        self.reports = self.uploads / "eval"  # served by Gradio from its upload folder, swept by age
+        self.per_client = PerHour(settings.eval_runs_per_hour)
+        self.lock = threading.Lock()
+
+    def run(self, upload, modes, answers: bool, client: str | None, progress=None) -> EvalView:
+        """Evaluate on the uploaded set (a FileData dict, or None for the shipped set); PolicyBotError
+        when busy, over the client's limit or the upload is not one of this page's."""
+        from .webfiles import admitted, discard
+
+        try:
+            path = admitted(self.uploads, upload) if upload else None
+            if not self.lock.acquire(blocking=False):
+                raise PolicyBotError(self.BUSY)
+            try:
+                wait = self.per_client.take(client) if client else 0
+                if wait:
+                    raise PolicyBotError(f"评测次数已达上限：每个客户端每小时最多 {self.per_client.limit} 次，请约 {wait} 分钟后再试")
+                shutil.rmtree(self.reports, ignore_errors=True)  # the previous report: its download link ends here
+                self.reports.mkdir(parents=True)
+                out = Path(tempfile.mkdtemp(prefix="run-", dir=self.reports))
+                try:
+                    view = run_evaluation(self.bot, self.settings, path, modes, answers=answers, out_dir=out, progress=progress)
+                except PolicyBotError as exc:  # name the file as the user knows it, not where the server keeps it
+                    raise PolicyBotError(str(exc).replace(str(path), path.name) if path else str(exc)) from None
+            finally:
+                self.lock.release()
+        finally:
+            if upload:
+                discard(self.uploads, upload)
+        for f in out.iterdir():  # the download and the gallery need only these
+            if f.suffix not in (".zip", ".png"):
+                f.unlink()
+        return view
+
+
 def build_eval_tab(bot, settings, tab: bool = True) -> None:
     """Lay out the 评测 tab in the current `gr.Blocks()` (or, with tab=False, in the current container)."""
     import contextlib
 
     import gradio as gr
 
-    def run(upload, modes, retrieval_only, progress=gr.Progress()):
+    from . import ui
+
+    runs = EvalRuns(bot, settings)
+
+    def run(upload, modes, retrieval_only, progress=gr.Progress(), request=None):
+        client = (getattr(request.client, "host", None) or "-") if request is not None else None
         try:
-            view = run_evaluation(bot, settings, upload, modes or [], answers=not retrieval_only,
-                                  progress=lambda f, d: progress(f, desc=d))
+            view = runs.run(upload, [m for m in modes or [] if isinstance(m, str)], not retrieval_only, client,
+                            progress=lambda f, d: progress(f, desc=d))
         except PolicyBotError as exc:
-            gr.Warning(str(exc))
-            return f"**错误**：{exc}", [], [], None
+            gr.Warning(ui.esc(str(exc)))
+            return f"**错误**：{ui.esc(str(exc))}", [], [], None
         return view.summary, view.category_rows, view.charts, view.archive
+
+    run.__annotations__ = {"request": gr.Request}  # Gradio passes the request to the parameter so annotated
 
     with gr.Tab("评测") if tab else contextlib.nullcontext():
         gr.Markdown("上传问题集（JSONL，每行一个问题，格式见 DESIGN.md），或直接使用内置问题集，运行检索、回答与政策匹配评测。")
@@ -122,4 +179,7 @@ def build_eval_tab(bot, settings, tab: bool = True) -> None:
         table = gr.Dataframe(headers=CATEGORY_HEADERS, datatype="str", interactive=False, wrap=True, label="分类指标")
         charts = gr.Gallery(label="图表", columns=2, height="auto", elem_id="pb-eval-charts")
         download = gr.File(label="下载报告（report.md、metrics.json 与图表）", elem_id="pb-eval-download")
-        go.click(run, [upload, modes, retrieval_only], [summary, table, charts, download], api_visibility="private")
+        # preprocess=False: the handler gets the upload as sent (Gradio's own step leaves an empty
+        # temp file per event) and checks it itself (bot/webfiles.py).
+        go.click(run, [upload, modes, retrieval_only], [summary, table, charts, download], api_visibility="private",
+                 preprocess=False)
