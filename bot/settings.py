@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,8 +42,8 @@ class Settings:
     # Web app: requests per minute per client on /ask /search /match and the UI events that call them.
     rate_limit_per_minute: int = 30  # POLICYBOT_RATE_LIMIT; 0 turns limiting off
     rate_limit_burst: int = 10  # POLICYBOT_RATE_LIMIT_BURST: requests a client may send at once
-    # POLICYBOT_RATE_LIMIT_KEY: host (client address) | session (per browser tab / API client). Behind a
-    # reverse proxy every client has the proxy's address: use session there.
+    # POLICYBOT_RATE_LIMIT_KEY: host (client address) | session (per browser tab / API client, within
+    # its host's allowance: see rate_limit_sessions_per_host). Behind a reverse proxy, name it in trusted_proxies.
     rate_limit_key: str = "host"
     log_questions: bool = False  # POLICYBOT_LOG_QUESTIONS=1: the web process logs question text
     # POLICYBOT_WEB_CONCURRENCY: events of one kind served at once by the UI, and as many again by /api/
@@ -55,6 +56,12 @@ class Settings:
     # twice that, … (bounded: the default gives up after ~1.5 s) before IndexUnavailable.
     index_retries: int = 3  # POLICYBOT_INDEX_RETRIES (0 = no retry)
     index_retry_delay: float = 0.2  # POLICYBOT_INDEX_RETRY_DELAY, seconds before the first retry
+    # POLICYBOT_TRUSTED_PROXIES: comma-separated addresses or networks (10.0.0.2, 10.1.0.0/16) of reverse
+    # proxies whose X-Forwarded-For the rate limit believes; empty = none: a client is the address that connected.
+    trusted_proxies: tuple[str, ...] = ()
+    # POLICYBOT_RATE_LIMIT_SESSIONS_PER_HOST: with the session key, all sessions of one address together get
+    # this many times one session's allowance, so new sessions from one host get no fresh budget.
+    rate_limit_sessions_per_host: int = 5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -99,6 +106,11 @@ class Settings:
             values["index_retry_delay"] = _seconds("POLICYBOT_INDEX_RETRY_DELAY", env["POLICYBOT_INDEX_RETRY_DELAY"])
         if env.get("POLICYBOT_MAX_FILE_MB"):
             values["max_file_bytes"] = _positive_int("POLICYBOT_MAX_FILE_MB", env["POLICYBOT_MAX_FILE_MB"]) * 1024 * 1024
+        if env.get("POLICYBOT_TRUSTED_PROXIES"):
+            values["trusted_proxies"] = tuple(p.strip() for p in env["POLICYBOT_TRUSTED_PROXIES"].split(",") if p.strip())
+        if env.get("POLICYBOT_RATE_LIMIT_SESSIONS_PER_HOST"):
+            values["rate_limit_sessions_per_host"] = _positive_int("POLICYBOT_RATE_LIMIT_SESSIONS_PER_HOST",
+                                                                   env["POLICYBOT_RATE_LIMIT_SESSIONS_PER_HOST"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("index_dir", "corpus_dir", "data_dir"):
             if key in values:
@@ -123,6 +135,12 @@ class Settings:
             raise ConfigError(f"索引重试设置无效：{self.index_retries} 次、{self.index_retry_delay} 秒（应为 0–10 次、0–10 秒）")
         if self.chunk_chars < 50:
             raise ConfigError(f"分块长度过小：{self.chunk_chars}（至少 50 个字符）")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError(f"可信代理地址无效：{proxy!r}（POLICYBOT_TRUSTED_PROXIES 应为逗号分隔的 IP 地址或网段，"
+                                  "如 10.0.0.2,10.1.0.0/16）") from None
 
     @property
     def llm_configured(self) -> bool:
