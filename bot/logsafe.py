@@ -4,6 +4,7 @@ Questions can name an enterprise, its figures or a person, so bot/ modules log t
 `question_for_log`, which hides the text unless `Settings.log_questions` (POLICYBOT_LOG_QUESTIONS=1)
 is on. Secrets (the LLM API key, an admin token) are masked in every log record of the process,
 whoever logs it (our modules, openai, httpx), by `mask_secrets`, which the composition root calls.
+A value a caller sent, echoed in a message or a log line, goes through `clip`: one short line.
 """
 
 from __future__ import annotations
@@ -20,6 +21,16 @@ _masked: set[str] = set()
 
 
 QUESTION_LOG_CHARS = 200
+CLIP_CHARS = 60
+
+
+def clip(value: object, n: int = CLIP_CHARS) -> str:
+    """`value` (a string as is, anything else as its repr) as one printable line of at most `n`
+    characters, "…" marking a cut: a caller's value echoed in a message or log line can neither
+    flood it nor bring a newline, terminal escape or lone surrogate (which no UTF-8 encoder takes)."""
+    text = value if isinstance(value, str) else repr(value)
+    text = "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in text[: n + 1])
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def question_for_log(allowed: bool, question: object) -> str:

@@ -66,7 +66,10 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
         WakingQueue.adopt(blocks)  # no 1 ms polling (bot/webqueue.py)
 
     protected = Protect(server, uploads, settings)  # headers, origins, body sizes, uploads (bot/webprotect.py)
-    config = uvicorn.Config(protected, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
+    # proxy_headers=False: uvicorn would otherwise take X-Forwarded-For from any loopback caller; the guard
+    # (bot/webguard.py) believes it only from POLICYBOT_TRUSTED_PROXIES.
+    config = uvicorn.Config(protected, log_level="warning", access_log=False, timeout_graceful_shutdown=2,
+                            proxy_headers=False)
     logging.getLogger("uvicorn.error").addFilter(_StreamsCancelled())  # after Config set up logging
     for sock in sockets:
         try:

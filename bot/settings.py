@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -41,8 +42,8 @@ class Settings:
     # Web app: requests per minute per client on /ask /search /match and the UI events that call them.
     rate_limit_per_minute: int = 30  # POLICYBOT_RATE_LIMIT; 0 turns limiting off
     rate_limit_burst: int = 10  # POLICYBOT_RATE_LIMIT_BURST: requests a client may send at once
-    # POLICYBOT_RATE_LIMIT_KEY: host (client address) | session (per browser tab / API client). Behind a
-    # reverse proxy every client has the proxy's address: use session there.
+    # POLICYBOT_RATE_LIMIT_KEY: host (client address) | session (per browser tab / API client, within
+    # its host's allowance: see rate_limit_sessions_per_host). Behind a reverse proxy, name it in trusted_proxies.
     rate_limit_key: str = "host"
     log_questions: bool = False  # POLICYBOT_LOG_QUESTIONS=1: the web process logs question text
     # POLICYBOT_WEB_CONCURRENCY: events of one kind served at once by the UI, and as many again by /api/
@@ -61,6 +62,12 @@ class Settings:
     upload_rate_limit: int = 10  # POLICYBOT_UPLOAD_RATE_LIMIT: uploads per minute per client; 0 = no limit
     upload_quota_bytes: int = 200 * 1024 * 1024  # POLICYBOT_UPLOAD_QUOTA_MB: all uploaded files kept at once
     eval_runs_per_hour: int = 6  # POLICYBOT_EVAL_RUNS_PER_HOUR: 评测 runs a client may start an hour
+    # POLICYBOT_TRUSTED_PROXIES: comma-separated addresses or networks (10.0.0.2, 10.1.0.0/16) of reverse
+    # proxies whose X-Forwarded-For the rate limit believes; empty = none: a client is the address that connected.
+    trusted_proxies: tuple[str, ...] = ()
+    # POLICYBOT_RATE_LIMIT_SESSIONS_PER_HOST: with the session key, all sessions of one address together get
+    # this many times one session's allowance, so new sessions from one host get no fresh budget.
+    rate_limit_sessions_per_host: int = 5
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> "Settings":
@@ -112,6 +119,11 @@ class Settings:
             values["upload_rate_limit"] = _non_negative_int("POLICYBOT_UPLOAD_RATE_LIMIT", env["POLICYBOT_UPLOAD_RATE_LIMIT"])
         if env.get("POLICYBOT_EVAL_RUNS_PER_HOUR"):
             values["eval_runs_per_hour"] = _positive_int("POLICYBOT_EVAL_RUNS_PER_HOUR", env["POLICYBOT_EVAL_RUNS_PER_HOUR"])
+        if env.get("POLICYBOT_TRUSTED_PROXIES"):
+            values["trusted_proxies"] = tuple(p.strip() for p in env["POLICYBOT_TRUSTED_PROXIES"].split(",") if p.strip())
+        if env.get("POLICYBOT_RATE_LIMIT_SESSIONS_PER_HOST"):
+            values["rate_limit_sessions_per_host"] = _positive_int("POLICYBOT_RATE_LIMIT_SESSIONS_PER_HOST",
+                                                                   env["POLICYBOT_RATE_LIMIT_SESSIONS_PER_HOST"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         for key in ("index_dir", "corpus_dir", "data_dir"):
             if key in values:
@@ -139,6 +151,12 @@ class Settings:
                               "请调大 POLICYBOT_UPLOAD_QUOTA_MB 或调小 POLICYBOT_MAX_FILE_MB")
         if self.chunk_chars < 50:
             raise ConfigError(f"分块长度过小：{self.chunk_chars}（至少 50 个字符）")
+        for proxy in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(proxy, strict=False)
+            except ValueError:
+                raise ConfigError(f"可信代理地址无效：{proxy!r}（POLICYBOT_TRUSTED_PROXIES 应为逗号分隔的 IP 地址或网段，"
+                                  "如 10.0.0.2,10.1.0.0/16）") from None
 
     @property
     def llm_configured(self) -> bool:

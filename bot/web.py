@@ -4,14 +4,15 @@
 (served at /api/); nothing happens at import time beyond imports. Formatting lives in bot/ui.py;
 this module holds the layout, the event wiring and the handlers (including streaming a verified
 LLM answer and storing feedback). Errors meant for the user (PolicyBotError) become a visible
-warning in the UI and a gr.Error in the API.
+warning in the UI and a gr.Error in the API; a message never shows a filesystem path.
 """
 
 from __future__ import annotations
 
 import json
 import time
-from typing import Any, Iterator
+import uuid
+from typing import Any, Callable, Iterator
 
 import gradio as gr
 
@@ -20,7 +21,7 @@ from .errors import LLMUnavailable, PolicyBotError, ProfileError
 from .feedback import FeedbackStore
 from .pipeline import Conversation, check_query, llm_result, llm_unavailable
 from .service import PolicyBot
-from .webguard import Guard, guarded
+from .webguard import Guard, guarded, shown, text_argument, whole_number
 
 EXAMPLES = [
     "科技成果转化项目最多能拿多少支持？",
@@ -33,6 +34,7 @@ ALL_DOCS = "全部文件"
 ZONE_LEVELS = [("（未填）", ""), ("国家级高新区", "national"), ("省级高新区", "provincial"), ("不在高新区", "none")]
 YES_NO = ["未知", "是", "否"]
 LISTING = [("（未填）", ""), ("未上市", "unlisted"), ("筹备上市", "preparing"), ("已上市", "listed")]
+MAX_K = 50  # the most clauses one search returns
 STREAM_PAUSE = 0.04  # seconds between the lines of a streamed extractive answer
 CSS = f"""
 .{ui.NO_BASIS_CLASS} {{ border-left: 4px solid #d97706; background: #fffbeb; padding: .3em .6em; color: #92400e; }}
@@ -90,13 +92,14 @@ class WebApp:
     @guarded("search", text=True, api=True)
     def api_search(self, query: str, k: int = 5) -> dict:
         """The k best clauses for a query: {query, hits: [{clause_id, path, text, citation, …}]}."""
-        hits = self._search(query, int(k))
+        query = check_query(query)  # as searched: no control character is echoed
+        hits = self._search(query, whole_number("k", k, 1, MAX_K))
         return {"query": query, "hits": [ui.hit_dict(h, self.bot.citation(h.clause)) for h in hits]}
 
     @guarded("match", api=True)
     def api_match(self, profile_json: str) -> dict:
         """Match an enterprise profile (a JSON object string) against the rules: {verdicts: [...]}."""
-        verdicts = self._match(_load_json(profile_json))
+        verdicts = self._match(_load_json(text_argument("profile_json", profile_json)))
         return {"summary": ui.match_summary(verdicts),
                 "verdicts": [ui.verdict_dict(v, self.bot.cite) for v in ui.sort_verdicts(verdicts)]}
 
@@ -106,8 +109,8 @@ class WebApp:
         query = check_query(query)
         if not query:
             raise PolicyBotError("请输入要检索的关键词或条款号，例如：研发费用加计扣除、（八）、第九十五条")
-        if not 1 <= k <= 50:
-            raise PolicyBotError(f"结果条数应在 1 到 50 之间，收到 {k}")
+        if not 1 <= k <= MAX_K:
+            raise PolicyBotError(f"结果条数应在 1 到 {MAX_K} 之间，收到 {k}")
         if not doc_slug and not ui.section_key(section):
             return self.bot.search(query, k)
         among = {cid for cid, clause in self.bot.index.store.clauses.items()
@@ -130,10 +133,10 @@ class WebApp:
         try:
             answer = self.bot.ask(message, conversation)
         except PolicyBotError as exc:
-            gr.Warning(ui.esc(str(exc)))  # a toast renders HTML: the message may echo input
+            gr.Warning(ui.esc(shown(exc)))
             yield message, history, conversation, gr.skip()
             return
-        past = [*history, {"role": "user", "content": ui.typed_text(message)}]  # shown as typed, never as markup
+        past = [*history, {"role": "user", "content": ui.typed_text(check_query(message))}]  # as typed (never markup), no control characters
         clauses = self.bot.index.store.clauses
         if self._streams_llm(answer, conversation):
             answer = yield from self._stream_llm(answer, conversation, past)
@@ -143,7 +146,8 @@ class WebApp:
             for step in steps:
                 yield "", _with_reply(past, step), conversation, gr.skip()
                 time.sleep(STREAM_PAUSE)
-        yield "", _with_reply(past, final), conversation, ui.answer_dict(answer)
+        # The answer's own id: feedback on it is one record, whose rating a second click changes.
+        yield "", _with_reply(past, final), conversation, {**ui.answer_dict(answer), "answer_id": uuid.uuid4().hex}
 
     def _streams_llm(self, answer, conversation: Conversation) -> bool:
         return (self.bot.settings.llm_configured and conversation.guided is None
@@ -163,15 +167,18 @@ class WebApp:
         conversation.turns[-1].answer = answer
         return answer
 
+    @guarded("feedback")
     def feedback(self, rating: str, comment: str, last: dict | None):
-        """Store 👍/👎 (and the comment) for the latest answer; returns (comment box, status line)."""
+        """Store 👍/👎 (and the comment) for the latest answer, one record per answer; returns
+        (comment box, status line)."""
         if not last:
             gr.Warning("请先提问，再对回答进行评价")
             return gr.skip(), gr.skip()
         try:
-            record = self.feedback_store.add(last["question"], last["answer"], last["citations"], rating, comment)
+            record = self.feedback_store.add(last["question"], last["answer"], last["citations"], rating,
+                                             text_argument("comment", comment), answer_id=last.get("answer_id"))
         except PolicyBotError as exc:
-            gr.Warning(ui.esc(str(exc)))
+            gr.Warning(ui.esc(shown(exc)))
             return gr.skip(), gr.skip()
         label = "👍 有帮助" if rating == "up" else "👎 没帮助"
         return "", f"已记录反馈 #{record}（{label}），谢谢！"
@@ -181,10 +188,10 @@ class WebApp:
     @guarded("search-ui", text=True)
     def search_ui(self, query: str, doc_slug: str | None, section: str | None, k: float):
         try:
-            hits = self._search(query, int(k or 5), doc_slug or "", section or "")
+            hits = self._search(query, whole_number("条数", k or 5, 1, MAX_K), doc_slug or "", section or "")
         except PolicyBotError as exc:
-            gr.Warning(ui.esc(str(exc)))
-            return f"<div class='pb-error'>{ui.esc(str(exc))}</div>", gr.update(choices=[], value=None), "", ""
+            gr.Warning(ui.esc(shown(exc)))
+            return f"<div class='pb-error'>{ui.esc(shown(exc))}</div>", gr.update(choices=[], value=None), "", ""
         lines = [self.bot.citation(h.clause) for h in hits]
         html = ui.hits_markdown(hits, ui.query_terms(query), lines)
         choices = [ui.hit_choice(n, h) for n, h in enumerate(hits, 1)]
@@ -198,15 +205,15 @@ class WebApp:
         try:
             view = self.bot.view(clause_id)
         except PolicyBotError as exc:
-            gr.Warning(ui.esc(str(exc)))
-            return f"<div class='pb-error'>{ui.esc(str(exc))}</div>", ""
+            gr.Warning(ui.esc(shown(exc)))
+            return f"<div class='pb-error'>{ui.esc(shown(exc))}</div>", ""
         return ui.clause_markdown(view), view.citation
 
     def documents(self):
         try:
             docs = self.bot.index.store.documents
         except PolicyBotError as exc:
-            gr.Warning(ui.esc(str(exc)))
+            gr.Warning(ui.esc(shown(exc)))
             docs = {}
         choices = [(ALL_DOCS, "")] + [(meta.title or slug, slug) for slug, meta in sorted(docs.items())]
         return gr.update(choices=choices, value="")
@@ -226,8 +233,8 @@ class WebApp:
                 data.update(extra)
             verdicts = self._match(data)
         except PolicyBotError as exc:
-            gr.Warning(ui.esc(str(exc)))
-            return f"<div class='pb-error'>⚠ {ui.esc(str(exc))}</div>", [], []
+            gr.Warning(ui.esc(shown(exc)))
+            return f"<div class='pb-error'>⚠ {ui.esc(shown(exc))}</div>", [], []
         ids = [list(v.citations) for v in ui.sort_verdicts(verdicts)]
         return ui.match_summary(verdicts), ui.verdict_rows(verdicts, self.bot.cite), ids
 
@@ -241,7 +248,7 @@ class WebApp:
             try:
                 views.append(ui.clause_markdown(self.bot.view(clause_id)))
             except PolicyBotError as exc:
-                views.append(f"<div class='pb-error'>{ui.esc(str(exc))}</div>")
+                views.append(f"<div class='pb-error'>{ui.esc(shown(exc))}</div>")
         return "<hr>".join(views)
 
 
@@ -250,7 +257,20 @@ def _with_reply(past: list, content: str) -> list:
     return [*past, {"role": "assistant", "content": content}]
 
 
+def _rating(app: WebApp, rating: str) -> Callable:
+    """The click handler of one rating button; Gradio hands it the request the rate limit counts."""
+
+    def rate(request: gr.Request, comment: str, last: dict | None):
+        return app.feedback(request, rating, comment, last)
+
+    return rate
+
+
 def _load_json(text: str) -> dict:
+    from .profile import MAX_PROFILE_BYTES
+
+    if len(text or "") > MAX_PROFILE_BYTES:  # refused before parsing: a huge value is never echoed or logged
+        raise ProfileError(f"企业画像过大（{len(text) // 1024} KB，上限 {MAX_PROFILE_BYTES // 1024} KB）")
     try:
         data = json.loads(text or "")
     except json.JSONDecodeError as exc:
@@ -304,8 +324,8 @@ def build_app(bot: PolicyBot, app: WebApp | None = None) -> gr.Blocks:
             for trigger in (question.submit, send.click):
                 trigger(app.chat, *chat_io, api_visibility="private")
             for button, rating in ((up, "up"), (down, "down")):
-                button.click(lambda c, last, r=rating: app.feedback(r, c, last), [comment, last_answer],
-                             [comment, feedback_note], api_visibility="private")
+                button.click(_rating(app, rating), [comment, last_answer], [comment, feedback_note],
+                             api_visibility="private")
             clear.click(lambda: ([], None, "", None, ""), None, [chatbot, conversation, question, last_answer, feedback_note],
                         api_visibility="private")
 

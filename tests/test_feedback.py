@@ -35,7 +35,8 @@ def test_feedback_table_has_no_column_for_addresses_or_identity(tmp_path):
     with sqlite3.connect(store.path) as conn:
         columns = {row[1] for row in conn.execute("PRAGMA table_info(feedback)")}
         mode = conn.execute("PRAGMA journal_mode").fetchone()[0]
-    assert columns == {"id", "question", "answer", "citations", "rating", "comment", "created"}
+    # answer_id is a random id of the answer (one record per answer), not of the person
+    assert columns == {"id", "question", "answer", "citations", "rating", "comment", "created", "answer_id"}
     assert mode == "wal"
 
 
@@ -82,3 +83,34 @@ def test_records_committed_before_a_sigkill_survive_and_the_database_opens(tmp_p
     by_id = {r.id: r for r in store.all()}
     assert by_id[committed[-1]].comment == f"意见{len(committed)}"
     assert store.add("之后", "仍可写入", [], "up") > max(committed)
+
+
+def test_one_answer_keeps_one_record_with_its_latest_rating_and_comment(tmp_path):
+    store = FeedbackStore.in_dir(tmp_path)
+    first = store.add("问", "答", CITATIONS, "up", "有用", answer_id="a1")
+    assert store.add("问", "答", CITATIONS, "up", answer_id="a1") == first  # a repeated click
+    assert store.add("问", "答", CITATIONS, "down", answer_id="a1") == first  # a changed mind
+    other = store.add("问", "答", CITATIONS, "up", answer_id="a2")  # the same text, another answer
+    records = store.all()
+    assert [(r.id, r.rating, r.comment) for r in records] == [(first, "down", "有用"), (other, "up", "")]
+
+
+def test_a_database_from_before_answer_ids_keeps_its_records_and_gets_the_column(tmp_path):
+    path = tmp_path / "feedback.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE feedback (id INTEGER PRIMARY KEY AUTOINCREMENT, question TEXT NOT NULL, "
+                     "answer TEXT NOT NULL, citations TEXT NOT NULL, rating TEXT NOT NULL, "
+                     "comment TEXT NOT NULL DEFAULT '', created TEXT NOT NULL)")
+        conn.execute("INSERT INTO feedback (question, answer, citations, rating, created) "
+                     "VALUES ('旧问题', '旧回答', '[]', 'up', '2025-01-01T00:00:00Z')")
+    store = FeedbackStore(path)
+    again = store.add("新问题", "新回答", [], "down", answer_id="b1")
+    assert store.add("新问题", "新回答", [], "up", answer_id="b1") == again
+    assert [(r.question, r.rating) for r in store.all()] == [("旧问题", "up"), ("新问题", "up")]
+
+
+def test_an_unopenable_database_is_named_without_its_path(tmp_path):
+    (tmp_path / "blocker").write_text("")
+    with pytest.raises(PolicyBotError) as caught:
+        FeedbackStore.in_dir(tmp_path / "blocker" / "data").add("问", "答", [], "up")
+    assert "feedback.sqlite3" in str(caught.value) and str(tmp_path) not in str(caught.value)
