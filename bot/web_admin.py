@@ -106,7 +106,7 @@ class DocumentAdmin:
         settings = self.bot.settings
         corpus = Path(settings.corpus_dir).resolve()
         results: list[tuple[str, bool, str]] = []
-        existing = {path.stem: path for path in discover([corpus])}
+        existing = {path.stem: path for path in discover([corpus])[0]}
         try:
             self.staging.mkdir(parents=True, exist_ok=True)
             stage = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=self.staging))

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from .errors import UploadError
+from .errors import ConfigError, UploadError
 
 MAX_AGE = 3600.0  # seconds an uploaded file or a 评测 report is kept
 EXPIRED = "文件已失效（已处理、已过期或不是通过本页面上传的），请重新选择文件"
@@ -77,7 +77,10 @@ class UploadArea:
     def reset(self) -> None:
         """Start empty: files of an earlier run are unknown to this one (and may be half-written)."""
         shutil.rmtree(self.root, ignore_errors=True)
-        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"无法建立上传文件夹 {self.root.name}（数据目录 POLICYBOT_DATA_DIR 不可写或不是文件夹）：{exc.strerror}") from None
         self._issued.clear()
 
     def issue(self, paths: Iterable[str]) -> None:

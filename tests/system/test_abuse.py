@@ -34,13 +34,13 @@ def proxied(corpus_index_dir, tmp_path_factory):
 @pytest.fixture(scope="module")
 def sessions(corpus_index_dir, tmp_path_factory):
     """(url, log): counted per session, 10 at once, each host's sessions 20 together; the feedback
-    database cannot be made (a file stands where its folder goes)."""
+    database cannot be opened (a folder stands where its file goes)."""
     work = tmp_path_factory.mktemp("sessions")
-    (work / "blocker").write_text("not a folder")
+    (work / "data" / "feedback.sqlite3").mkdir(parents=True)
     log = work / "app.log"
     with web_app(corpus_index_dir, log, POLICYBOT_RATE_LIMIT="1", POLICYBOT_RATE_LIMIT_BURST="10",
                  POLICYBOT_RATE_LIMIT_KEY="session", POLICYBOT_RATE_LIMIT_SESSIONS_PER_HOST="2",
-                 POLICYBOT_DATA_DIR=str(work / "blocker" / "data")) as url:
+                 POLICYBOT_DATA_DIR=str(work / "data")) as url:
         yield url, log
 
 
