@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field
 
 from .retrieve import clause_refs
+from .text.width import figures
 
 INTENTS = ("lookup", "responsibility", "procedure", "amount", "eligibility", "target", "general")
 
@@ -57,20 +58,19 @@ def _amount_wan(value: float, unit: str) -> float:
 
 def extract_facts(question: str) -> dict[str, float | str]:
     """Facts about the asker. Only what is said plainly; anything unclear stays out."""
-    q = question.replace("％", "%").replace("，", ",")
-    q = re.sub(r"(?<=\d),(?=\d{3})", "", q)
+    q = figures(question)
     facts: dict[str, float | str] = {}
-    if m := re.search(rf"(研发|研究开发|研发投入|研发费用|研发强度)[^\d%。,?？]{{0,12}}?{_NUM}\s*%", q):
+    if m := re.search(rf"(研发|研究开发|研发投入|研发费用|研发强度)[^\d%。,，?？]{{0,12}}?{_NUM}\s*%", q):
         facts["rd_intensity"] = float(m.group(2))
-    elif m := re.search(rf"{_NUM}\s*%[^。,?？]{{0,6}}(研发|研究开发)", q):
+    elif m := re.search(rf"{_NUM}\s*%[^。,，?？]{{0,6}}(研发|研究开发)", q):
         facts["rd_intensity"] = float(m.group(1))
-    if m := re.search(rf"(营收|营业收入|销售收入|主营收入|主营业务收入|年收入|收入)[^\d。,?？]{{0,6}}?{_NUM}\s*(个)?\s*(亿|千万|万|元)", q):
+    if m := re.search(rf"(营收|营业收入|销售收入|主营收入|主营业务收入|年收入|收入)[^\d。,，?？]{{0,6}}?{_NUM}\s*(个)?\s*(亿|千万|万|元)", q):
         facts["revenue_wan"] = _amount_wan(float(m.group(2)), m.group(4))
     if m := re.search(r"(\d{2})\s*(周)?岁", q):
         facts["age"] = int(m.group(1))
-    if m := re.search(rf"(一共|总共|共有|员工|职工|从业人员|公司)[^\d。,?？]{{0,4}}?{_NUM}\s*(个)?人", q):
+    if m := re.search(rf"(一共|总共|共有|员工|职工|从业人员|公司)[^\d。,，?？]{{0,4}}?{_NUM}\s*(个)?人", q):
         facts["employees"] = float(m.group(2))
-    if m := re.search(rf"(研发|技术|科技)[^\d。,?？]{{0,8}}?{_NUM}\s*(?:个人|个|人|名)|{_NUM}\s*(?:个|名)?(?:研发|科技|技术)人员", q):
+    if m := re.search(rf"(研发|技术|科技)[^\d。,，?？]{{0,8}}?{_NUM}\s*(?:个人|个|人|名)|{_NUM}\s*(?:个|名)?(?:研发|科技|技术)人员", q):
         facts["st_staff"] = float(m.group(2) or m.group(3))
     named = re.sub(r"(我们|我司|本公司|公司|企业)?(在|位于|入驻|落户)", "|", q)
     if m := re.search(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,3})(国家级|国家|省级)?高新区", named):
@@ -79,10 +79,10 @@ def extract_facts(question: str) -> dict[str, float | str]:
         facts["zone_level"] = "national"
     elif re.search(r"省级高新区|省级的高新区|省级开发区", q):
         facts["zone_level"] = "provincial"
-    if m := re.search(rf"(成立|注册)[^\d。,?？]{{0,4}}?{_NUM}\s*(个月|年)", q):
+    if m := re.search(rf"(成立|注册)[^\d。,，?？]{{0,4}}?{_NUM}\s*(个月|年)", q):
         months = float(m.group(2)) * (12 if m.group(3) == "年" else 1)
         facts["registered_months"] = months
-    elif m := re.search(r"(成立|注册)[^。,?？]{0,4}?([一两二三四五六七八九十])\s*(个月|年)", q):
+    elif m := re.search(r"(成立|注册)[^。,，?？]{0,4}?([一两二三四五六七八九十])\s*(个月|年)", q):
         facts["registered_months"] = _CN_DIGIT[m.group(2)] * (12 if m.group(3) == "年" else 1)
     amounts = [
         _amount_wan(float(m.group(1)), m.group(3))

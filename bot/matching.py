@@ -32,6 +32,7 @@ from .profile import (
     Fact,
     Talent,
 )
+from .text.width import compact
 
 Op = Literal[">", ">=", "<", "<=", "==", "!=", "in"]
 NUMERIC_OPS = (">", ">=", "<", "<=")
@@ -180,17 +181,10 @@ def _rule_problem(exc: ValidationError) -> str:
 
 # ---- reading numbers and wordings the way the texts write them ----
 
-_FULLWIDTH = str.maketrans("０１２３４５６７８９％．，", "0123456789%.,")
 _CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 _CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千]+")
 _ARABIC = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
-
-
-def normalise(text: str) -> str:
-    """For substring checks: no whitespace, one form of %, digits and brackets."""
-    text = text.translate(_FULLWIDTH).replace("（", "(").replace("）", ")")
-    return re.sub(r"\s+", "", text)
 
 
 def _cn_number(run: str) -> int:
@@ -209,7 +203,7 @@ def _cn_number(run: str) -> int:
 def numbers_in(text: str) -> set[float]:
     """Every number as the text writes it: 5,000 -> 5000, 百分之五十 -> 50, 一年 -> 1, and an amount in
     亿 also in 万 (3亿元 -> 3 and 30000), so a threshold in either unit is found."""
-    text = normalise(text)
+    text = compact(text)
     found: set[float] = set()
 
     def add(value: float, end: int) -> None:
@@ -227,7 +221,7 @@ def numbers_in(text: str) -> set[float]:
 
 def implied_op(wording: str) -> str | None:
     """The comparison a wording states: 超过 >, 不低于/以上 >=, 不超过/以下/（含） <=, 低于/小于 <."""
-    w = normalise(wording)
+    w = compact(wording)
     if re.search(r"不超过|不高于|不大于|以下|以内|\(含\)|放宽至|最多|至多", w):
         return "<="
     if re.search(r"不低于|不少于|不小于|以上|达到|满\d", w):
@@ -271,9 +265,9 @@ class _RuleCheck:
                  known: set[str]):
         self.rule, self.amendments, self.known = rule, amendments, known
         self.problems: list[str] = [f"引用的条款不存在：{cid}" for cid in rule.clauses if cid not in clauses]
-        self.texts = {cid: normalise(clauses[cid].text) for cid in rule.clauses if cid in clauses}
+        self.texts = {cid: compact(clauses[cid].text) for cid in rule.clauses if cid in clauses}
         self.cited_numbers = set().union(*(numbers_in(clauses[c].text) for c in self.texts))
-        self.note = normalise(rule.amendment_note or "")
+        self.note = compact(rule.amendment_note or "")
 
     def problem(self, text: str) -> None:
         self.problems.append(text)
@@ -292,7 +286,7 @@ class _RuleCheck:
                 self.problem("benefit.current 需要 amendment_note")
             for number in sorted(numbers_in(rule.benefit.current) - numbers_in(rule.amendment_note or "")):
                 self.problem(f"benefit.current 中的数字 {number:g} 不在 amendment_note 中")
-        if rule.scope_wording and not any(normalise(rule.scope_wording) in t for t in self.texts.values()):
+        if rule.scope_wording and not any(compact(rule.scope_wording) in t for t in self.texts.values()):
             self.problem(f"scope_wording“{rule.scope_wording}”不在所引条款中")
         if rule.validity:
             v = rule.validity
@@ -311,7 +305,7 @@ class _RuleCheck:
         amended = [self.amendments[c] for c in rule.clauses if c in self.amendments]
         if len(amended) > 1:
             self.problem("引用了多个被修改的条款，amendment_note 只能对应一个")
-        elif amended and self.note != normalise(amended[0].note):
+        elif amended and self.note != compact(amended[0].note):
             self.problem(f"引用的条款 {amended[0].clause_id} 已被修改，amendment_note 应照抄 amendments.yaml 中的 note")
         elif not amended and rule.amendment_note:
             self.problem("有 amendment_note，但引用的条款都没有被修改")
@@ -326,7 +320,7 @@ class _RuleCheck:
             if not rule.amendment_note:
                 self.problem(f"{what}标为 source: amendment，但规则没有 amendment_note")
                 return False
-            if normalise(wording) not in self.note:
+            if compact(wording) not in self.note:
                 self.problem(f"{what}的措辞“{wording}”不在 amendment_note 中")
                 return False
             return True
@@ -335,7 +329,7 @@ class _RuleCheck:
             return False
         texts = self.texts
         pool = [texts[clause]] if clause in texts else ([] if clause else list(texts.values()))
-        if pool and not any(normalise(wording) in t for t in pool):
+        if pool and not any(compact(wording) in t for t in pool):
             self.problem(f"{what}的措辞“{wording}”不在所引条款 {clause or rule.clauses[0]} 中")
             return False
         return bool(pool)
@@ -365,7 +359,7 @@ class _RuleCheck:
         target = cond.clause if cond.clause in self.texts else None
         pool = [self.texts[target]] if target else list(self.texts.values())
         for original in cond.replaces:
-            if not any(normalise(original) in t for t in pool):
+            if not any(compact(original) in t for t in pool):
                 self.problem(f"{what}的 replaces“{original}”不在所引条款中")
         if cond.source == "clause" and cond.replaces:
             self.problem(f"{what}有 replaces 却不是 source: amendment")

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from .errors import ProfileError
+from .text.width import fold
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ def _percent(value: Any) -> Any:
     """6 or "6%" -> 6.0; 0.06 (a fraction, not a percent) is refused."""
     _not_bool(value)
     if isinstance(value, str):
-        text = value.strip().replace("％", "%")
+        text = fold(value).strip()
         if text.endswith("%"):
             try:
                 return float(text[:-1])

@@ -38,6 +38,7 @@ from .prompts import (
     PROBLEM_ORG,
     PROBLEM_UNKNOWN_CITATION,
 )
+from .text.width import fold
 
 # ---------------------------------------------------------------- normalising and [n] markers
 
@@ -72,13 +73,13 @@ def _refs_in(group: str) -> list[int]:
 def citation_refs(text: str) -> list[int]:
     """The citation numbers used in `text`, in order of first use: [1]、[2,3]、[4-5]、【6】."""
     seen: dict[int, None] = {}
-    for m in _CITE.finditer(text.translate(_FULL_WIDTH)):
+    for m in _CITE.finditer(fold(text)):
         seen.update((n, None) for n in _refs_in(m.group(1)))
     return list(seen)
 
 
 def strip_citations(text: str) -> str:
-    return _CITE.sub("", text.translate(_FULL_WIDTH))
+    return _CITE.sub("", fold(text))
 
 
 def cited_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
