@@ -23,6 +23,7 @@ from .lexical import asked_words, expand_query, idf, tokenize
 from .models import Answer, Citation, Clause, Hit
 from .prompts import NO_BASIS
 from .retrieve import clause_refs
+from .text.numerals import NUMERAL_CHARS
 from .validity import editor_note, status_line
 from .verify import carries_instructions
 
@@ -32,7 +33,7 @@ _FORM_WORDS = frozenset(
     情况 问题 办理 流程 需要 条件 如何 拿到 以后 时候 怎么办 多久 最多 最多能 几年 哪个 还要 开始 是否 知道 这个
     那个 一下 时间 哪里 支持 给 按 做 交 用 拿 想 去 算 还 吗 呢""".split()
 )
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|％|万元|亿元|元|岁|年|个月|日|人|家|个|件|项|位|亩)|[一二三四五六七八九十百]+(?:年|个月|日|个工作日)")
+_FIGURE = re.compile(rf"\d+(?:[.,]\d+)*\s*(?:%|％|万元|亿元|元|岁|年|个月|日|人|家|个|件|项|位|亩)|[{NUMERAL_CHARS}]+(?:年|个月|日|个工作日)")
 _THRESHOLD = re.compile(
     r"(超过|高于|大于|不低于|不少于|达到|不超过|低于|小于|少于|放宽至|在)?\s*(\d+(?:[.,]\d+)*)\s*(%|％|亿元|万元|岁|人)\s*(以上|以下|以内|（含）)?"
 )
@@ -421,7 +422,7 @@ class ExtractiveAnswerer:
 _ANY = re.compile(r".")
 
 
-_ITEM = re.compile(r"(?:\d+[.．、]|[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、)")
+_ITEM = re.compile(rf"(?:\d+[.．、]|[（(][{NUMERAL_CHARS}\d]+[)）]|[{NUMERAL_CHARS}]+、)")
 
 
 def _listed(parts: Sequence[str], at: int) -> int:
@@ -457,7 +458,7 @@ _KINDS = (
     (re.compile(r"比例|比重|占比|百分之|百分比|几成|多少%"), re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之")),
     (re.compile(r"(?<!哪)几家|(?<!哪)几个|多少家|多少个"), re.compile(r"\d+\s*(?:家|个)")),
     (re.compile(r"几年|多少年|年限|多久|多长时间|期限|什么时候|何时|几天|多少天|几个月|最晚|最迟"),
-     re.compile(r"(?<!\d)(?:\d{1,2}|[一二三四五六七八九十]+)\s*(?:个)?(?:年|月|日|天|个工作日)")),
+     re.compile(rf"(?<!\d)(?:\d{{1,2}}|[{NUMERAL_CHARS}]+)\s*(?:个)?(?:年|月|日|天|个工作日)")),
     (_ASKS_MONEY := re.compile(r"多少钱|多少万|金额|多少资金|(?:补贴|奖励|支持|资助|租金|价格|费用|给|补|奖)多少|几折"
                                r"|(?:补|奖|给|拿|支持|资助)(?:了|到)?\s*\d+(?:\.\d+)?\s*(?:万|亿)"),  # "能补2000万，是真的吗"
      _MONEY := re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),

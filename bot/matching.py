@@ -32,6 +32,7 @@ from .profile import (
     Fact,
     Talent,
 )
+from .text.numerals import written_values
 from .text.width import compact
 
 Op = Literal[">", ">=", "<", "<=", "==", "!=", "in"]
@@ -181,44 +182,6 @@ def _rule_problem(exc: ValidationError) -> str:
 
 # ---- reading numbers and wordings the way the texts write them ----
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千]+")
-_ARABIC = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
-
-
-def _cn_number(run: str) -> int:
-    if all(ch in _CN_DIGITS for ch in run):  # 二〇二一
-        return int("".join(str(_CN_DIGITS[ch]) for ch in run))
-    total, digit = 0, None
-    for ch in run:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        else:
-            total += (1 if digit is None else digit) * _CN_UNITS[ch]
-            digit = None
-    return total + (digit or 0)
-
-
-def numbers_in(text: str) -> set[float]:
-    """Every number as the text writes it: 5,000 -> 5000, 百分之五十 -> 50, 一年 -> 1, and an amount in
-    亿 also in 万 (3亿元 -> 3 and 30000), so a threshold in either unit is found."""
-    text = compact(text)
-    found: set[float] = set()
-
-    def add(value: float, end: int) -> None:
-        found.add(float(value))
-        if text.startswith("亿", end):
-            found.add(float(value) * 10000)
-
-    text = re.sub(r"百分之([零〇一二两三四五六七八九十百千]+)", lambda m: f"{_cn_number(m.group(1))}%", text)
-    for m in _ARABIC.finditer(text):
-        add(float(m.group(0).replace(",", "")), m.end())
-    for m in _CN_RUN.finditer(text):
-        add(_cn_number(m.group(0)), m.end())
-    return found
-
-
 def implied_op(wording: str) -> str | None:
     """The comparison a wording states: 超过 >, 不低于/以上 >=, 不超过/以下/（含） <=, 低于/小于 <."""
     w = compact(wording)
@@ -266,7 +229,7 @@ class _RuleCheck:
         self.rule, self.amendments, self.known = rule, amendments, known
         self.problems: list[str] = [f"引用的条款不存在：{cid}" for cid in rule.clauses if cid not in clauses]
         self.texts = {cid: compact(clauses[cid].text) for cid in rule.clauses if cid in clauses}
-        self.cited_numbers = set().union(*(numbers_in(clauses[c].text) for c in self.texts))
+        self.cited_numbers = set().union(*(written_values(clauses[c].text) for c in self.texts))
         self.note = compact(rule.amendment_note or "")
 
     def problem(self, text: str) -> None:
@@ -279,12 +242,12 @@ class _RuleCheck:
             self._condition(cond, f"conditions[{i}]（{cond.field}）")
         for part in ("text", "amount", "rate"):
             value = getattr(rule.benefit, part)
-            for number in sorted(numbers_in(value or "") - self.cited_numbers):
+            for number in sorted(written_values(value or "") - self.cited_numbers):
                 self.problem(f"benefit.{part} 中的数字 {number:g} 不在所引条款中")
         if rule.benefit.current:
             if not rule.amendment_note:
                 self.problem("benefit.current 需要 amendment_note")
-            for number in sorted(numbers_in(rule.benefit.current) - numbers_in(rule.amendment_note or "")):
+            for number in sorted(written_values(rule.benefit.current) - written_values(rule.amendment_note or "")):
                 self.problem(f"benefit.current 中的数字 {number:g} 不在 amendment_note 中")
         if rule.scope_wording and not any(compact(rule.scope_wording) in t for t in self.texts.values()):
             self.problem(f"scope_wording“{rule.scope_wording}”不在所引条款中")
@@ -292,7 +255,7 @@ class _RuleCheck:
             v = rule.validity
             if self._located(v.wording, v.clause, v.source, "validity"):
                 for day in (v.valid_from, v.until):
-                    if day and not {day.year, day.month, day.day} <= numbers_in(v.wording):
+                    if day and not {day.year, day.month, day.day} <= written_values(v.wording):
                         self.problem(f"validity 的日期 {day} 与措辞“{v.wording}”不符")
             if not (v.valid_from or v.until):
                 self.problem("validity 需要 from 或 until")
@@ -346,7 +309,7 @@ class _RuleCheck:
         want = FIELDS[fact].unit if fact in FIELDS else ""
         if unit != want and (unit, want) not in _UNIT_FACTORS:
             self.problem(f"{what}的单位 {unit or '（空）'} 与字段 {fact} 的单位 {want or '（无）'} 不符")
-        if float(value) not in numbers_in(wording):
+        if float(value) not in written_values(wording):
             self.problem(f"{what}的数值 {value:g} 不在措辞“{wording}”中")
         implied = implied_op(wording)
         if implied is None:

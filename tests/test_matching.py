@@ -20,11 +20,11 @@ from bot.matching import (
     load_rules,
     match,
     missing_questions,
-    numbers_in,
     ranked_missing,
     validate_rules,
 )
 from bot.profile import FIELDS, load_profile, parse_profile
+from bot.text.numerals import written_values
 from bot.validity import load_amendments
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -423,7 +423,7 @@ def test_example_profiles_load_and_match(rules):
     ("每年从营业利润中提取", set()),
 ])
 def test_numbers_are_read_as_the_text_writes_them(text, numbers):
-    assert numbers_in(text) == {float(n) for n in numbers}
+    assert written_values(text) == {float(n) for n in numbers}
 
 
 @pytest.mark.parametrize("wording, op", [
