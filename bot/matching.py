@@ -33,6 +33,7 @@ from .profile import (
     Talent,
 )
 from .text.numerals import written_values
+from .text.units import convert
 from .text.width import compact
 
 Op = Literal[">", ">=", "<", "<=", "==", "!=", "in"]
@@ -45,8 +46,6 @@ SCOPES = {
 }
 STATUS_LABELS = {"eligible": "符合条件", "not_eligible": "不符合条件", "needs_info": "需补充信息"}
 OBLIGATION_LABELS = {"eligible": "适用", "not_eligible": "不适用", "needs_info": "需补充信息"}
-# Units a rule may write a threshold in, per unit the profile stores the fact in.
-_UNIT_FACTORS = {("亿元", "万元"): 10000.0}
 _TALENT = "talents."
 
 
@@ -307,7 +306,7 @@ class _RuleCheck:
             self.problem(f"{what}的 op {op} 需要数值，收到 {value!r}")
             return
         want = FIELDS[fact].unit if fact in FIELDS else ""
-        if unit != want and (unit, want) not in _UNIT_FACTORS:
+        if unit != want and not _convertible(unit, want):
             self.problem(f"{what}的单位 {unit or '（空）'} 与字段 {fact} 的单位 {want or '（无）'} 不符")
         if float(value) not in written_values(wording):
             self.problem(f"{what}的数值 {value:g} 不在措辞“{wording}”中")
@@ -444,8 +443,17 @@ def _judge(profile: EnterpriseProfile, rule: Rule, today: date) -> Verdict:
 
 
 def _canonical(value: Any, unit: str, fact: str) -> Any:
+    """A rule's threshold in the unit the profile keeps the fact in: (3, 亿元, revenue_wan) -> 30000."""
     want = FIELDS[fact].unit if fact in FIELDS else unit
-    return float(value) * _UNIT_FACTORS.get((unit, want), 1.0) if unit and unit != want else value
+    return convert(value, unit, want) if unit and unit != want else value
+
+
+def _convertible(unit: str, to: str) -> bool:
+    try:
+        convert(1, unit, to)
+    except ValueError:
+        return False
+    return True
 
 
 def _compare(actual: Any, op: str, threshold: Any) -> bool:

@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from .errors import ProfileError
+from .text.units import parse_money
 from .text.width import fold
 
 
@@ -158,20 +159,13 @@ def _percent(value: Any) -> Any:
 
 
 def _money(value: Any) -> Any:
-    """Amounts in 万元: "3亿元" -> 30000, "5000万" -> 5000, "500000元" -> 50; numbers pass through."""
+    """Amounts in 万元: "3亿元" -> 30000, "5000万" -> 5000, "4个亿", "三千万", "500000元" -> 50; numbers
+    pass through; any other string is left for the float check to name."""
     if not isinstance(value, str):
         _not_bool(value)
         return value
-    text = value.strip().replace(",", "").replace("，", "")
-    m = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*(亿元?|万元?|元)?", text)
-    if not m:
-        return value
-    number, unit = float(m.group(1)), m.group(2) or ""
-    if unit.startswith("亿"):
-        return number * 10000
-    if unit == "元":
-        return number / 10000
-    return number
+    wan = parse_money(value)
+    return value if wan is None else wan
 
 
 def _yes_no(value: Any) -> Any:
