@@ -12,7 +12,6 @@ with the questions that would settle it; `missing_questions` orders those questi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -33,6 +32,7 @@ from .profile import (
     Talent,
 )
 from .text.numerals import written_values
+from .text.thresholds import compare, implied_op
 from .text.units import convert
 from .text.width import compact
 
@@ -177,22 +177,6 @@ def _rule_problem(exc: ValidationError) -> str:
     if kind == "string_pattern_mismatch":
         return f"字段 {where} 只能用小写字母、数字和连字符，收到 {shown}"
     return f"字段 {where} 取值无效（{error['msg']}），收到 {shown}"
-
-
-# ---- reading numbers and wordings the way the texts write them ----
-
-def implied_op(wording: str) -> str | None:
-    """The comparison a wording states: 超过 >, 不低于/以上 >=, 不超过/以下/（含） <=, 低于/小于 <."""
-    w = compact(wording)
-    if re.search(r"不超过|不高于|不大于|以下|以内|\(含\)|放宽至|最多|至多", w):
-        return "<="
-    if re.search(r"不低于|不少于|不小于|以上|达到|满\d", w):
-        return ">="
-    if re.search(r"超过|高于|大于|多于", w):
-        return ">"
-    if re.search(r"低于|小于|少于|不足|未满", w):
-        return "<"
-    return None
 
 
 # ---- the validator ----
@@ -456,17 +440,6 @@ def _convertible(unit: str, to: str) -> bool:
     return True
 
 
-def _compare(actual: Any, op: str, threshold: Any) -> bool:
-    if op == "in":
-        return actual in threshold
-    if op == "==":
-        return actual == threshold
-    if op == "!=":
-        return actual != threshold
-    a, t = round(float(actual), 6), round(float(threshold), 6)
-    return {">": a > t, ">=": a >= t, "<": a < t, "<=": a <= t}[op]
-
-
 def _result(cond_field: str, op: str, threshold: Any, wording: str, clause: str, fact: Fact, source: str,
             detail: str = "") -> ConditionResult:
     info = FIELDS.get(cond_field)
@@ -474,7 +447,7 @@ def _result(cond_field: str, op: str, threshold: Any, wording: str, clause: str,
     if fact.value is None:
         status = "unknown"
     else:
-        status = "met" if _compare(fact.value, op, threshold) else "not_met"
+        status = "met" if compare(fact.value, op, threshold) else "not_met"
     return ConditionResult(cond_field, label, op, threshold, unit, wording, clause, status, fact.value, source,
                            detail, fact.ask if status == "unknown" else ())
 
@@ -499,7 +472,7 @@ def _bands(profile: EnterpriseProfile, rule: Rule, cond: Condition, today: date)
         if guard.value is None:
             ask = guard.ask + (fact.ask if fact.value is None else ())
             return _result(cond.field, cond.op, None, cond.wording, clause, Fact(None, ask), cond.source)
-        if _compare(guard.value, g.op, _canonical(g.value, g.unit, g.field)):
+        if compare(guard.value, g.op, _canonical(g.value, g.unit, g.field)):
             wording = f"{g.wording}的企业，{band.wording}"
             return _result(cond.field, cond.op, _canonical(band.value, cond.unit, cond.field), wording, clause, fact,
                            cond.source)

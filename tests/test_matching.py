@@ -16,7 +16,6 @@ from bot.matching import (
     condition_fields,
     corpus_clauses,
     format_verdict,
-    implied_op,
     load_rules,
     match,
     missing_questions,
@@ -25,6 +24,7 @@ from bot.matching import (
 )
 from bot.profile import FIELDS, load_profile, parse_profile
 from bot.text.numerals import written_values
+from bot.text.thresholds import implied_op
 from bot.validity import load_amendments
 
 ROOT = Path(__file__).resolve().parent.parent
