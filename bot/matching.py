@@ -22,15 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from .errors import DocumentError
 from .models import Amendment, Clause
-from .profile import (
-    DERIVED,
-    FIELDS,
-    LISTING,
-    ZONE_LEVELS,
-    EnterpriseProfile,
-    Fact,
-    Talent,
-)
+from .profile import DERIVED, EnterpriseProfile, Fact, Talent
+from .text.facts import facts
 from .text.numerals import written_values
 from .text.thresholds import compare, implied_op
 from .text.units import convert
@@ -72,7 +65,7 @@ class Band(_Spec):
 
 
 class Condition(_Spec):
-    field: str = Field(description="a profile fact: EnterpriseProfile field or derived name (profile.FIELDS)")
+    field: str = Field(description="a profile fact: EnterpriseProfile field or derived name (bot/text/facts.yaml)")
     op: Op
     value: bool | float | str | list[str] | None = None
     unit: str = ""
@@ -182,9 +175,10 @@ def _rule_problem(exc: ValidationError) -> str:
 # ---- the validator ----
 
 def condition_fields() -> set[str]:
-    """Names a condition may compare: stored profile fields, derived facts, talent facts."""
+    """Names a condition may compare: stored profile fields, derived facts, talent facts (those with a
+    question to ask when a talent's is unknown)."""
     stored = set(EnterpriseProfile.model_fields) - {"name", "zone", "ip", "talents", "registration_date", "as_of"}
-    return stored | set(DERIVED) | {f for f in FIELDS if f.startswith(_TALENT)}
+    return stored | set(DERIVED) | {k for k, f in facts().items() if k.startswith(_TALENT) and f.question}
 
 
 def validate_rules(rules: Sequence[Rule], clauses: Mapping[str, Clause],
@@ -289,7 +283,7 @@ class _RuleCheck:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             self.problem(f"{what}的 op {op} 需要数值，收到 {value!r}")
             return
-        want = FIELDS[fact].unit if fact in FIELDS else ""
+        want = facts()[fact].unit if fact in facts() else ""
         if unit != want and not _convertible(unit, want):
             self.problem(f"{what}的单位 {unit or '（空）'} 与字段 {fact} 的单位 {want or '（无）'} 不符")
         if float(value) not in written_values(wording):
@@ -362,7 +356,7 @@ class ConditionResult:
 
     def line(self) -> str:
         mark = {"met": "✓", "not_met": "✗", "unknown": "?"}[self.status]
-        actual = "未提供" if self.status == "unknown" else _show(self.actual, self.unit)
+        actual = "未提供" if self.status == "unknown" else _show(self.field, self.actual)
         who = f"（{self.detail}）" if self.detail else ""
         editor = "【编者注】" if self.source == "amendment" else ""
         return f"{mark} {self.label}{who}：{actual} —— 条件：{editor}“{self.wording}”"
@@ -420,7 +414,7 @@ def _judge(profile: EnterpriseProfile, rule: Rule, today: date) -> Verdict:
     if status == "needs_info":
         for r in results:
             for name in r.ask:
-                missing.setdefault(name, FIELDS[name].question)
+                missing.setdefault(name, facts()[name].question)
     b = rule.benefit
     return Verdict(rule.id, rule.name, rule.kind, status, tuple(results), missing, rule.clauses, b.text, b.amount,
                    b.rate, b.current, rule.amendment_note, rule.scope)
@@ -428,7 +422,7 @@ def _judge(profile: EnterpriseProfile, rule: Rule, today: date) -> Verdict:
 
 def _canonical(value: Any, unit: str, fact: str) -> Any:
     """A rule's threshold in the unit the profile keeps the fact in: (3, 亿元, revenue_wan) -> 30000."""
-    want = FIELDS[fact].unit if fact in FIELDS else unit
+    want = facts()[fact].unit if fact in facts() else unit
     return convert(value, unit, want) if unit and unit != want else value
 
 
@@ -442,7 +436,7 @@ def _convertible(unit: str, to: str) -> bool:
 
 def _result(cond_field: str, op: str, threshold: Any, wording: str, clause: str, fact: Fact, source: str,
             detail: str = "") -> ConditionResult:
-    info = FIELDS.get(cond_field)
+    info = facts().get(cond_field)
     label, unit = (info.label, info.unit) if info else (cond_field, "")
     if fact.value is None:
         status = "unknown"
@@ -476,7 +470,7 @@ def _bands(profile: EnterpriseProfile, rule: Rule, cond: Condition, today: date)
             wording = f"{g.wording}的企业，{band.wording}"
             return _result(cond.field, cond.op, _canonical(band.value, cond.unit, cond.field), wording, clause, fact,
                            cond.source)
-    info = FIELDS[cond.field]
+    info = facts()[cond.field]
     return ConditionResult(cond.field, info.label, cond.op, None, info.unit, cond.wording, clause, "not_met",
                            fact.value, cond.source, "不在条款列出的任何区间")
 
@@ -499,7 +493,7 @@ def _talents(profile: EnterpriseProfile, rule: Rule, conds: list[Condition]) -> 
     if profile.talents is None:
         return judged(None)
     if not profile.talents:
-        return [ConditionResult(c.field, FIELDS[c.field].label, c.op, c.value, FIELDS[c.field].unit, c.wording,
+        return [ConditionResult(c.field, facts()[c.field].label, c.op, c.value, facts()[c.field].unit, c.wording,
                                 _clause_of(rule, c.clause), "not_met", None, c.source, "没有境外人才")
                 for c in conds]
     ranked = sorted((judged(t) for t in profile.talents),
@@ -547,7 +541,7 @@ def ranked_missing(verdicts: Iterable[Verdict]) -> list[tuple[str, str]]:
     ranked = sorted(score, key=lambda n: (-round(score[n], 9), order[n]))
     out, asked = [], set()
     for name in ranked:
-        question = FIELDS[name].question
+        question = facts()[name].question
         if question not in asked:
             asked.add(question)
             out.append((name, question))
@@ -561,16 +555,9 @@ def missing_questions(verdicts: Iterable[Verdict]) -> list[str]:
 
 # ---- showing a verdict ----
 
-def _show(value: Any, unit: str) -> str:
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float):
-        return f"{value:g}{unit}"
-    if isinstance(value, int):
-        return f"{value}{unit}"
-    if isinstance(value, str):
-        return ZONE_LEVELS.get(value) or LISTING.get(value) or value
-    return "—" if value is None else str(value)
+def _show(name: str, value: Any) -> str:
+    """A fact's value as a person reads it (3亿元, 6%, 国家级高新区, 是); the date a validity check ran on."""
+    return facts()[name].show(value) if name in facts() else str(value)
 
 
 def format_verdict(verdict: Verdict, cite: Callable[[str], str] = str) -> str:
