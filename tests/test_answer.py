@@ -163,7 +163,7 @@ def test_a_follow_up_resolves_against_the_previous_turn(corpus_bot):
     assert who.citations[0].clause_id == f"{PLAN}#八.(十九)"
     assert "省委组织部" in who.text.splitlines()[0]
     provincial = corpus_bot.ask("省级高新区也可以吗？", conversation=chat)
-    assert "✗ 不满足：条款要求“在国家高新区内”，您提供的所在园区为省级高新区" in provincial.text
+    assert "✗ 不满足：条款要求“在国家高新区内”，您提供的高新区级别为省级高新区" in provincial.text
 
 
 @pytest.mark.slow
