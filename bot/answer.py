@@ -145,7 +145,8 @@ def check_conditions(sentence: str, facts: dict[str, float | str]) -> list[Condi
         if key not in facts:
             checks.append(ConditionCheck(key, None, t.text, "unknown"))
             continue
-        checks.append(ConditionCheck(key, facts[key], t.text, "met" if compare(facts[key], t.op, t.value) else "not_met"))
+        status = "met" if compare(facts[key], t.op, t.value) else "not_met"
+        checks.append(ConditionCheck(key, facts[key], t.text, status))
     if described and "国家高新区" in sentence and "省级" not in sentence:
         level = facts.get("zone_level")
         status = "unknown" if level is None else "met" if level == "national" else "not_met"

@@ -6,8 +6,9 @@ cites the clauses it rests on; `validate_rules` checks all of that against the p
 rule cannot quote a clause that does not say what the rule says.
 
 Boundaries follow the wording as bot.text.thresholds reads it: 超过/高于 are strict, 不低于/以上/达到
-are not, 不超过/以下/（含） are inclusive upper bounds, 未满/不足 strict ones. `match` gives one Verdict per rule: eligible, not_eligible, or needs_info
-with the questions that would settle it; `missing_questions` orders those questions for a chat.
+are not, 不超过/以下/（含） are inclusive upper bounds, 未满/不足 strict ones. `match` gives one
+Verdict per rule: eligible, not_eligible, or needs_info with the questions that would settle it;
+`missing_questions` orders those questions for a chat.
 """
 
 from __future__ import annotations

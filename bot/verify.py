@@ -216,7 +216,8 @@ def find_problems(text: str, citations: Sequence[Citation], clause_texts: Mappin
         for number in numbers(claims):
             if number.key in allowed:
                 continue
-            if number.key in allowed_meta and (number.kind == "ref" or (number.kind == "amount" and number.unit in _META_UNITS)):
+            as_meta = number.kind == "ref" or (number.kind == "amount" and number.unit in _META_UNITS)
+            if as_meta and number.key in allowed_meta:
                 continue
             problems.append(PROBLEM_NUMBER.render(number=number.text, refs=label))
         for name in organisations(claims):
