@@ -1,7 +1,8 @@
 """What a question asks (intent) and the facts the asker gave about themselves, units normalised.
 
-Facts are what the extractive answerer checks a clause's thresholds against: 研发投入6% -> 6.0
-(percent), 营收4亿 -> 40000.0 (万元), 63岁 -> 63, 国家级高新区 -> national.
+Facts are what the extractive answerer checks a clause's thresholds against, under their canonical
+keys (bot/text/facts.yaml): 研发投入6% -> rd_intensity 6.0 (percent), 营收4亿 -> revenue_wan 40000.0
+(万元), 63岁 -> talents.age 63, 成立8个月 -> registered_years 0.67, 国家级高新区 -> zone_level national.
 """
 
 from __future__ import annotations
@@ -10,6 +11,10 @@ import re
 from dataclasses import dataclass, field
 
 from .retrieve import clause_refs
+from .text.facts import fact
+from .text.numerals import CN_NUM, parse_number
+from .text.units import amounts, convert
+from .text.width import figures
 
 INTENTS = ("lookup", "responsibility", "procedure", "amount", "eligibility", "target", "general")
 
@@ -22,7 +27,12 @@ _INTENT_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 _NUM = r"(\d+(?:\.\d+)?)"
-_CN_DIGIT = {"一": 1, "两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_REVENUE = re.compile(r"(?:营收|营业收入|销售收入|主营收入|主营业务收入|年收入|收入)[^\d。,，?？]{0,6}$")
+# 成立8个月, 注册两年: a duration; 2019年 or 二〇一九年 after 成立于 is a date (hence two digits, under 100).
+_REGISTERED = re.compile(rf"(?:成立|注册)[^\d。,，?？]{{0,4}}?(\d{{1,2}}(?:\.\d+)?|{CN_NUM})\s*(个月|年)")
+# The facts extract_facts reads, by canonical key (bot/text/facts.yaml); st_staff_share is derived from two.
+FACTS = ("rd_intensity", "revenue_wan", "talents.age", "employees", "st_staff", "st_staff_share", "zone.name",
+         "zone_level", "registered_years", "amount_wan")
 
 
 @dataclass(frozen=True)
@@ -44,54 +54,36 @@ def detect_intent(question: str) -> str:
     return "general"
 
 
-def _amount_wan(value: float, unit: str) -> float:
-    """Money in 万元: 4亿 -> 40000, 3000万 -> 3000, 500000元 -> 50."""
-    if "亿" in unit:
-        return value * 10000
-    if "千万" in unit:
-        return value * 1000
-    if "万" in unit:
-        return value
-    return value / 10000
-
-
 def extract_facts(question: str) -> dict[str, float | str]:
     """Facts about the asker. Only what is said plainly; anything unclear stays out."""
-    q = question.replace("％", "%").replace("，", ",")
-    q = re.sub(r"(?<=\d),(?=\d{3})", "", q)
+    q = figures(question)
     facts: dict[str, float | str] = {}
-    if m := re.search(rf"(研发|研究开发|研发投入|研发费用|研发强度)[^\d%。,?？]{{0,12}}?{_NUM}\s*%", q):
+    if m := re.search(rf"(研发|研究开发|研发投入|研发费用|研发强度)[^\d%。,，?？]{{0,12}}?{_NUM}\s*%", q):
         facts["rd_intensity"] = float(m.group(2))
-    elif m := re.search(rf"{_NUM}\s*%[^。,?？]{{0,6}}(研发|研究开发)", q):
+    elif m := re.search(rf"{_NUM}\s*%[^。,，?？]{{0,6}}(研发|研究开发)", q):
         facts["rd_intensity"] = float(m.group(1))
-    if m := re.search(rf"(营收|营业收入|销售收入|主营收入|主营业务收入|年收入|收入)[^\d。,?？]{{0,6}}?{_NUM}\s*(个)?\s*(亿|千万|万|元)", q):
-        facts["revenue_wan"] = _amount_wan(float(m.group(2)), m.group(4))
+    sums = amounts(q)
+    if revenue := next((a for a in sums if _REVENUE.search(q, 0, a.start)), None):
+        facts["revenue_wan"] = revenue.wan
     if m := re.search(r"(\d{2})\s*(周)?岁", q):
-        facts["age"] = int(m.group(1))
-    if m := re.search(rf"(一共|总共|共有|员工|职工|从业人员|公司)[^\d。,?？]{{0,4}}?{_NUM}\s*(个)?人", q):
+        facts["talents.age"] = int(m.group(1))
+    if m := re.search(rf"(一共|总共|共有|员工|职工|从业人员|公司)[^\d。,，?？]{{0,4}}?{_NUM}\s*(个)?人", q):
         facts["employees"] = float(m.group(2))
-    if m := re.search(rf"(研发|技术|科技)[^\d。,?？]{{0,8}}?{_NUM}\s*(?:个人|个|人|名)|{_NUM}\s*(?:个|名)?(?:研发|科技|技术)人员", q):
+    if m := re.search(rf"(研发|技术|科技)[^\d。,，?？]{{0,8}}?{_NUM}\s*(?:个人|个|人|名)|{_NUM}\s*(?:个|名)?(?:研发|科技|技术)人员", q):
         facts["st_staff"] = float(m.group(2) or m.group(3))
     named = re.sub(r"(我们|我司|本公司|公司|企业)?(在|位于|入驻|落户)", "|", q)
     if m := re.search(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,3})(国家级|国家|省级)?高新区", named):
-        facts["zone_name"] = m.group(0)
+        facts["zone.name"] = m.group(0)
     if re.search(r"国家级高新区|国家高新区|国家级的高新区", q):
         facts["zone_level"] = "national"
     elif re.search(r"省级高新区|省级的高新区|省级开发区", q):
         facts["zone_level"] = "provincial"
-    if m := re.search(rf"(成立|注册)[^\d。,?？]{{0,4}}?{_NUM}\s*(个月|年)", q):
-        months = float(m.group(2)) * (12 if m.group(3) == "年" else 1)
-        facts["registered_months"] = months
-    elif m := re.search(r"(成立|注册)[^。,?？]{0,4}?([一两二三四五六七八九十])\s*(个月|年)", q):
-        facts["registered_months"] = _CN_DIGIT[m.group(2)] * (12 if m.group(3) == "年" else 1)
-    amounts = [
-        _amount_wan(float(m.group(1)), m.group(3))
-        for m in re.finditer(rf"{_NUM}\s*(个)?\s*(亿|千万|万)元?", q)
-    ]
-    if amounts and "revenue_wan" not in facts:
-        facts["amount_wan"] = amounts[0]
-    elif len(amounts) > 1:
-        facts["amount_wan"] = amounts[-1]
+    if (m := _REGISTERED.search(q)) and (value := parse_number(m.group(1))) is not None and value < 100:
+        facts["registered_years"] = convert(value, m.group(2), fact("registered_years").unit)
+    if sums and "revenue_wan" not in facts:
+        facts["amount_wan"] = sums[0].wan
+    elif len(sums) > 1:
+        facts["amount_wan"] = sums[-1].wan
     return facts
 
 

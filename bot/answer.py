@@ -17,12 +17,15 @@ from functools import lru_cache
 from importlib import resources
 from typing import Callable, Sequence
 
-from .analysis import Analysis, search_text
+from .analysis import FACTS, Analysis, search_text
 from .chunking import sentences
 from .lexical import asked_words, expand_query, idf, tokenize
 from .models import Answer, Citation, Clause, Hit
 from .prompts import NO_BASIS
 from .retrieve import clause_refs
+from .text.facts import canonical, fact, fact_for
+from .text.numerals import NUMERAL_CHARS
+from .text.thresholds import compare, find_thresholds
 from .validity import editor_note, status_line
 from .verify import carries_instructions
 
@@ -32,10 +35,7 @@ _FORM_WORDS = frozenset(
     情况 问题 办理 流程 需要 条件 如何 拿到 以后 时候 怎么办 多久 最多 最多能 几年 哪个 还要 开始 是否 知道 这个
     那个 一下 时间 哪里 支持 给 按 做 交 用 拿 想 去 算 还 吗 呢""".split()
 )
-_FIGURE = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|％|万元|亿元|元|岁|年|个月|日|人|家|个|件|项|位|亩)|[一二三四五六七八九十百]+(?:年|个月|日|个工作日)")
-_THRESHOLD = re.compile(
-    r"(超过|高于|大于|不低于|不少于|达到|不超过|低于|小于|少于|放宽至|在)?\s*(\d+(?:[.,]\d+)*)\s*(%|％|亿元|万元|岁|人)\s*(以上|以下|以内|（含）)?"
-)
+_FIGURE = re.compile(rf"\d+(?:[.,]\d+)*\s*(?:%|％|万元|亿元|元|岁|年|个月|日|人|家|个|件|项|位|亩)|[{NUMERAL_CHARS}]+(?:年|个月|日|个工作日)")
 
 
 @dataclass(frozen=True)
@@ -115,101 +115,43 @@ def assess(question: str, hits: Sequence[Hit], doc_freq: Callable[[str], int], n
 class ConditionCheck:
     """One threshold of a quoted sentence compared with a fact the asker gave (None: not given)."""
 
-    fact: str
+    fact: str  # canonical key (bot/text/facts.yaml)
     value: float | str | None
     phrase: str  # the threshold as the clause words it, e.g. 超过5%
     status: str  # met | not_met | unknown
 
     def line(self) -> str:
         mark = {"met": "✓ 满足", "not_met": "✗ 不满足", "unknown": "? 无法判断"}[self.status]
+        about = fact(self.fact)
         if self.value is None:
-            return f"{mark}：条款要求“{self.phrase}”，您未提供{_FACT_NAMES[self.fact]}"
-        return f"{mark}：条款要求“{self.phrase}”，您提供的{_FACT_NAMES[self.fact]}为{_show(self.fact, self.value)}"
-
-
-_FACT_NAMES = {
-    "rd_intensity": "研发投入强度",
-    "revenue_wan": "营业收入",
-    "age": "年龄",
-    "employees": "职工人数",
-    "amount_wan": "金额",
-    "zone_level": "所在园区",
-    "st_share": "科技人员占比",
-}
-
-
-def _show(fact: str, value: float | str) -> str:
-    if fact == "revenue_wan" or fact == "amount_wan":
-        v = float(value)
-        return f"{v / 10000:g}亿元" if v >= 10000 else f"{v:g}万元"
-    if fact in ("rd_intensity", "st_share"):
-        return f"{float(value):g}%"
-    if fact == "age":
-        return f"{int(float(value))}岁"
-    if fact == "zone_level":
-        return {"national": "国家高新区", "provincial": "省级高新区"}.get(str(value), str(value))
-    return f"{value:g}" if isinstance(value, float) else str(value)
+            return f"{mark}：条款要求“{self.phrase}”，您未提供{about.label}"
+        return f"{mark}：条款要求“{self.phrase}”，您提供的{about.label}为{about.show(self.value)}"
 
 
 def check_conditions(sentence: str, facts: dict[str, float | str]) -> list[ConditionCheck]:
-    """Thresholds in `sentence` held against the asker's facts. Boundaries follow the wording: 超过/高于
-    are strict, 不低于/达到/以上 are not, 不超过/以内/以下 are upper bounds. Once the asker has given any
-    fact, a threshold on a fact they did not give is listed as unknown rather than left out."""
+    """Thresholds in `sentence` held against the asker's facts, each bound as its wording sets it
+    (bot.text.thresholds: 超过 strict, 不低于/以上 inclusive, 不高于/以下 upper bounds, 未满/不足 strict).
+    Only facts a question can state (analysis.FACTS) are compared. Once the asker has given any fact,
+    a threshold on one they did not give is listed as unknown rather than left out."""
     checks: list[ConditionCheck] = []
     described = bool(facts)
-    facts = dict(facts)
+    facts = dict(canonical(k, v) for k, v in facts.items())  # older keys too: age, st_share
     if "st_staff" in facts and "employees" in facts and float(facts["employees"]) > 0:
-        facts["st_share"] = round(float(facts["st_staff"]) / float(facts["employees"]) * 100, 2)
-    for m in _THRESHOLD.finditer(sentence):
-        op, raw, unit, tail = m.group(1) or "", m.group(2), m.group(3), m.group(4) or ""
-        if not op and not tail:
+        facts["st_staff_share"] = round(float(facts["st_staff"]) / float(facts["employees"]) * 100, 2)
+    for t in find_thresholds(sentence):
+        key = fact_for(t.subject, t.unit)
+        if key not in FACTS or (key not in facts and not described):
             continue
-        number = float(raw.replace(",", ""))
-        before = sentence[max(0, m.start() - 24) : m.start()]
-        fact = _fact_for(unit, before)
-        if fact is None or (fact not in facts and not described):
+        if key not in facts:
+            checks.append(ConditionCheck(key, None, t.text, "unknown"))
             continue
-        if fact not in facts:
-            checks.append(ConditionCheck(fact, None, m.group(0).strip(), "unknown"))
-            continue
-        value = float(facts[fact])
-        threshold = number * 10000 if unit == "亿元" else number
-        checks.append(ConditionCheck(fact, facts[fact], m.group(0).strip(), _compare(value, op, tail, threshold)))
+        status = "met" if compare(facts[key], t.op, t.value) else "not_met"
+        checks.append(ConditionCheck(key, facts[key], t.text, status))
     if described and "国家高新区" in sentence and "省级" not in sentence:
         level = facts.get("zone_level")
         status = "unknown" if level is None else "met" if level == "national" else "not_met"
         checks.append(ConditionCheck("zone_level", level, "在国家高新区内", status))
     return checks
-
-
-def _fact_for(unit: str, before: str) -> str | None:
-    if unit in ("%", "％"):
-        if "研发" in before or "研究开发" in before:
-            return "rd_intensity"
-        if "科技人员" in before or "职工总数" in before:
-            return "st_share"
-        return None
-    if unit in ("亿元", "万元"):
-        return "revenue_wan" if "收入" in before else None
-    if unit == "岁":
-        return "age"
-    if unit == "人":
-        return "employees" if "从业人数" in before or "职工" in before else None
-    return None
-
-
-def _compare(value: float, op: str, tail: str, threshold: float) -> str:
-    if op in ("超过", "高于", "大于"):
-        ok = value > threshold
-    elif op in ("不低于", "不少于", "达到") or tail == "以上":
-        ok = value >= threshold
-    elif op in ("不超过", "放宽至") or tail in ("以下", "以内", "（含）"):
-        ok = value <= threshold
-    elif op in ("低于", "小于", "少于"):
-        ok = value < threshold
-    else:
-        return "unknown"
-    return "met" if ok else "not_met"
 
 
 class ExtractiveAnswerer:
@@ -421,7 +363,7 @@ class ExtractiveAnswerer:
 _ANY = re.compile(r".")
 
 
-_ITEM = re.compile(r"(?:\d+[.．、]|[（(][一二三四五六七八九十\d]+[)）]|[一二三四五六七八九十]+、)")
+_ITEM = re.compile(rf"(?:\d+[.．、]|[（(][{NUMERAL_CHARS}\d]+[)）]|[{NUMERAL_CHARS}]+、)")
 
 
 def _listed(parts: Sequence[str], at: int) -> int:
@@ -457,7 +399,7 @@ _KINDS = (
     (re.compile(r"比例|比重|占比|百分之|百分比|几成|多少%"), re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之")),
     (re.compile(r"(?<!哪)几家|(?<!哪)几个|多少家|多少个"), re.compile(r"\d+\s*(?:家|个)")),
     (re.compile(r"几年|多少年|年限|多久|多长时间|期限|什么时候|何时|几天|多少天|几个月|最晚|最迟"),
-     re.compile(r"(?<!\d)(?:\d{1,2}|[一二三四五六七八九十]+)\s*(?:个)?(?:年|月|日|天|个工作日)")),
+     re.compile(rf"(?<!\d)(?:\d{{1,2}}|[{NUMERAL_CHARS}]+)\s*(?:个)?(?:年|月|日|天|个工作日)")),
     (_ASKS_MONEY := re.compile(r"多少钱|多少万|金额|多少资金|(?:补贴|奖励|支持|资助|租金|价格|费用|给|补|奖)多少|几折"
                                r"|(?:补|奖|给|拿|支持|资助)(?:了|到)?\s*\d+(?:\.\d+)?\s*(?:万|亿)"),  # "能补2000万，是真的吗"
      _MONEY := re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),

@@ -23,6 +23,7 @@ from typing import Iterator
 
 from bot.errors import DocumentError
 from bot.models import Document, DocumentMeta
+from bot.text.numerals import NUMERAL_CHARS, iso_date
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
 _MB = 1024 * 1024
@@ -44,11 +45,8 @@ _BLANK_LINES = re.compile(r"(?:[ \t\u3000\xa0]*\n)*")
 _DOC_NO_BRACKET = r"[\u4e00-\u9fffA-Za-z]{1,12}\s*[〔\[【［(（]\s*\d{4}\s*[〕\]】］)）]\s*第?\s*\d+\s*号"
 _DOC_NO = re.compile(
     _DOC_NO_BRACKET
-    + r"|(?:中华人民共和国)?[\u4e00-\u9fff]{1,10}?令第[〇零一二三四五六七八九十百千\d]+号"
+    + rf"|(?:中华人民共和国)?[\u4e00-\u9fff]{{1,10}}?令第[{NUMERAL_CHARS}\d]+号"
     + r"|[\u4e00-\u9fff]{1,12}(?: [\u4e00-\u9fff]{1,12})*公告\d{4}年第\d+号")
-_DATE = re.compile(r"(\d{4})\s*[年\-./]\s*(\d{1,2})\s*[月\-./]\s*(\d{1,2})\s*日?")
-_CN_DATE = re.compile(r"([〇零○一二三四五六七八九]{4})年([一二三四五六七八九十]{1,3})月([一二三四五六七八九十]{1,3})日")
-_CN_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0, "○": 0}
 _ATTACHMENT = re.compile(r"现将[^《\n。]{0,30}((?:《[^《》\n]{2,100}》[、和及]?)+)[^。\n]{0,40}?印发")
 _PAGE_NUMBER = re.compile(r"[-—–－~～\s]*\d{1,4}[-—–－~～\s]*|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
                           r"|\d{1,4}\s*/\s*\d{1,4}")
@@ -233,8 +231,9 @@ def _assemble(path: Path, data: bytes, full: str, hints: dict, warnings: list[st
     first = lines[0] if lines and _title_like(lines[0]) else ""
     title = (header.get("title") or _attachment_title(body, lines) or (web and hints.get("title"))
              or lead or first or hints.get("title", ""))
-    date = (_iso_date(header.get("date", "")) or next((d for d in map(_standalone_date, lines) if d), "")
-            or _iso_date(header.get("published", "")) or _iso_date(hints.get("date", "")))
+    date = (iso_date(header.get("date", ""))
+            or next((d for line in lines if (d := iso_date(line, whole=True))), "")
+            or iso_date(header.get("published", "")) or iso_date(hints.get("date", "")))
     number = header.get("doc_number") or next(
         (line for line in lines[:30] if re.fullmatch(_DOC_NO_BRACKET, line)), "")
     issuer = header.get("issuer") or _issuer_from_title(lead or first or hints.get("title", ""))
@@ -275,7 +274,7 @@ def _clean_title(line: str) -> str:
 
 def _title_like(line: str) -> bool:
     return (2 <= len(line) <= 100 and "。" not in line and not line.endswith((":", "："))
-            and len(_CJK.findall(line)) >= 2 and not _standalone_date(line)
+            and len(_CJK.findall(line)) >= 2 and not iso_date(line, whole=True)
             and not re.fullmatch(_DOC_NO_BRACKET, line))
 
 
@@ -292,28 +291,6 @@ def _issuer_from_title(title: str) -> str:
     match = (re.match(r"([^《》，。,:：]{2,40}?)(?:关于(?:修订|重新)?)?印发", title)
              or re.match(r"([^《》，。,:：]{2,40}?)关于.+的(?:通知|决定|意见|批复|通告|公告|函)$", title))
     return match.group(1).strip(" 、") if match else ""
-
-
-def _standalone_date(line: str) -> str:
-    return _iso_date(line) if _DATE.fullmatch(line.strip()) or _CN_DATE.fullmatch(line.strip()) else ""
-
-
-def _iso_date(value: str) -> str:
-    """yyyy-mm-dd from 2021-11-13, 2021年11月13日 or 二〇二一年十一月十三日; "" if none."""
-    if match := _DATE.search(value):
-        year, month, day = map(int, match.groups())
-    elif match := _CN_DATE.search(value):
-        year = int("".join(str(_CN_DIGITS[c]) for c in match.group(1)))
-        month, day = (_cn_number(g) for g in match.groups()[1:])
-    else:
-        return ""
-    return f"{year:04d}-{month:02d}-{day:02d}" if 1 <= month <= 12 and 1 <= day <= 31 else ""
-
-
-def _cn_number(text: str) -> int:
-    """一 … 三十一: the month and day numbers of a date written in Chinese numerals."""
-    tens, ten, units = text.rpartition("十")
-    return (_CN_DIGITS.get(tens, 1) * 10 if ten else 0) + _CN_DIGITS.get(units, 0)
 
 
 @contextmanager

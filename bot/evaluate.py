@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
 from .errors import QuestionSetError
+from .text.width import compact
 
 _WS = re.compile(r"\s+")
 
@@ -232,16 +233,11 @@ def retrieval_table(results: dict[str, RetrievalResult]) -> str:
     return "\n".join(rows)
 
 
-def _norm(text: str) -> str:
-    """Width-fold what answers and gold strings write both ways (％/%, full-width digits)."""
-    return _WS.sub("", text.translate(str.maketrans("０１２３４５６７８９％，", "0123456789%,")))
-
-
 def mention_recall(answer_text: str, must_mention: Sequence[str]) -> float | None:
     if not must_mention:
         return None
-    text = _norm(answer_text)
-    return sum(1 for m in must_mention if _norm(m) in text) / len(must_mention)
+    text = compact(answer_text)  # ％/%, full-width digits, 1,000/1000 and spaces written either way
+    return sum(1 for m in must_mention if compact(m) in text) / len(must_mention)
 
 
 def citation_precision(cited_texts: Sequence[str], gold_quotes: Sequence[str]) -> float | None:

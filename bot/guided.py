@@ -13,6 +13,7 @@ from typing import Any
 
 from .errors import ProfileError
 from .models import Answer
+from .text.facts import canonical
 
 MATCH_REQUEST = re.compile(
     r"(享受|申请|申报|符合|适用|拿到?)[^。？?]{0,6}(哪些|什么|啥)[^。？?]{0,4}(政策|优惠|扶持|补贴|支持)|政策匹配|匹配政策|适合(我们|我|本)[^。？?]{0,4}政策"
@@ -22,7 +23,6 @@ SKIP_WORDS = ("跳过", "不知道", "不清楚", "不确定", "没有数据")
 MAX_QUESTIONS = 8
 # Fields whose answer is a structure, not one value: asked only where a converter below exists.
 _STRUCTURED = {"ip", "talents.age", "talents.nationality", "talents.position"}
-_FACT_FIELDS = {"rd_intensity": "rd_intensity", "revenue_wan": "revenue_wan", "employees": "employees", "st_staff": "st_staff"}
 
 
 @dataclass
@@ -42,12 +42,15 @@ def wants_matching(question: str) -> bool:
 
 def seed(facts: dict[str, Any]) -> dict[str, Any]:
     """Profile fields from facts the asker already stated in the conversation."""
-    data: dict[str, Any] = {_FACT_FIELDS[k]: v for k, v in facts.items() if k in _FACT_FIELDS}
-    if facts.get("zone_level") or facts.get("zone_name"):
-        zone = {"name": facts.get("zone_name"), "level": facts.get("zone_level")}
+    from .profile import EnterpriseProfile
+
+    facts = dict(canonical(k, v) for k, v in facts.items())  # (age, 63) -> (talents.age, 63)
+    data: dict[str, Any] = {k: v for k, v in facts.items() if k in EnterpriseProfile.model_fields}
+    if facts.get("zone_level") or facts.get("zone.name"):
+        zone = {"name": facts.get("zone.name"), "level": facts.get("zone_level")}
         data["zone"] = {k: v for k, v in zone.items() if v}
-    if facts.get("age"):
-        data["talents"] = [{"age": int(facts["age"])}]
+    if facts.get("talents.age"):
+        data["talents"] = [{"age": int(facts["talents.age"])}]
     return data
 
 

@@ -5,14 +5,14 @@ an operator, a threshold and the exact clause wording the threshold comes from (
 cites the clauses it rests on; `validate_rules` checks all of that against the parsed corpus, so a
 rule cannot quote a clause that does not say what the rule says.
 
-Boundaries follow the wording: 超过/高于 are strict, 不低于/以上/达到 are not, 不超过/以下/（含） are
-inclusive upper bounds. `match` gives one Verdict per rule: eligible, not_eligible, or needs_info
-with the questions that would settle it; `missing_questions` orders those questions for a chat.
+Boundaries follow the wording as bot.text.thresholds reads it: 超过/高于 are strict, 不低于/以上/达到
+are not, 不超过/以下/（含） are inclusive upper bounds, 未满/不足 strict ones. `match` gives one
+Verdict per rule: eligible, not_eligible, or needs_info with the questions that would settle it;
+`missing_questions` orders those questions for a chat.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -23,15 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from .errors import DocumentError
 from .models import Amendment, Clause
-from .profile import (
-    DERIVED,
-    FIELDS,
-    LISTING,
-    ZONE_LEVELS,
-    EnterpriseProfile,
-    Fact,
-    Talent,
-)
+from .profile import DERIVED, EnterpriseProfile, Fact, Talent
+from .text.facts import facts
+from .text.numerals import written_values
+from .text.thresholds import compare, implied_op
+from .text.units import convert
+from .text.width import compact
 
 Op = Literal[">", ">=", "<", "<=", "==", "!=", "in"]
 NUMERIC_OPS = (">", ">=", "<", "<=")
@@ -43,8 +40,6 @@ SCOPES = {
 }
 STATUS_LABELS = {"eligible": "符合条件", "not_eligible": "不符合条件", "needs_info": "需补充信息"}
 OBLIGATION_LABELS = {"eligible": "适用", "not_eligible": "不适用", "needs_info": "需补充信息"}
-# Units a rule may write a threshold in, per unit the profile stores the fact in.
-_UNIT_FACTORS = {("亿元", "万元"): 10000.0}
 _TALENT = "talents."
 
 
@@ -71,7 +66,7 @@ class Band(_Spec):
 
 
 class Condition(_Spec):
-    field: str = Field(description="a profile fact: EnterpriseProfile field or derived name (profile.FIELDS)")
+    field: str = Field(description="a profile fact: EnterpriseProfile field or derived name (bot/text/facts.yaml)")
     op: Op
     value: bool | float | str | list[str] | None = None
     unit: str = ""
@@ -178,73 +173,13 @@ def _rule_problem(exc: ValidationError) -> str:
     return f"字段 {where} 取值无效（{error['msg']}），收到 {shown}"
 
 
-# ---- reading numbers and wordings the way the texts write them ----
-
-_FULLWIDTH = str.maketrans("０１２３４５６７８９％．，", "0123456789%.,")
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-_CN_RUN = re.compile(r"[零〇一二两三四五六七八九十百千]+")
-_ARABIC = re.compile(r"\d+(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?")
-
-
-def normalise(text: str) -> str:
-    """For substring checks: no whitespace, one form of %, digits and brackets."""
-    text = text.translate(_FULLWIDTH).replace("（", "(").replace("）", ")")
-    return re.sub(r"\s+", "", text)
-
-
-def _cn_number(run: str) -> int:
-    if all(ch in _CN_DIGITS for ch in run):  # 二〇二一
-        return int("".join(str(_CN_DIGITS[ch]) for ch in run))
-    total, digit = 0, None
-    for ch in run:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        else:
-            total += (1 if digit is None else digit) * _CN_UNITS[ch]
-            digit = None
-    return total + (digit or 0)
-
-
-def numbers_in(text: str) -> set[float]:
-    """Every number as the text writes it: 5,000 -> 5000, 百分之五十 -> 50, 一年 -> 1, and an amount in
-    亿 also in 万 (3亿元 -> 3 and 30000), so a threshold in either unit is found."""
-    text = normalise(text)
-    found: set[float] = set()
-
-    def add(value: float, end: int) -> None:
-        found.add(float(value))
-        if text.startswith("亿", end):
-            found.add(float(value) * 10000)
-
-    text = re.sub(r"百分之([零〇一二两三四五六七八九十百千]+)", lambda m: f"{_cn_number(m.group(1))}%", text)
-    for m in _ARABIC.finditer(text):
-        add(float(m.group(0).replace(",", "")), m.end())
-    for m in _CN_RUN.finditer(text):
-        add(_cn_number(m.group(0)), m.end())
-    return found
-
-
-def implied_op(wording: str) -> str | None:
-    """The comparison a wording states: 超过 >, 不低于/以上 >=, 不超过/以下/（含） <=, 低于/小于 <."""
-    w = normalise(wording)
-    if re.search(r"不超过|不高于|不大于|以下|以内|\(含\)|放宽至|最多|至多", w):
-        return "<="
-    if re.search(r"不低于|不少于|不小于|以上|达到|满\d", w):
-        return ">="
-    if re.search(r"超过|高于|大于|多于", w):
-        return ">"
-    if re.search(r"低于|小于|少于|不足|未满", w):
-        return "<"
-    return None
-
-
 # ---- the validator ----
 
 def condition_fields() -> set[str]:
-    """Names a condition may compare: stored profile fields, derived facts, talent facts."""
+    """Names a condition may compare: stored profile fields, derived facts, talent facts (those with a
+    question to ask when a talent's is unknown)."""
     stored = set(EnterpriseProfile.model_fields) - {"name", "zone", "ip", "talents", "registration_date", "as_of"}
-    return stored | set(DERIVED) | {f for f in FIELDS if f.startswith(_TALENT)}
+    return stored | set(DERIVED) | {k for k, f in facts().items() if k.startswith(_TALENT) and f.question}
 
 
 def validate_rules(rules: Sequence[Rule], clauses: Mapping[str, Clause],
@@ -271,9 +206,9 @@ class _RuleCheck:
                  known: set[str]):
         self.rule, self.amendments, self.known = rule, amendments, known
         self.problems: list[str] = [f"引用的条款不存在：{cid}" for cid in rule.clauses if cid not in clauses]
-        self.texts = {cid: normalise(clauses[cid].text) for cid in rule.clauses if cid in clauses}
-        self.cited_numbers = set().union(*(numbers_in(clauses[c].text) for c in self.texts))
-        self.note = normalise(rule.amendment_note or "")
+        self.texts = {cid: compact(clauses[cid].text) for cid in rule.clauses if cid in clauses}
+        self.cited_numbers = set().union(*(written_values(clauses[c].text) for c in self.texts))
+        self.note = compact(rule.amendment_note or "")
 
     def problem(self, text: str) -> None:
         self.problems.append(text)
@@ -285,20 +220,20 @@ class _RuleCheck:
             self._condition(cond, f"conditions[{i}]（{cond.field}）")
         for part in ("text", "amount", "rate"):
             value = getattr(rule.benefit, part)
-            for number in sorted(numbers_in(value or "") - self.cited_numbers):
+            for number in sorted(written_values(value or "") - self.cited_numbers):
                 self.problem(f"benefit.{part} 中的数字 {number:g} 不在所引条款中")
         if rule.benefit.current:
             if not rule.amendment_note:
                 self.problem("benefit.current 需要 amendment_note")
-            for number in sorted(numbers_in(rule.benefit.current) - numbers_in(rule.amendment_note or "")):
+            for number in sorted(written_values(rule.benefit.current) - written_values(rule.amendment_note or "")):
                 self.problem(f"benefit.current 中的数字 {number:g} 不在 amendment_note 中")
-        if rule.scope_wording and not any(normalise(rule.scope_wording) in t for t in self.texts.values()):
+        if rule.scope_wording and not any(compact(rule.scope_wording) in t for t in self.texts.values()):
             self.problem(f"scope_wording“{rule.scope_wording}”不在所引条款中")
         if rule.validity:
             v = rule.validity
             if self._located(v.wording, v.clause, v.source, "validity"):
                 for day in (v.valid_from, v.until):
-                    if day and not {day.year, day.month, day.day} <= numbers_in(v.wording):
+                    if day and not {day.year, day.month, day.day} <= written_values(v.wording):
                         self.problem(f"validity 的日期 {day} 与措辞“{v.wording}”不符")
             if not (v.valid_from or v.until):
                 self.problem("validity 需要 from 或 until")
@@ -311,7 +246,7 @@ class _RuleCheck:
         amended = [self.amendments[c] for c in rule.clauses if c in self.amendments]
         if len(amended) > 1:
             self.problem("引用了多个被修改的条款，amendment_note 只能对应一个")
-        elif amended and self.note != normalise(amended[0].note):
+        elif amended and self.note != compact(amended[0].note):
             self.problem(f"引用的条款 {amended[0].clause_id} 已被修改，amendment_note 应照抄 amendments.yaml 中的 note")
         elif not amended and rule.amendment_note:
             self.problem("有 amendment_note，但引用的条款都没有被修改")
@@ -326,7 +261,7 @@ class _RuleCheck:
             if not rule.amendment_note:
                 self.problem(f"{what}标为 source: amendment，但规则没有 amendment_note")
                 return False
-            if normalise(wording) not in self.note:
+            if compact(wording) not in self.note:
                 self.problem(f"{what}的措辞“{wording}”不在 amendment_note 中")
                 return False
             return True
@@ -335,7 +270,7 @@ class _RuleCheck:
             return False
         texts = self.texts
         pool = [texts[clause]] if clause in texts else ([] if clause else list(texts.values()))
-        if pool and not any(normalise(wording) in t for t in pool):
+        if pool and not any(compact(wording) in t for t in pool):
             self.problem(f"{what}的措辞“{wording}”不在所引条款 {clause or rule.clauses[0]} 中")
             return False
         return bool(pool)
@@ -349,10 +284,10 @@ class _RuleCheck:
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             self.problem(f"{what}的 op {op} 需要数值，收到 {value!r}")
             return
-        want = FIELDS[fact].unit if fact in FIELDS else ""
-        if unit != want and (unit, want) not in _UNIT_FACTORS:
+        want = facts()[fact].unit if fact in facts() else ""
+        if unit != want and not _convertible(unit, want):
             self.problem(f"{what}的单位 {unit or '（空）'} 与字段 {fact} 的单位 {want or '（无）'} 不符")
-        if float(value) not in numbers_in(wording):
+        if float(value) not in written_values(wording):
             self.problem(f"{what}的数值 {value:g} 不在措辞“{wording}”中")
         implied = implied_op(wording)
         if implied is None:
@@ -365,7 +300,7 @@ class _RuleCheck:
         target = cond.clause if cond.clause in self.texts else None
         pool = [self.texts[target]] if target else list(self.texts.values())
         for original in cond.replaces:
-            if not any(normalise(original) in t for t in pool):
+            if not any(compact(original) in t for t in pool):
                 self.problem(f"{what}的 replaces“{original}”不在所引条款中")
         if cond.source == "clause" and cond.replaces:
             self.problem(f"{what}有 replaces 却不是 source: amendment")
@@ -422,7 +357,7 @@ class ConditionResult:
 
     def line(self) -> str:
         mark = {"met": "✓", "not_met": "✗", "unknown": "?"}[self.status]
-        actual = "未提供" if self.status == "unknown" else _show(self.actual, self.unit)
+        actual = "未提供" if self.status == "unknown" else _show(self.field, self.actual)
         who = f"（{self.detail}）" if self.detail else ""
         editor = "【编者注】" if self.source == "amendment" else ""
         return f"{mark} {self.label}{who}：{actual} —— 条件：{editor}“{self.wording}”"
@@ -480,36 +415,34 @@ def _judge(profile: EnterpriseProfile, rule: Rule, today: date) -> Verdict:
     if status == "needs_info":
         for r in results:
             for name in r.ask:
-                missing.setdefault(name, FIELDS[name].question)
+                missing.setdefault(name, facts()[name].question)
     b = rule.benefit
     return Verdict(rule.id, rule.name, rule.kind, status, tuple(results), missing, rule.clauses, b.text, b.amount,
                    b.rate, b.current, rule.amendment_note, rule.scope)
 
 
 def _canonical(value: Any, unit: str, fact: str) -> Any:
-    want = FIELDS[fact].unit if fact in FIELDS else unit
-    return float(value) * _UNIT_FACTORS.get((unit, want), 1.0) if unit and unit != want else value
+    """A rule's threshold in the unit the profile keeps the fact in: (3, 亿元, revenue_wan) -> 30000."""
+    want = facts()[fact].unit if fact in facts() else unit
+    return convert(value, unit, want) if unit and unit != want else value
 
 
-def _compare(actual: Any, op: str, threshold: Any) -> bool:
-    if op == "in":
-        return actual in threshold
-    if op == "==":
-        return actual == threshold
-    if op == "!=":
-        return actual != threshold
-    a, t = round(float(actual), 6), round(float(threshold), 6)
-    return {">": a > t, ">=": a >= t, "<": a < t, "<=": a <= t}[op]
+def _convertible(unit: str, to: str) -> bool:
+    try:
+        convert(1, unit, to)
+    except ValueError:
+        return False
+    return True
 
 
 def _result(cond_field: str, op: str, threshold: Any, wording: str, clause: str, fact: Fact, source: str,
             detail: str = "") -> ConditionResult:
-    info = FIELDS.get(cond_field)
+    info = facts().get(cond_field)
     label, unit = (info.label, info.unit) if info else (cond_field, "")
     if fact.value is None:
         status = "unknown"
     else:
-        status = "met" if _compare(fact.value, op, threshold) else "not_met"
+        status = "met" if compare(fact.value, op, threshold) else "not_met"
     return ConditionResult(cond_field, label, op, threshold, unit, wording, clause, status, fact.value, source,
                            detail, fact.ask if status == "unknown" else ())
 
@@ -534,11 +467,11 @@ def _bands(profile: EnterpriseProfile, rule: Rule, cond: Condition, today: date)
         if guard.value is None:
             ask = guard.ask + (fact.ask if fact.value is None else ())
             return _result(cond.field, cond.op, None, cond.wording, clause, Fact(None, ask), cond.source)
-        if _compare(guard.value, g.op, _canonical(g.value, g.unit, g.field)):
+        if compare(guard.value, g.op, _canonical(g.value, g.unit, g.field)):
             wording = f"{g.wording}的企业，{band.wording}"
             return _result(cond.field, cond.op, _canonical(band.value, cond.unit, cond.field), wording, clause, fact,
                            cond.source)
-    info = FIELDS[cond.field]
+    info = facts()[cond.field]
     return ConditionResult(cond.field, info.label, cond.op, None, info.unit, cond.wording, clause, "not_met",
                            fact.value, cond.source, "不在条款列出的任何区间")
 
@@ -561,7 +494,7 @@ def _talents(profile: EnterpriseProfile, rule: Rule, conds: list[Condition]) -> 
     if profile.talents is None:
         return judged(None)
     if not profile.talents:
-        return [ConditionResult(c.field, FIELDS[c.field].label, c.op, c.value, FIELDS[c.field].unit, c.wording,
+        return [ConditionResult(c.field, facts()[c.field].label, c.op, c.value, facts()[c.field].unit, c.wording,
                                 _clause_of(rule, c.clause), "not_met", None, c.source, "没有境外人才")
                 for c in conds]
     ranked = sorted((judged(t) for t in profile.talents),
@@ -609,7 +542,7 @@ def ranked_missing(verdicts: Iterable[Verdict]) -> list[tuple[str, str]]:
     ranked = sorted(score, key=lambda n: (-round(score[n], 9), order[n]))
     out, asked = [], set()
     for name in ranked:
-        question = FIELDS[name].question
+        question = facts()[name].question
         if question not in asked:
             asked.add(question)
             out.append((name, question))
@@ -623,16 +556,9 @@ def missing_questions(verdicts: Iterable[Verdict]) -> list[str]:
 
 # ---- showing a verdict ----
 
-def _show(value: Any, unit: str) -> str:
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float):
-        return f"{value:g}{unit}"
-    if isinstance(value, int):
-        return f"{value}{unit}"
-    if isinstance(value, str):
-        return ZONE_LEVELS.get(value) or LISTING.get(value) or value
-    return "—" if value is None else str(value)
+def _show(name: str, value: Any) -> str:
+    """A fact's value as a person reads it (3亿元, 6%, 国家级高新区, 是); the date a validity check ran on."""
+    return facts()[name].show(value) if name in facts() else str(value)
 
 
 def format_verdict(verdict: Verdict, cite: Callable[[str], str] = str) -> str:

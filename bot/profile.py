@@ -8,7 +8,8 @@ shows at most a short clip of the value it refuses.
 
 `EnterpriseProfile.fact(name)` is what the matcher reads: a stored field, or one derived from
 others (科技人员占比 from st_staff/employees, 成立年限 from the registration date, …), together with
-the fields to ask about when it is unknown. `FIELDS` holds each name's label, unit and question.
+the fields to ask about when it is unknown. Each name's label, unit and question are in
+bot/text/facts.yaml (bot.text.facts).
 """
 
 from __future__ import annotations
@@ -34,94 +35,14 @@ from pydantic import (
 )
 
 from .errors import ProfileError
+from .text.facts import fact
+from .text.units import parse_money
+from .text.width import fold
 
 
-@dataclass(frozen=True)
-class FieldInfo:
-    label: str  # how the field reads in a message: 营业收入
-    unit: str = ""  # the unit a stored value is in: 万元, %, 年, 人, 岁; "" for yes/no and words
-    question: str = ""  # what to ask the enterprise when the matcher lacks this fact
-
-
-# Every name a rule condition may use and every field the matcher may ask about.
-FIELDS: dict[str, FieldInfo] = {
-    # where the enterprise is
-    "province": FieldInfo("注册所在省份", "", "贵公司注册在哪个省份？"),
-    "zone": FieldInfo("所在高新区", "", "贵公司是否位于高新区内？如是，是哪个高新区，国家级还是省级？"),
-    "in_guizhou": FieldInfo("位于贵州省", ""),
-    "zone_level": FieldInfo("高新区级别", ""),
-    # age and size
-    "registered_years": FieldInfo("注册成立年限", "年", "贵公司注册成立多少年了（或成立日期是哪天）？"),
-    "employees": FieldInfo("职工总数", "人", "贵公司当年职工总数（从业人数）是多少人？"),
-    "st_staff": FieldInfo("科技人员数", "人", "贵公司从事研发和相关技术创新活动的科技人员有多少人？"),
-    "st_staff_share": FieldInfo("科技人员占职工总数比例", "%"),
-    "revenue_wan": FieldInfo("营业收入", "万元", "贵公司上一年度的营业收入是多少（万元）？"),
-    "taxable_income_wan": FieldInfo("年度应纳税所得额", "万元", "贵公司上一纳税年度的应纳税所得额是多少（万元）？"),
-    "total_assets_wan": FieldInfo("资产总额", "万元", "贵公司的资产总额是多少（万元）？"),
-    # research and development
-    "rd_expense_wan": FieldInfo("研发费用", "万元", "贵公司上一年度发生的研发费用是多少（万元）？"),
-    "has_rd_expense": FieldInfo("发生研发费用", ""),
-    "rd_intensity": FieldInfo("研发投入强度", "%",
-                              "贵公司上一年度研发投入占营业收入的比例是多少（%）？"),
-    "rd_share_3y": FieldInfo("近三年研发费用占同期销售收入比例", "%",
-                             "贵公司近三个会计年度研发费用总额占同期销售收入总额的比例是多少（%）？"),
-    "domestic_rd_share": FieldInfo("境内研发费用占全部研发费用比例", "%",
-                                   "贵公司在中国境内发生的研发费用占全部研发费用的比例是多少（%）？"),
-    "hightech_income_share": FieldInfo("高新技术产品收入占总收入比例", "%",
-                                       "贵公司近一年高新技术产品（服务）收入占同期总收入的比例是多少（%）？"),
-    "innovation_assessment_ok": FieldInfo("创新能力评价达到要求", "",
-                                          "贵公司的企业创新能力评价能否达到高新技术企业认定的相应要求？"),
-    # intellectual property
-    "ip": FieldInfo("知识产权数量", "", "贵公司拥有哪些知识产权（发明专利、实用新型、外观设计、软件著作权各多少件）？"),
-    "has_ip": FieldInfo("拥有知识产权", ""),
-    "owns_core_ip": FieldInfo("拥有核心知识产权的所有权", "",
-                              "贵公司是否拥有对主要产品（服务）在技术上发挥核心支持作用的知识产权的所有权？"),
-    "in_key_hitech_field": FieldInfo("核心技术属于《国家重点支持的高新技术领域》", "",
-                                     "贵公司主要产品（服务）的核心技术是否属于《国家重点支持的高新技术领域》？"),
-    "major_incident_last_year": FieldInfo("近一年发生重大安全、质量事故或严重环境违法行为", "",
-                                          "贵公司近一年内是否发生过重大安全、重大质量事故或严重环境违法行为？"),
-    # status and kind
-    "is_hightech": FieldInfo("高新技术企业", "", "贵公司目前是否持有有效的高新技术企业证书？"),
-    "is_st_sme": FieldInfo("科技型中小企业", "", "贵公司是否已入库为科技型中小企业？"),
-    "hightech_or_st_sme": FieldInfo("高新技术企业或科技型中小企业资格", ""),
-    "is_tech_enterprise": FieldInfo("科技型企业", "", "贵公司是否属于科技型企业？"),
-    "is_high_growth": FieldInfo("高成长企业", "", "贵公司是否属于高成长企业（如瞪羚企业）？"),
-    "is_leading_enterprise": FieldInfo("龙头企业", "", "贵公司是否是所在高新区的龙头（骨干）企业？"),
-    "listing_status": FieldInfo("上市情况", "", "贵公司目前是未上市、正在筹备上市，还是已上市？"),
-    "industry": FieldInfo("所属行业", "", "贵公司主要从事什么行业？"),
-    "restricted_industry": FieldInfo("从事国家限制或禁止行业", "", "贵公司是否从事国家限制或禁止的行业？"),
-    "excluded_industry": FieldInfo("属于研发费用加计扣除不适用行业", "",
-                                   "贵公司是否属于财税〔2015〕119号规定不适用研发费用加计扣除的行业（如烟草制造、住宿餐饮、批发零售、房地产、租赁和商务服务、娱乐业）？"),
-    "resident_enterprise": FieldInfo("居民企业", "", "贵公司是否是在中国境内成立（或实际管理机构在境内）的居民企业？"),
-    # particular situations
-    "tech_transfer_income_wan": FieldInfo("技术转让所得", "万元", "贵公司本纳税年度的技术转让所得是多少（万元）？"),
-    "has_tech_transfer_income": FieldInfo("有技术转让所得", ""),
-    "is_venture_capital": FieldInfo("创业投资企业", "", "贵公司是否是创业投资企业？"),
-    "vc_target_unlisted_sme_hightech": FieldInfo("以股权投资方式投资未上市的中小高新技术企业", "",
-                                                 "贵公司是否以股权投资方式投资于未上市的中小高新技术企业？"),
-    "vc_holding_years": FieldInfo("股权持有年限", "年", "贵公司对该中小高新技术企业的股权已持有几年？"),
-    "has_major_achievement_project": FieldInfo("有拟引进转化落地的重大科技成果项目", "",
-                                               "贵公司是否有拟在贵州引进转化落地的重大科技成果项目？"),
-    "needs_talent_housing": FieldInfo("有人才用房需求", "", "贵公司引进的人才是否有住房（人才用房）需求？"),
-    "has_hightech_industry_project": FieldInfo("有高新技术产业项目", "",
-                                               "贵公司是否有在高新区建设的高新技术产业项目（需要用地或用房）？"),
-    "converted_service_achievement": FieldInfo("转化了职务科技成果", "",
-                                               "贵公司是否转化（转让、许可、作价投资或自行实施）了职务科技成果？"),
-    "has_reward_agreement": FieldInfo("已规定或约定成果转化奖励报酬", "",
-                                      "贵公司是否已规定或与科技人员约定科技成果转化奖励和报酬的方式和数额？"),
-    "has_unrecovered_losses": FieldInfo("有尚未弥补完的亏损", "", "贵公司以前年度是否有尚未弥补完的亏损？"),
-    # people
-    "talents": FieldInfo("境外人才", "", "贵公司有哪些在聘或拟聘的境外人才（各自的年龄、国籍、职位）？"),
-    "talents.age": FieldInfo("人才年龄", "岁", "贵公司境外人才的年龄分别是多少岁？"),
-    "talents.is_foreign": FieldInfo("境外人才", "", "贵公司境外人才的国籍分别是哪里？"),
-    "talents.is_high_end": FieldInfo("境外高端人才", "", "贵公司的境外人才是否属于境外高端人才？"),
-}
-
-ZONE_LEVELS = {"national": "国家级高新区", "provincial": "省级高新区", "none": "不在高新区"}
 _ZONE_ALIASES = {"国家级": "national", "国家": "national", "国家高新区": "national", "国家级高新区": "national",
                  "省级": "provincial", "省": "provincial", "省级高新区": "provincial",
                  "无": "none", "否": "none", "不在高新区": "none"}
-LISTING = {"unlisted": "未上市", "preparing": "筹备上市", "listed": "已上市"}
 _LISTING_ALIASES = {"未上市": "unlisted", "筹备上市": "preparing", "拟上市": "preparing", "已上市": "listed",
                     "上市": "listed"}
 # Places named in the Guizhou plan's zone list: a zone so named is in Guizhou.
@@ -151,7 +72,7 @@ def _percent(value: Any) -> Any:
     """6 or "6%" -> 6.0; 0.06 (a fraction, not a percent) is refused."""
     _not_bool(value)
     if isinstance(value, str):
-        text = value.strip().replace("％", "%")
+        text = fold(value).strip()
         if text.endswith("%"):
             try:
                 return float(text[:-1])
@@ -180,20 +101,13 @@ def _at_most(limit: float, unit: str):
 
 
 def _money(value: Any) -> Any:
-    """Amounts in 万元: "3亿元" -> 30000, "5000万" -> 5000, "500000元" -> 50; numbers pass through."""
+    """Amounts in 万元: "3亿元" -> 30000, "5000万" -> 5000, "4个亿", "三千万", "500000元" -> 50; numbers
+    pass through; any other string is left for the float check to name."""
     if not isinstance(value, str):
         _not_bool(value)
         return value
-    text = value.strip().replace(",", "").replace("，", "")
-    m = re.fullmatch(r"(-?\d+(?:\.\d+)?)\s*(亿元?|万元?|元)?", text)
-    if not m:
-        return value
-    number, unit = float(m.group(1)), m.group(2) or ""
-    if unit.startswith("亿"):
-        return number * 10000
-    if unit == "元":
-        return number / 10000
-    return number
+    wan = parse_money(value)
+    return value if wan is None else wan
 
 
 def _yes_no(value: Any) -> Any:
@@ -564,13 +478,13 @@ def _where(loc: tuple) -> str:
 
 def _label(where: str) -> str:
     key = re.sub(r"\[\d+\]", "", where)
-    info = FIELDS.get(key)
-    if info:
-        return f"（{info.label}{'，' + info.unit if info.unit else ''}）"
-    sub = {"zone.level": "高新区级别", "zone.name": "高新区名称", "talents.nationality": "人才国籍",
-           "talents.position": "人才职位", "talents.name": "人才姓名", "registration_date": "注册成立日期",
-           "as_of": "画像日期", "name": "企业名称"}
-    return f"（{sub[key]}）" if key in sub else ""
+    try:
+        info = fact(key)
+    except KeyError:
+        return ""
+    if info.key != key and "." not in key:
+        return ""  # an older top-level name (age, st_share) is no profile field: 未知字段 says so
+    return f"（{info.label}{'，' + info.unit if info.unit else ''}）"
 
 
 def _reason(error: dict) -> str:

@@ -19,36 +19,14 @@ from .index import PolicyIndex
 from .lexical import expand_query, tokenize
 from .models import Hit
 from .settings import MODES
+from .text.numerals import NUMERAL_CHARS, clause_numeral
 
-_DIGITS = "零一二三四五六七八九"
-_CN_NUM = "一二三四五六七八九十百零〇两"
-ARTICLE_REF = re.compile(rf"第\s*([{_CN_NUM}]+|\d+)\s*条")
-ITEM_REF = re.compile(rf"[（(]\s*([{_CN_NUM}]+|\d+)\s*[）)]")
+ARTICLE_REF = re.compile(rf"第\s*([{NUMERAL_CHARS}]+|\d+)\s*条")
+ITEM_REF = re.compile(rf"[（(]\s*([{NUMERAL_CHARS}]+|\d+)\s*[）)]")
 _QUALIFIER = re.compile(r"[\u4e00-\u9fff]{2,16}$")
 _ABOUT_FORCE = re.compile(r"施行|实施|生效|废止|有效|失效|解释|哪天开始|什么时候开始")
 # Words by which people name a kind of document; a question that uses one leans to that document.
 DOC_WORDS = ("实施方案", "方案", "实施条例", "条例", "认定办法", "管理办法", "办法", "所得税法", "转化法", "进步法")
-
-
-def to_chinese_numeral(n: int) -> str:
-    """95 -> 九十五, 10 -> 十, 105 -> 一百零五, 110 -> 一百一十 (as legal texts number articles)."""
-    if n < 10:
-        return _DIGITS[n]
-    if n < 20:
-        return "十" + (_DIGITS[n % 10] if n % 10 else "")
-    if n < 100:
-        return _DIGITS[n // 10] + "十" + (_DIGITS[n % 10] if n % 10 else "")
-    rest = n % 100
-    head = _DIGITS[n // 100] + "百"
-    if rest == 0:
-        return head
-    if rest < 10:
-        return head + "零" + _DIGITS[rest]
-    return head + _DIGITS[rest // 10] + "十" + (_DIGITS[rest % 10] if rest % 10 else "")
-
-
-def _numeral(raw: str) -> str:
-    return to_chinese_numeral(int(raw)) if raw.isdigit() and 0 < int(raw) < 1000 else raw
 
 
 @dataclass(frozen=True)
@@ -63,7 +41,7 @@ def clause_refs(query: str) -> list[ClauseRef]:
     for pattern, kind in ((ARTICLE_REF, "article"), (ITEM_REF, "item")):
         for m in pattern.finditer(query):
             q = _QUALIFIER.search(re.sub(r"[的之里中]$", "", query[: m.start()].strip()))
-            refs.append(ClauseRef(kind, _numeral(m.group(1)), q.group(0) if q else ""))
+            refs.append(ClauseRef(kind, clause_numeral(m.group(1)), q.group(0) if q else ""))
     return refs
 
 

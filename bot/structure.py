@@ -16,13 +16,13 @@ import re
 from dataclasses import dataclass
 
 from .models import Clause, Document
+from .text.numerals import NUMERAL_CHARS
 
-_NUM = "一二三四五六七八九十百零〇两"
-CHAPTER = re.compile(rf"^第[{_NUM}\d]+章(?=\s|$)")
-SUBCHAPTER = re.compile(rf"^第[{_NUM}\d]+节(?=\s|$)")
-ARTICLE = re.compile(rf"^第[{_NUM}\d]+条(?=[\s　]|$)")
-SECTION = re.compile(rf"^[{_NUM}]+、")
-ITEM = re.compile(rf"^[（(]([{_NUM}]+)[）)]")
+CHAPTER = re.compile(rf"^第[{NUMERAL_CHARS}\d]+章(?=\s|$)")
+SUBCHAPTER = re.compile(rf"^第[{NUMERAL_CHARS}\d]+节(?=\s|$)")
+ARTICLE = re.compile(rf"^第[{NUMERAL_CHARS}\d]+条(?=[\s　]|$)")
+SECTION = re.compile(rf"^[{NUMERAL_CHARS}]+、")
+ITEM = re.compile(rf"^[（(]([{NUMERAL_CHARS}]+)[）)]")
 POINT = re.compile(r"^(\d{1,2})(?:[.．、](?!\d))")
 BULLET = re.compile(r"^——(?=\S)")
 RESPONSIBLE = re.compile(r"[（(]责任单位[：:]\s*(.+?)[）)]\s*$", re.S)

@@ -38,24 +38,19 @@ from .prompts import (
     PROBLEM_ORG,
     PROBLEM_UNKNOWN_CITATION,
 )
+from .text.numerals import NUMERAL_CHARS, numbers
+from .text.width import fold
 
-# ---------------------------------------------------------------- normalising and [n] markers
+# ---------------------------------------------------------------- [n] markers
 
-_FULL_WIDTH = str.maketrans("０１２３４５６７８９％．，", "0123456789%.,")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _CITE_NUMBERS = r"\d{1,2}(?:\s*[-–~～,，、]\s*\d{1,2})*"  # 1-2 digits: [2008] is a year, not a marker
 _CITE = re.compile(rf"[\[［【]\s*({_CITE_NUMBERS})\s*[\]］】]")
 _SENTENCE = re.compile(rf"[^。；！？!?;\n]*(?:[。；！？!?;]+|\n|$)(?:[ \t]*[\[［【]\s*{_CITE_NUMBERS}\s*[\]］】])*")
 _ENUMERATOR = re.compile(
-    r"^[ \t]*(?:[-*•·]|#+|\d{1,2}[.、)）](?!\d)|[（(]\d{1,2}[)）]|[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）])[ \t]*",
+    rf"^[ \t]*(?:[-*•·]|#+|\d{{1,2}}[.、)）](?!\d)|[（(]\d{{1,2}}[)）]|[{NUMERAL_CHARS}]{{1,3}}、|[（(][{NUMERAL_CHARS}]{{1,3}}[)）])[ \t]*",
     re.MULTILINE,
 )
 _TITLE = re.compile(r"《[^《》\n]*》")
-
-
-def normalise(text: str) -> str:
-    """Full-width digits/％/，/． to ASCII (same length), then drop thousands separators."""
-    return _THOUSANDS.sub("", text.translate(_FULL_WIDTH))
 
 
 def _refs_in(group: str) -> list[int]:
@@ -72,13 +67,13 @@ def _refs_in(group: str) -> list[int]:
 def citation_refs(text: str) -> list[int]:
     """The citation numbers used in `text`, in order of first use: [1]、[2,3]、[4-5]、【6】."""
     seen: dict[int, None] = {}
-    for m in _CITE.finditer(text.translate(_FULL_WIDTH)):
+    for m in _CITE.finditer(fold(text)):
         seen.update((n, None) for n in _refs_in(m.group(1)))
     return list(seen)
 
 
 def strip_citations(text: str) -> str:
-    return _CITE.sub("", text.translate(_FULL_WIDTH))
+    return _CITE.sub("", fold(text))
 
 
 def cited_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
@@ -95,109 +90,6 @@ def cited_sentences(text: str) -> list[tuple[str, tuple[int, ...]]]:
 def is_no_basis(text: str) -> bool:
     core = re.sub(r"[\s。.！!]+$", "", text.strip())
     return core == NO_BASIS.rstrip("。")
-
-
-# ---------------------------------------------------------------- numbers
-
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_SMALL = {"十": 10, "百": 100, "千": 1000}
-_MULTIPLIERS = {"万亿": 10**12, "千万": 10**7, "百万": 10**6, "亿": 10**8, "万": 10**4, "千": 10**3}
-_CN_NUM = r"[零〇一二两三四五六七八九十百千][零〇一二两三四五六七八九十百千万亿]*(?:点[零〇一二三四五六七八九]+)?"
-_CN_UNITS = (
-    "个百分点|个工作日|个会计年度|个纳税年度|个年度|个月|工作日|会计年度|纳税年度|年度|周年|小时|季度"
-    "|年|日|天|周|倍|元|人|名|家|项|个|岁|亩"
-)
-_COUNT_WORDS = {"个", "项", "家", "名", "人"}  # 一家企业, 一个团队: "a", not a figure
-_REF_UNITS = "条款项章节目"
-_SHOWN_UNITS = "年月日天周倍人名家个项岁亩号"  # appended to an Arabic figure in a problem line
-
-_PERCENT_CN = re.compile(rf"百分之\s*({_CN_NUM}|\d+(?:\.\d+)?)")
-_REF = re.compile(rf"第\s*({_CN_NUM}|\d+)\s*([{_REF_UNITS}])")
-_CN_QUANTITY = re.compile(rf"(?<![统唯同逐单专划归合进])({_CN_NUM})\s*({_CN_UNITS})")  # not 统一日…
-_ARABIC = re.compile(r"(?<![A-Za-z0-9.])(\d+(?:\.\d+)?)(\s*(?:万亿|千万|百万|亿|万|千))?(\s*[%‰])?(元)?")
-
-
-@dataclass(frozen=True)
-class Number:
-    """A figure as written (`text`) and what it means: kind amount | percent | ref, and value."""
-
-    text: str
-    kind: str
-    value: Decimal
-    unit: str = ""  # the word right after it (年, 号, 人…), "" if none
-
-    @property
-    def key(self) -> tuple[str, Decimal]:
-        return (self.kind, self.value)
-
-
-def _cn_int(s: str) -> int:
-    if not s:
-        return 0
-    if len(s) > 1 and all(ch in _CN_DIGITS for ch in s):  # 二〇二五
-        return int("".join(str(_CN_DIGITS[ch]) for ch in s))
-    for big, factor in (("亿", 10**8), ("万", 10**4)):
-        if big in s:
-            high, low = s.split(big, 1)
-            return _cn_int(high or "一") * factor + _cn_int(low)
-    total, digit = 0, 0
-    for ch in s:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        elif ch in _CN_SMALL:
-            total += (digit or 1) * _CN_SMALL[ch]
-            digit = 0
-    return total + digit
-
-
-def _cn_value(s: str) -> Decimal:
-    whole, _, frac = s.partition("点")
-    value = Decimal(_cn_int(whole))
-    if frac:
-        value += Decimal("0." + "".join(str(_CN_DIGITS[ch]) for ch in frac))
-    return value
-
-
-def _value(s: str) -> Decimal:
-    return Decimal(s) if s[0].isdigit() else _cn_value(s)
-
-
-def numbers(text: str) -> list[Number]:
-    """Every figure in `text` (already free of [n] markers), left to right."""
-    text = normalise(text)
-    taken: list[tuple[int, int]] = []
-    found: list[tuple[int, Number]] = []
-
-    def free(a: int, b: int) -> bool:
-        return all(b <= s or a >= e for s, e in taken)
-
-    def add(m: re.Match[str], number: Number | None) -> None:
-        if free(m.start(), m.end()):
-            taken.append((m.start(), m.end()))
-            if number is not None:
-                found.append((m.start(), number))
-
-    for m in _PERCENT_CN.finditer(text):
-        add(m, Number(m.group(0), "percent", _value(m.group(1)), "%"))
-    for m in _REF.finditer(text):
-        add(m, Number(m.group(0), "ref", _value(m.group(1)), m.group(2)))
-    for m in _CN_QUANTITY.finditer(text):
-        value, unit = _cn_value(m.group(1)), m.group(2)
-        skip = m.group(1) == "一" and unit in _COUNT_WORDS
-        add(m, None if skip else Number(m.group(0), "amount", value, unit))
-    for m in _ARABIC.finditer(text):
-        value = Decimal(m.group(1))
-        multiplier = (m.group(2) or "").strip()
-        if multiplier:
-            value *= _MULTIPLIERS[multiplier]
-        kind = "percent" if m.group(3) else "amount"
-        if m.group(3) and m.group(3).strip() == "‰":
-            kind, value = "percent", value / 10
-        tail = text[m.end() : m.end() + 1]
-        unit = "元" if m.group(4) else (tail if "\u4e00" <= tail <= "\u9fff" else "")
-        shown = m.group(0).strip() + (unit if not m.group(4) and unit in _SHOWN_UNITS else "")
-        add(m, Number(shown, kind, value, unit))
-    return [n for _, n in sorted(found, key=lambda p: p[0])]
 
 
 # ---------------------------------------------------------------- departments and organisations
@@ -271,6 +163,10 @@ def _claims(sentence: str) -> str:
     return _TITLE.sub("《》", text)
 
 
+# A year or 文号 figure of the citation line, written bare or with its unit (2021年, 32号).
+_META_UNITS = ("", "年", "年度", "号")
+
+
 @dataclass(frozen=True)
 class _Support:
     numbers: frozenset[tuple[str, Decimal]]
@@ -320,7 +216,8 @@ def find_problems(text: str, citations: Sequence[Citation], clause_texts: Mappin
         for number in numbers(claims):
             if number.key in allowed:
                 continue
-            if number.key in allowed_meta and number.kind in ("amount", "ref") and number.unit in ("", "年", "号", *_REF_UNITS):
+            as_meta = number.kind == "ref" or (number.kind == "amount" and number.unit in _META_UNITS)
+            if as_meta and number.key in allowed_meta:
                 continue
             problems.append(PROBLEM_NUMBER.render(number=number.text, refs=label))
         for name in organisations(claims):

@@ -21,6 +21,7 @@ from .errors import LLMUnavailable, PolicyBotError, ProfileError
 from .feedback import FeedbackStore
 from .pipeline import Conversation, check_query, llm_result, llm_unavailable
 from .service import PolicyBot
+from .text.facts import fact
 from .webguard import Guard, guarded, shown, text_argument, whole_number
 
 EXAMPLES = [
@@ -31,9 +32,7 @@ EXAMPLES = [
     "高新区人才用房政策由哪个部门负责？",
 ]
 ALL_DOCS = "全部文件"
-ZONE_LEVELS = [("（未填）", ""), ("国家级高新区", "national"), ("省级高新区", "provincial"), ("不在高新区", "none")]
 YES_NO = ["未知", "是", "否"]
-LISTING = [("（未填）", ""), ("未上市", "unlisted"), ("筹备上市", "preparing"), ("已上市", "listed")]
 MAX_K = 50  # the most clauses one search returns
 STREAM_PAUSE = 0.04  # seconds between the lines of a streamed extractive answer
 CSS = f"""
@@ -47,24 +46,10 @@ CSS = f"""
 .pb-amended, .pb-editor-note {{ color: #b45309; }}
 mark {{ background: #fde68a; padding: 0 1px; }}
 """
-# The matching form: (profile field, component factory), in display order.
-NUMBER_FIELDS = [
-    ("revenue_wan", "上一年度营业收入（万元）"),
-    ("rd_expense_wan", "上一年度研发费用（万元）"),
-    ("rd_intensity", "研发投入强度（%，6 表示 6%）"),
-    ("employees", "职工总数（人）"),
-    ("st_staff", "科技人员数（人）"),
-    ("registered_years", "注册成立年限（年）"),
-    ("taxable_income_wan", "应纳税所得额（万元）"),
-    ("total_assets_wan", "资产总额（万元）"),
-]
-FLAG_FIELDS = [
-    ("is_hightech", "高新技术企业"),
-    ("is_st_sme", "科技型中小企业"),
-    ("owns_core_ip", "拥有核心知识产权"),
-    ("has_major_achievement_project", "有拟转化落地的重大科技成果项目"),
-    ("needs_talent_housing", "有人才用房需求"),
-]
+# The matching form's profile fields in display order; labels from bot/text/facts.yaml (form_label).
+NUMBER_FIELDS = ["revenue_wan", "rd_expense_wan", "rd_intensity", "employees", "st_staff", "registered_years",
+                 "taxable_income_wan", "total_assets_wan"]
+FLAG_FIELDS = ["is_hightech", "is_st_sme", "owns_core_ip", "has_major_achievement_project", "needs_talent_housing"]
 
 
 COPY_JS = """(text) => {
@@ -223,7 +208,7 @@ class WebApp:
     @guarded("match-ui")
     def match_ui(self, zone_name, zone_level, listing_status, extra_json, *values):
         """(summary, table rows, the clause ids of each row for the clause panel)."""
-        names = [n for n, _ in NUMBER_FIELDS] + [n for n, _ in FLAG_FIELDS]
+        names = NUMBER_FIELDS + FLAG_FIELDS
         form = {"zone_name": zone_name, "zone_level": zone_level, "listing_status": listing_status,
                 **dict(zip(names, values))}
         try:
@@ -280,10 +265,15 @@ def _load_json(text: str) -> dict:
     return data
 
 
-def _number_box(name: str, label: str) -> gr.Textbox:
+def _number_box(name: str) -> gr.Textbox:
     """A text box rather than gr.Number: blank stays unknown (a Number shows and sends 0), and
     amounts may be written as people say them (3亿元, 5000万)."""
-    return gr.Textbox(label=label, placeholder="未填", elem_id=f"pb-{name}")
+    return gr.Textbox(label=fact(name).form_label, placeholder="未填", elem_id=f"pb-{name}")
+
+
+def _choices(name: str) -> list[tuple[str, str]]:
+    """A dropdown of a fact's values as they read (国家级高新区 -> national), blank first."""
+    return [("（未填）", ""), *((label, value) for value, label in fact(name).choices.items())]
 
 
 def build_app(bot: PolicyBot, app: WebApp | None = None) -> gr.Blocks:
@@ -357,14 +347,15 @@ def build_app(bot: PolicyBot, app: WebApp | None = None) -> gr.Blocks:
             gr.Markdown("填写已知情况（不知道的留空），查看可申请的政策及每项条件是否满足。")
             with gr.Row():
                 zone_name = gr.Textbox(label="所在高新区", placeholder="如：贵阳国家高新区", elem_id="pb-zone")
-                zone_level = gr.Dropdown(label="高新区级别", choices=ZONE_LEVELS, value="")
-                listing = gr.Dropdown(label="上市情况", choices=LISTING, value="")
+                zone_level = gr.Dropdown(label=fact("zone_level").label, choices=_choices("zone_level"), value="")
+                listing = gr.Dropdown(label=fact("listing_status").label, choices=_choices("listing_status"), value="")
             with gr.Row():
-                numbers = [_number_box(name, label) for name, label in NUMBER_FIELDS[:4]]
+                numbers = [_number_box(name) for name in NUMBER_FIELDS[:4]]
             with gr.Row():
-                numbers += [_number_box(name, label) for name, label in NUMBER_FIELDS[4:]]
+                numbers += [_number_box(name) for name in NUMBER_FIELDS[4:]]
             with gr.Row():
-                flags = [gr.Radio(YES_NO, label=label, value="未知", elem_id=f"pb-{name}") for name, label in FLAG_FIELDS]
+                flags = [gr.Radio(YES_NO, label=fact(name).form_label, value="未知", elem_id=f"pb-{name}")
+                         for name in FLAG_FIELDS]
             extra = gr.Textbox(label="其他字段（JSON，可选）", lines=2,
                                placeholder='{"hightech_income_share": 70, "province": "贵州"}')
             run = gr.Button("匹配政策", variant="primary", elem_id="pb-match")

@@ -20,6 +20,8 @@ import re
 import sys
 from pathlib import Path
 
+from bot.text.numerals import NUMERAL_CHARS
+
 FIELDS = ["id", "question", "answerable", "gold_quotes", "must_mention", "category", "note"]
 MULTI_FIELDS = ["id", "category", "answerable", "turns", "note"]
 TURN_FIELDS = ["question", "answerable", "gold_quotes", "must_mention"]
@@ -27,8 +29,8 @@ CATEGORIES = {"amount", "eligibility", "procedure", "responsibility", "target", 
               "out_of_scope", "trap"}
 WS = re.compile(r"\s+")
 # clause starts: 第X条 for laws and regulations; (一)/（一） items for documents without articles
-ARTICLE_START = re.compile(r"(?m)^\s*第[一二三四五六七八九十百零〇]+条")
-ITEM_START = re.compile(r"(?m)^\s*[(（][一二三四五六七八九十]+[)）]")
+ARTICLE_START = re.compile(rf"(?m)^\s*第[{NUMERAL_CHARS}]+条")
+ITEM_START = re.compile(rf"(?m)^\s*[(（][{NUMERAL_CHARS}]+[)）]")
 
 
 def norm(s):

@@ -18,12 +18,16 @@ PLAN = "guizhou-hitech-zones-plan-2021"
     "question,facts",
     [
         ("我们研发投入占营收6%，营收4个亿，能按科创板方向培育吗", {"rd_intensity": 6.0, "revenue_wan": 40000.0}),
-        ("外籍专家63岁还能办工作许可吗", {"age": 63}),
+        ("外籍专家63岁还能办工作许可吗", {"talents.age": 63}),
         ("营业收入3,000万元，研发费用占比4.5％", {"revenue_wan": 3000.0, "rd_intensity": 4.5}),
         ("公司一共200人，搞研发和技术的18个", {"employees": 200.0, "st_staff": 18.0}),
         ("我们在省级高新区", {"zone_level": "provincial"}),
-        ("公司成立才8个月", {"registered_months": 8.0}),
+        ("公司成立才8个月", {"registered_years": 8 / 12}),
+        ("我们成立两年，去年营收8000万", {"registered_years": 2.0, "revenue_wan": 8000.0}),
+        ("营收四个亿，研发投入6%", {"revenue_wan": 40000.0, "rd_intensity": 6.0}),
+        ("营收1亿5000万", {"revenue_wan": 15000.0}),
         ("听说能补2000万", {"amount_wan": 2000.0}),
+        ("听说能补三千万", {"amount_wan": 3000.0}),
     ],
 )
 def test_facts_are_read_with_units_normalised(question, facts):
@@ -57,6 +61,11 @@ def test_intents(question, intent):
         ("申请工作许可的年龄可放宽至65岁", {"age": 65}, "met"),
         ("申请工作许可的年龄可放宽至65岁", {"age": 66}, "not_met"),
         ("在国家高新区内企业工作的境外高端人才", {"zone_level": "provincial"}, "not_met"),
+        ("研发投入强度不高于5%的企业", {"rd_intensity": 6.0}, "not_met"),  # 不高于 is an upper bound
+        ("研发投入强度不高于5%的企业", {"rd_intensity": 5.0}, "met"),
+        ("企业申请认定时须注册成立一年以上", {"registered_years": 8 / 12}, "not_met"),  # 一年 is a figure
+        ("企业申请认定时须注册成立一年以上", {"registered_years": 1.0}, "met"),  # 以上 includes it
+        ("申请人年龄未满65岁", {"talents.age": 65}, "not_met"),  # 未满 excludes it
     ],
 )
 def test_thresholds_follow_the_wording_of_the_clause(sentence, facts, status):
@@ -68,8 +77,26 @@ def test_a_condition_on_a_fact_the_asker_did_not_give_is_unknown_not_left_out():
     assert [(c.fact, c.status) for c in checks] == [("rd_intensity", "met"), ("revenue_wan", "unknown")]
     assert checks[1].line() == "? 无法判断：条款要求“超过3亿元”，您未提供营业收入"
     zone = check_conditions("在国家高新区内企业工作的境外高端人才,申请工作许可的年龄可放宽至65岁", {"age": 63})
-    assert [(c.fact, c.status) for c in zone] == [("age", "met"), ("zone_level", "unknown")]
+    assert [(c.fact, c.status) for c in zone] == [("talents.age", "met"), ("zone_level", "unknown")]
     assert check_conditions("对内部研发投入强度超过5%的企业", {}) == []  # nothing said about the asker
+
+
+def test_six_percent_rd_intensity_does_not_meet_no_higher_than_five_percent():
+    """The old answerer read 不高于5% as 高于5% and told the asker 6% met it."""
+    (check,) = check_conditions("研发投入强度不高于5%的企业，可以申请", {"rd_intensity": 6.0})
+    assert check.status == "not_met"
+    assert check.line() == "✗ 不满足：条款要求“不高于5%”，您提供的研发投入强度为6%"
+
+
+def test_a_range_is_checked_at_both_ends():
+    checks = check_conditions("最近一年销售收入在5,000万元至2亿元（含）的企业", {"revenue_wan": 3000.0})
+    assert [(c.phrase, c.status) for c in checks] == [("5,000万元", "not_met"), ("2亿元（含）", "met")]
+
+
+def test_a_threshold_on_another_share_is_not_checked_against_rd_intensity():
+    """不低于60% here is the domestic share of R&D spending, a fact no question states."""
+    sentence = "其中，企业在中国境内发生的研究开发费用总额占全部研究开发费用总额的比例不低于60%"
+    assert check_conditions(sentence, {"rd_intensity": 4.5}) == []
 
 
 def test_no_threshold_is_checked_without_a_matching_fact():
@@ -136,7 +163,7 @@ def test_a_follow_up_resolves_against_the_previous_turn(corpus_bot):
     assert who.citations[0].clause_id == f"{PLAN}#八.(十九)"
     assert "省委组织部" in who.text.splitlines()[0]
     provincial = corpus_bot.ask("省级高新区也可以吗？", conversation=chat)
-    assert "✗ 不满足：条款要求“在国家高新区内”，您提供的所在园区为省级高新区" in provincial.text
+    assert "✗ 不满足：条款要求“在国家高新区内”，您提供的高新区级别为省级高新区" in provincial.text
 
 
 @pytest.mark.slow

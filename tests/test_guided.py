@@ -2,7 +2,8 @@
 
 import pytest
 
-from bot.guided import field_value, wants_matching
+from bot.analysis import extract_facts
+from bot.guided import field_value, seed, wants_matching
 from bot.pipeline import Conversation
 
 
@@ -19,6 +20,12 @@ def test_chat_replies_become_profile_values():
     assert field_value("zone", "不在高新区") is None
     assert field_value("talents", "有一位63岁的德国专家") == [{"age": 63}]
     assert field_value("province", "贵州省") == "贵州"
+
+
+def test_facts_stated_in_a_question_seed_the_profile():
+    facts = extract_facts("我们在贵阳国家高新区，成立两年，营收4个亿，研发投入占营收6%，外籍专家63岁")
+    assert seed(facts) == {"revenue_wan": 40000.0, "rd_intensity": 6.0, "registered_years": 2.0,
+                           "zone": {"name": "贵阳国家高新区", "level": "national"}, "talents": [{"age": 63}]}
 
 
 @pytest.mark.slow

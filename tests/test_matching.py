@@ -16,15 +16,16 @@ from bot.matching import (
     condition_fields,
     corpus_clauses,
     format_verdict,
-    implied_op,
     load_rules,
     match,
     missing_questions,
-    numbers_in,
     ranked_missing,
     validate_rules,
 )
-from bot.profile import FIELDS, load_profile, parse_profile
+from bot.profile import load_profile, parse_profile
+from bot.text.facts import facts
+from bot.text.numerals import written_values
+from bot.text.thresholds import implied_op
 from bot.validity import load_amendments
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -244,7 +245,7 @@ def test_rules_citing_amended_clauses_carry_the_note(rules, amendments):
 
 def test_condition_fields_all_have_labels_and_questions():
     for name in condition_fields():
-        assert name in FIELDS, name
+        assert facts()[name].label, name
 
 
 def _dump(rule: Rule) -> dict:
@@ -423,7 +424,7 @@ def test_example_profiles_load_and_match(rules):
     ("每年从营业利润中提取", set()),
 ])
 def test_numbers_are_read_as_the_text_writes_them(text, numbers):
-    assert numbers_in(text) == {float(n) for n in numbers}
+    assert written_values(text) == {float(n) for n in numbers}
 
 
 @pytest.mark.parametrize("wording, op", [

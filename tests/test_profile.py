@@ -10,7 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from bot.errors import PolicyBotError, ProfileError
-from bot.profile import FIELDS, EnterpriseProfile, load_profile, parse_profile
+from bot.profile import EnterpriseProfile, load_profile, parse_profile
+from bot.text.facts import fact
 
 MALFORMED = [
     # (case, profile data, field named, words in the message)
@@ -71,6 +72,9 @@ def test_profile_must_be_a_mapping():
     ({"revenue_wan": "3亿元"}, "revenue_wan", 30000.0),
     ({"revenue_wan": "5,000万元"}, "revenue_wan", 5000.0),
     ({"revenue_wan": "500000元"}, "revenue_wan", 50.0),
+    ({"revenue_wan": "4个亿"}, "revenue_wan", 40000.0),
+    ({"revenue_wan": "三千万"}, "revenue_wan", 3000.0),
+    ({"revenue_wan": "1亿5000万"}, "revenue_wan", 15000.0),
     ({"taxable_income_wan": -80}, "taxable_income_wan", -80.0),  # a loss year
     ({"is_hightech": "是"}, "is_hightech", True),
     ({"is_hightech": "否"}, "is_hightech", False),
@@ -132,7 +136,7 @@ def test_every_askable_field_has_a_question():
     for name in list(EnterpriseProfile.model_fields) + ["talents.age", "talents.is_high_end"]:
         if name in ("name", "registration_date", "as_of"):
             continue
-        assert FIELDS[name].question.endswith("？"), name
+        assert fact(name).question.endswith("？"), name
 
 
 def test_load_profile_from_yaml_and_json(tmp_path):

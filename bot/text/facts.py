@@ -33,15 +33,21 @@ class Fact:
         return self.form or (f"{self.label}（{self.unit}）" if self.unit else self.label)
 
     def show(self, value: Any) -> str:
-        """A value as a person reads it: 6 -> 6%, national -> 国家级高新区, True -> 是."""
+        """A value as a person reads it: 6 -> 6%, national -> 国家级高新区, True -> 是, 30000 万元 -> 3亿元,
+        2/3 年 -> 8个月 (成立8个月 is kept as 0.666… 年)."""
         if isinstance(value, bool):
             return "是" if value else "否"
         if isinstance(value, str):
             return self.choices.get(value, value)
-        if isinstance(value, (int, float)):
+        if isinstance(value, int):
+            return format_wan(value) if self.unit == "万元" else f"{value}{self.unit}"
+        if isinstance(value, float):
             if self.unit == "万元":
-                return format_wan(float(value))
-            return f"{float(value):g}{self.unit}"
+                return format_wan(value)
+            months = value * 12
+            if self.unit == "年" and 0 < value < 1 and abs(months - round(months)) < 1e-6:
+                return f"{round(months)}个月"
+            return f"{value:g}{self.unit}"
         return "—" if value is None else str(value)
 
 

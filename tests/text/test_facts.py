@@ -89,7 +89,8 @@ def test_the_web_form_labels_are_kept(key, form_label):
     "key, value, shown",
     [("revenue_wan", 30000, "3亿元"), ("revenue_wan", 500.0, "500万元"), ("rd_intensity", 6.0, "6%"),
      ("talents.age", 63, "63岁"), ("zone_level", "national", "国家级高新区"), ("listing_status", "preparing", "筹备上市"),
-     ("is_hightech", True, "是"), ("employees", None, "—")],
+     ("is_hightech", True, "是"), ("employees", None, "—"), ("employees", 1500000, "1500000人"),
+     ("registered_years", 8 / 12, "8个月"), ("registered_years", 1.5, "1.5年"), ("registered_years", 0.3, "0.3年")],
 )
 def test_a_value_is_shown_with_its_unit_or_label(key, value, shown):
     assert fact(key).show(value) == shown
