@@ -24,8 +24,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     try:
-        from bot.ingest import check_index_dir
-        from bot.server import serve
+        from bot.ingest.build import check_index_dir
+        from bot.web.server import serve
         from bot.settings import Settings
 
         check_port(args.port)

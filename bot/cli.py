@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from .errors import ConfigError, PolicyBotError
-from .settings import MODES, Settings
+from bot.errors import ConfigError, PolicyBotError
+from bot.settings import MODES, Settings
 
 EPILOG = """示例 / examples:
   policybot ingest                                   # (re)build the index from corpus/
@@ -103,8 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         check_args(args)
         settings = Settings.from_env(index_dir=args.index_dir, chroma_url=args.chroma_url, embedder=args.embedder)
-        from .ingest import check_index_dir  # imported here so `--help` stays instant
-        from .service import build_bot
+        from bot.ingest.build import check_index_dir  # imported here so `--help` stays instant
+        from bot.service import build_bot
 
         check_index_dir(settings.index_dir)
 
@@ -157,8 +157,8 @@ MAX_QUESTION_SET_BYTES = 20 * 1024 * 1024  # ~100k questions; more is a mistake,
 
 def _questions(path: Path) -> list:
     """A question set, refused by size before it is read."""
-    from .errors import QuestionSetError
-    from .evaluate import load_questions
+    from bot.errors import QuestionSetError
+    from bot.evaluation.metrics import load_questions
 
     try:
         size = path.stat().st_size
@@ -171,7 +171,7 @@ def _questions(path: Path) -> list:
 
 def _in_set(q, call):
     """Run `call` for question `q` of a set; a bad question is named by its id."""
-    from .errors import QuestionError
+    from bot.errors import QuestionError
 
     try:
         return call()
@@ -230,7 +230,7 @@ def _search_json(bot, query: str, k: int, mode: str) -> dict:
 
 
 def cmd_search(bot, args) -> int:
-    from .pipeline import check_query
+    from bot.answering.pipeline import check_query
 
     if args.questions:
         for q in _questions(args.questions):
@@ -288,8 +288,8 @@ def cmd_ask(bot, args) -> int:
 def cmd_match(bot, args) -> int:
     from dataclasses import asdict
 
-    from .matching import format_verdict
-    from .profile import load_profile
+    from bot.matching.engine import format_verdict
+    from bot.matching.profile import load_profile
 
     verdicts = bot.match(load_profile(args.profile))
     if args.json:
@@ -304,7 +304,7 @@ def cmd_match(bot, args) -> int:
 
 
 def cmd_serve(bot, args) -> int:
-    from .server import serve
+    from bot.web.server import serve
 
     serve(bot.settings, args.host, args.port)
     return 0
@@ -349,8 +349,8 @@ def cmd_show(bot, args) -> int:
 
 
 def cmd_eval(bot, args) -> int:
-    from .eval_run import count_steps, evaluate_matching, run_bot, run_system
-    from .evaluate import answer_table, compare, compare_table, retrieval_table
+    from bot.evaluation.run import count_steps, evaluate_matching, run_bot, run_system
+    from bot.evaluation.metrics import answer_table, compare, compare_table, retrieval_table
 
     modes = [m.strip() for m in args.mode.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
@@ -359,7 +359,7 @@ def cmd_eval(bot, args) -> int:
     questions = _questions(args.questions)
     previous = None
     if args.compare:
-        from .eval_report import load_metrics
+        from bot.evaluation.report import load_metrics
 
         previous = load_metrics(args.compare)
     if args.system:
@@ -374,7 +374,7 @@ def cmd_eval(bot, args) -> int:
     if not args.system and not args.retrieval_only and args.expected.exists() and args.profiles.is_dir():
         metrics["matching"] = evaluate_matching(bot, args.profiles, args.expected)
     if args.out:
-        from .eval_report import write_report
+        from bot.evaluation.report import write_report
 
         report = write_report(metrics, args.out, previous)
         print(f"报告已写入 {report}", file=sys.stderr)

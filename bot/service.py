@@ -10,17 +10,17 @@ from typing import Callable, Iterable
 
 from langchain_core.embeddings import Embeddings
 
-from .citations import citation_line
-from .documents import short_doc_number
-from .embedders import make_embedder
-from .errors import ClauseNotFound, ConfigError
-from .index import CURRENT, PolicyIndex, read_current
-from .ingest import IngestReport, ingest
-from .logsafe import mask_secrets
-from .models import Answer, Clause, Hit
-from .retrieve import HybridRetriever, Searcher
-from .settings import Settings
-from .validity import editor_note, status_line
+from bot.answering.citations import citation_line
+from bot.ingest.loaders import short_doc_number
+from bot.index.embedders import make_embedder
+from bot.errors import ClauseNotFound, ConfigError
+from bot.index.store import CURRENT, PolicyIndex, read_current
+from bot.ingest.build import IngestReport, ingest
+from bot.logs import mask_secrets
+from bot.records import Answer, Clause, Hit
+from bot.retrieval.search import HybridRetriever, Searcher
+from bot.settings import Settings
+from bot.ingest.amendments import editor_note, status_line
 
 
 @dataclass(frozen=True)
@@ -101,12 +101,12 @@ class PolicyBot:
 
     def ask(self, question: str, conversation=None, use_llm: bool = False) -> Answer:
         """Answer one question (a follow-up when `conversation` has earlier turns)."""
-        from .guided import GuidedMatch, step, wants_matching
-        from .pipeline import Conversation, Turn, check_question
+        from bot.matching.guided import GuidedMatch, step, wants_matching
+        from bot.answering.pipeline import Conversation, Turn, check_question
 
         conversation = conversation if conversation is not None else Conversation()
         if conversation.replying_to_guided(question) or wants_matching(question):
-            from .analysis import analyse
+            from bot.answering.question import analyse
 
             question = check_question(question)
             analysis = analyse(question)
@@ -124,7 +124,7 @@ class PolicyBot:
 
     def answer_chain(self):
         if self._chain is None:
-            from .pipeline import build_answer_chain
+            from bot.answering.pipeline import build_answer_chain
 
             self._chain = build_answer_chain(self)
         return self._chain
@@ -134,7 +134,7 @@ class PolicyBot:
         if not self.settings.llm_configured:
             raise ConfigError("未配置大模型：请设置 POLICYBOT_LLM_URL 和 POLICYBOT_LLM_MODEL（OpenAI 兼容接口）")
         if self._llm is None:
-            from .llm import LLMAnswerer, make_chat_model
+            from bot.answering.llm import LLMAnswerer, make_chat_model
 
             self._llm = LLMAnswerer(make_chat_model(self.settings), self.citation)
         return self._llm
@@ -142,13 +142,13 @@ class PolicyBot:
     def rules(self):
         """The eligibility rules of corpus/rules, loaded once."""
         if self._rules is None:
-            from .matching import load_rules
+            from bot.matching.engine import load_rules
 
             self._rules = load_rules(self.settings.corpus_dir / "rules")
         return self._rules
 
     def match(self, profile):
-        from .matching import match
+        from bot.matching.engine import match
 
         return match(profile, self.rules())
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal, Mapping
 
-from .errors import ConfigError
+from bot.errors import ConfigError
 
 RetrieverMode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
@@ -56,7 +56,7 @@ class Settings:
     # twice that, … (bounded: the default gives up after ~1.5 s) before IndexUnavailable.
     index_retries: int = 3  # POLICYBOT_INDEX_RETRIES (0 = no retry)
     index_retry_delay: float = 0.2  # POLICYBOT_INDEX_RETRY_DELAY, seconds before the first retry
-    # Web app protections (bot/webprotect.py, bot/webfiles.py): request bodies other than uploads,
+    # Web app protections (bot/web/protect.py, bot/web/files.py): request bodies other than uploads,
     # uploads per client, the uploads kept at once, and 评测 runs per client.
     max_body_bytes: int = 1024 * 1024  # POLICYBOT_MAX_BODY_MB
     upload_rate_limit: int = 10  # POLICYBOT_UPLOAD_RATE_LIMIT: uploads per minute per client; 0 = no limit

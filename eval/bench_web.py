@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import webload as wl
-from bot.evaluate import percentile
+from bot.evaluation.metrics import percentile
 
 PROBE = "科技成果转化项目最多能拿多少支持？"
 
@@ -179,7 +179,7 @@ def _figures(tally: wl.Tally, results: list, by_round: list[list[float]], wall: 
 def speed_probe(questions: list[str]) -> float:
     """Median ms of one query embedding, alone, in this process: how fast the machine is right now.
     The same 2-core VM has given 21 to 30 ms an hour apart, and every figure here scales with it."""
-    from bot.embedders import E5SmallEmbeddings
+    from bot.index.embedders import E5SmallEmbeddings
 
     embedder = E5SmallEmbeddings()
     embedder.embed_query(questions[0])

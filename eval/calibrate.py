@@ -51,9 +51,9 @@ def features(questions, settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, l
     (the question in the corpus's wording; the first again when there is nothing to reword), the
     label, whether a rule says "never no basis", and whether one says "always" (another place's policy,
     another tax or a sum the answering clause does not mention)."""
-    from bot.analysis import analyse, search_text
-    from bot.answer import assess, elsewhere_reason, unstated
-    from bot.pipeline import extractive_answerer, second_look
+    from bot.answering.question import analyse, search_text
+    from bot.answering.extractive import assess, elsewhere_reason, unstated
+    from bot.answering.pipeline import extractive_answerer, second_look
     from bot.service import build_bot
 
     bot = build_bot(settings)
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help=f"write {OUT.relative_to(ROOT)}")
     args = parser.parse_args(argv)
 
-    from bot.evaluate import load_questions
+    from bot.evaluation.metrics import load_questions
     from bot.settings import Settings
 
     questions = load_questions(args.questions)
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     mean, scale, coef, bias = fit(X, y)
     print(f"questions: {len(y)} ({int(y.sum())} unanswerable); leave-one-out at threshold {threshold}:")
     print(f"  abstention on unanswerable {caught:.3f}, false abstention on answerable {false:.3f}")
-    from bot.answer import FEATURES
+    from bot.answering.extractive import FEATURES
 
     for name, c in zip(FEATURES, coef):
         print(f"  {name:>22}: {c:+.3f}")

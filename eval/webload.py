@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from bot.evaluate import percentile
+from bot.evaluation.metrics import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
@@ -91,7 +91,7 @@ def _tls_context():
 def ensure_index(index_dir: Path | None) -> tuple[Path, tempfile.TemporaryDirectory | None]:
     """An index folder with a built index: the given one (must be built), else POLICYBOT_INDEX_DIR or
     the repo's index/ when built, else a fresh one in a temp dir (built now, not timed)."""
-    from bot.index import read_current
+    from bot.index.store import read_current
 
     candidates = [index_dir] if index_dir else [Path(p) for p in [os.environ.get("POLICYBOT_INDEX_DIR")] if p]
     candidates = candidates or [ROOT / "index"]
@@ -109,7 +109,7 @@ def ensure_index(index_dir: Path | None) -> tuple[Path, tempfile.TemporaryDirect
 
 def clause_texts(index_dir: Path) -> dict[str, str]:
     """clause id -> text of the serving generation, read from its clauses.json."""
-    from bot.index import Store, read_current
+    from bot.index.store import Store, read_current
 
     data = json.loads((index_dir / read_current(index_dir) / "clauses.json").read_text(encoding="utf-8"))
     return {cid: clause.text for cid, clause in Store.from_json(data).clauses.items()}
@@ -118,7 +118,7 @@ def clause_texts(index_dir: Path) -> dict[str, str]:
 def questions(path: Path = QUESTIONS, n: int | None = None) -> list[str]:
     """The set's distinct questions (a multi-turn case gives its first turn), or `n` of them spread
     evenly over the set (which mixes every category)."""
-    from bot.evaluate import load_questions
+    from bot.evaluation.metrics import load_questions
 
     asked = list(dict.fromkeys(q.question for q in load_questions(path)))
     if n is None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.embedders import E5SmallEmbeddings
+from bot.index.embedders import E5SmallEmbeddings
 from bot.service import PolicyBot
 from bot.settings import Settings
 

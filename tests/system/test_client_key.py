@@ -7,9 +7,9 @@ import ipaddress
 import pytest
 
 from bot.errors import ConfigError
-from bot.logsafe import clip
+from bot.logs import clip
 from bot.settings import Settings
-from bot.webguard import REWRITTEN_PEER, client_address, shown
+from bot.web.guard import REWRITTEN_PEER, client_address, shown
 
 PROXIES = (ipaddress.ip_network("10.0.0.2"), ipaddress.ip_network("10.1.0.0/16"), ipaddress.ip_network("::1"))
 

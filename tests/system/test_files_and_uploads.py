@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from bot.errors import UploadError
-from bot.webfiles import admitted
+from bot.web.files import admitted
 
 from .websec import TOKEN, Event, Site, file_data, new_address, outcome, run_event, upload
 

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from bot.cli import main
-from bot.profile import MAX_PROFILE_BYTES
+from bot.matching.profile import MAX_PROFILE_BYTES
 from tests import webapp
 
 REFUSED = [

@@ -1,0 +1,481 @@
+"""The extractive answerer: the default, offline, and honest by construction.
+
+Everything it states is copied from a retrieved clause: the lead line is a phrase of a quoted
+sentence, quotes are exact substrings, conditions are compared only against thresholds that the
+quoted text contains. It says the corpus has no basis (abstains) when the evidence is too weak, when
+the question is about another place's own policy, and when the clause that would answer does not state
+the sum asked or mention the tax asked about.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from typing import Callable, Sequence
+
+from bot.answering.question import FACTS, Analysis, search_text
+from bot.ingest.chunking import sentences
+from bot.index.lexical import asked_words, expand_query, idf, tokenize
+from bot.records import Answer, Citation, Clause, Hit
+from bot.answering.prompts import NO_BASIS
+from bot.retrieval.search import clause_refs
+from bot.text.facts import canonical, fact, fact_for
+from bot.text.numerals import NUMERAL_CHARS
+from bot.text.thresholds import compare, find_thresholds
+from bot.ingest.amendments import editor_note, status_line
+from bot.answering.verify import carries_instructions
+
+# Words that carry the question's form, not its topic: they say nothing about whether the corpus covers it.
+_FORM_WORDS = frozenset(
+    """多少 怎么 申请 标准 能 不能 哪些 什么 是不是 不是 可以 有没有 规定 政策 企业 公司 我们 现在 今年 一个 要求
+    情况 问题 办理 流程 需要 条件 如何 拿到 以后 时候 怎么办 多久 最多 最多能 几年 哪个 还要 开始 是否 知道 这个
+    那个 一下 时间 哪里 支持 给 按 做 交 用 拿 想 去 算 还 吗 呢""".split()
+)
+_FIGURE = re.compile(rf"\d+(?:[.,]\d+)*\s*(?:%|％|万元|亿元|元|岁|年|个月|日|人|家|个|件|项|位|亩)|[{NUMERAL_CHARS}]+(?:年|个月|日|个工作日)")
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the abstention decision looks at; the weights come from eval/calibrate.py."""
+
+    dense: float  # best cosine between the question and a chunk of the top clauses
+    coverage: float  # IDF-weighted share of the question's topic words found in the top clauses
+    bm25: float  # log(1 + best BM25 score)
+    pinned: bool  # the question names a clause by number
+    distinctive: bool  # a quoted or long, rare corpus term of the question is in the top clause
+
+    def features(self) -> list[float]:
+        return [self.dense, self.coverage, self.bm25]
+
+
+FEATURES = ("dense", "coverage", "bm25")
+
+
+@dataclass(frozen=True)
+class AbstentionModel:
+    """A logistic model over Evidence.features(), standardised; fitted by eval/calibrate.py."""
+
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[float, ...]
+    intercept: float
+    threshold: float
+
+    @classmethod
+    def load(cls) -> "AbstentionModel":
+        data = json.loads((resources.files("bot") / "data" / "abstention.json").read_text(encoding="utf-8"))
+        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+    def probability(self, e: Evidence) -> float:
+        z = self.intercept + sum(
+            c * (x - m) / (s or 1.0) for c, x, m, s in zip(self.coef, e.features(), self.mean, self.scale)
+        )
+        return 1.0 / (1.0 + math.exp(-z))
+
+
+def should_abstain(e: Evidence, model: AbstentionModel) -> bool:
+    """No basis when the model says so; never for a clause named by number or a rare exact term."""
+    if e.pinned or e.distinctive:
+        return False
+    return model.probability(e) >= model.threshold
+
+
+def assess(question: str, hits: Sequence[Hit], doc_freq: Callable[[str], int], n_chunks: int) -> Evidence:
+    if not hits:
+        return Evidence(0.0, 0.0, 0.0, False, False)
+    top = hits[:3]
+    text = "".join(h.clause.text for h in top)
+    plain = tokenize(question)
+    words = [t for t in dict.fromkeys(plain) if t not in _FORM_WORDS and not re.fullmatch(r"[\d.%]+", t)]
+    alternatives = expand_query(question)[len(plain) :]
+    total = covered = 0.0
+    for word in words:
+        df = doc_freq(word)
+        weight = idf(df, n_chunks)
+        total += weight
+        rescued = df == 0 and any(a in text for a in alternatives)
+        if word in text or rescued:
+            covered += weight
+    quoted = re.findall(r"[“\"「『]([^”\"」』]{2,12})[”\"」』]", question)
+    long_rare = [w for w in words if len(w) >= 4 and 0 < doc_freq(w) <= 5]
+    return Evidence(
+        dense=max((h.dense_score or 0.0) for h in top),
+        coverage=covered / total if total else 1.0,
+        bm25=math.log1p(max((h.bm25_score or 0.0) for h in hits)),
+        pinned=bool(clause_refs(question)),
+        distinctive=any(w in hits[0].clause.text for w in quoted + long_rare),
+    )
+
+
+@dataclass(frozen=True)
+class ConditionCheck:
+    """One threshold of a quoted sentence compared with a fact the asker gave (None: not given)."""
+
+    fact: str  # canonical key (bot/text/facts.yaml)
+    value: float | str | None
+    phrase: str  # the threshold as the clause words it, e.g. 超过5%
+    status: str  # met | not_met | unknown
+
+    def line(self) -> str:
+        mark = {"met": "✓ 满足", "not_met": "✗ 不满足", "unknown": "? 无法判断"}[self.status]
+        about = fact(self.fact)
+        if self.value is None:
+            return f"{mark}：条款要求“{self.phrase}”，您未提供{about.label}"
+        return f"{mark}：条款要求“{self.phrase}”，您提供的{about.label}为{about.show(self.value)}"
+
+
+def check_conditions(sentence: str, facts: dict[str, float | str]) -> list[ConditionCheck]:
+    """Thresholds in `sentence` held against the asker's facts, each bound as its wording sets it
+    (bot.text.thresholds: 超过 strict, 不低于/以上 inclusive, 不高于/以下 upper bounds, 未满/不足 strict).
+    Only facts a question can state (analysis.FACTS) are compared. Once the asker has given any fact,
+    a threshold on one they did not give is listed as unknown rather than left out."""
+    checks: list[ConditionCheck] = []
+    described = bool(facts)
+    facts = dict(canonical(k, v) for k, v in facts.items())  # older keys too: age, st_share
+    if "st_staff" in facts and "employees" in facts and float(facts["employees"]) > 0:
+        facts["st_staff_share"] = round(float(facts["st_staff"]) / float(facts["employees"]) * 100, 2)
+    for t in find_thresholds(sentence):
+        key = fact_for(t.subject, t.unit)
+        if key not in FACTS or (key not in facts and not described):
+            continue
+        if key not in facts:
+            checks.append(ConditionCheck(key, None, t.text, "unknown"))
+            continue
+        status = "met" if compare(facts[key], t.op, t.value) else "not_met"
+        checks.append(ConditionCheck(key, facts[key], t.text, status))
+    if described and "国家高新区" in sentence and "省级" not in sentence:
+        level = facts.get("zone_level")
+        status = "unknown" if level is None else "met" if level == "national" else "not_met"
+        checks.append(ConditionCheck("zone_level", level, "在国家高新区内", status))
+    return checks
+
+
+class ExtractiveAnswerer:
+    """Lead line, quotes with [n], conditions, validity notes, citation list: all from clauses."""
+
+    max_sources = 3
+    whole_clause_chars = 350  # shorter clauses are quoted whole
+    quote_chars = 300  # otherwise the quote grows around the best sentence up to this
+    list_chars = 600  # or, when the best sentence opens a list (申请时提交下列材料：), up to this
+    lead_chars = 90  # the answer line quotes at most this much of a sentence (and the list it opens)
+    runner_up_ratio = 0.5  # a hit scoring this share of the top one may answer if it has the asked figure
+    close_ratio = 0.8  # otherwise a hit must score this share of the top one to answer instead
+
+    def __init__(
+        self,
+        citation_of: Callable[[Clause], str],
+        abstention: AbstentionModel | None = None,
+        weight: Callable[[str], float] = lambda token: 1.0,
+        known: Callable[[str], bool] = lambda term: False,
+    ) -> None:
+        self.citation_of = citation_of
+        self.abstention = abstention or AbstentionModel.load()
+        self.weight = weight  # how much a shared word says (IDF): 公示 more than 企业
+        self.known = known  # whether the corpus uses a word itself (see lexical.asked_words)
+
+    def answer(self, analysis: Analysis, hits: Sequence[Hit], evidence: Evidence, extra: Sequence[Hit] = ()) -> Answer:
+        """`extra`: the best clause for each further sub-question, cited after the main one."""
+        question = analysis.question
+        why = elsewhere_reason(analysis.question, self.known)
+        if why:
+            return self.no_basis(analysis, hits, why)
+        if not hits or should_abstain(evidence, self.abstention):
+            return self.no_basis(analysis, hits)
+        wanted = self._asked(analysis)
+        used = self.answering(hits, analysis, wanted)
+        why = unstated(analysis.question, used)
+        if why:
+            return self.no_basis(analysis, hits, why)
+        used += [h for h in extra if h.clause.id not in {u.clause.id for u in used}][: self.max_sources - 1]
+        citations: list[Citation] = []
+        quotes: list[str] = []
+        checks: list[ConditionCheck] = []
+        best: list[str] = []
+        for n, hit in enumerate(used, 1):
+            picked, best_sentence = self._quote(hit.clause, analysis, wanted)
+            best.append(best_sentence)
+            citations.append(
+                Citation(
+                    n=n,
+                    clause_id=hit.clause.id,
+                    doc_title=hit.doc_title,
+                    path=hit.clause.path,
+                    citation=self.citation_of(hit.clause),
+                    quote=picked,
+                    responsible_units=hit.clause.responsible_units,
+                )
+            )
+            quotes.append(f"「{picked}」[{n}]")
+            for sentence in sentences(picked):
+                checks += [c for c in check_conditions(sentence, analysis.facts) if c not in checks]
+        lines = [self._lead(analysis, citations, best[0])]
+        for n, hit in enumerate(used, 1):
+            if hit.amendment:
+                lines.insert(0, f"⚠ 注意：[{n}] 所依据的条款{status_line(hit.amendment)}。{editor_note(hit.amendment)}")
+        if checks:
+            lines.append("对照您提供的情况：")
+            lines += [f"- {c.line()}" for c in checks]
+        lines.append("条款原文：")
+        lines += quotes
+        units = [u for c in citations for u in c.responsible_units]
+        if units and analysis.intent in ("responsibility", "procedure"):
+            lines.append("责任单位：" + "、".join(dict.fromkeys(units)))
+        lines.append("出处：")
+        lines += [f"[{c.n}] {c.citation}" for c in citations]
+        return Answer(
+            question=question,
+            text="\n".join(lines),
+            abstained=False,
+            citations=tuple(citations),
+            hits=tuple(hits),
+            intent=analysis.intent,
+        )
+
+    def answering(self, hits: Sequence[Hit], analysis: Analysis, wanted: dict[str, float] | None = None) -> list[Hit]:
+        """The clause that answers, and the law article it defines a word of, if that is close too."""
+        used = self._primary(hits, analysis, self._asked(analysis) if wanted is None else wanted)[:1]
+        return used + linked(used[0], hits[:5])[:1]
+
+    def _asked(self, analysis: Analysis) -> dict[str, float]:
+        """What the question asks about, each word with how much it counts (lexical.asked_words of the
+        question without what the asker says they are not): read once per answer."""
+        return asked_words(search_text(analysis.question), self.known)
+
+    def no_basis(self, analysis: Analysis, hits: Sequence[Hit], why: str = "") -> Answer:
+        related = tuple(hits[:3])
+        lines = [NO_BASIS, *([why] if why else [])]
+        if related:
+            lines.append("以下条款可能相关，但不能直接回答您的问题：")
+            lines += [f"- {self.citation_of(h.clause)}" for h in related]
+        return Answer(
+            question=analysis.question,
+            text="\n".join(lines),
+            abstained=True,
+            hits=tuple(hits),
+            related=related,
+            intent=analysis.intent,
+        )
+
+    def _primary(self, hits: Sequence[Hit], analysis: Analysis, wanted: dict[str, float]) -> list[Hit]:
+        """The clause that answers: the close hit whose best sentence shares the most weighted words
+        with the question (the answer is a sentence, and two clauses often score alike). When the
+        question asks for a kind of figure (a share, a count, a period, a sum, an age), only sentences
+        with that figure count and a hit half as close may answer; for any other question, including
+        an amount/target one that names no kind (then any figure counts), it must be close_ratio as close."""
+        hits = list(hits)
+        if analysis.names_clause or len(hits) < 2:
+            return hits
+        if analysis.intent == "responsibility":
+            return hits  # a department, never a figure
+        kind, ratio = answer_kind(analysis.question), self.runner_up_ratio
+        if kind is None and analysis.intent in ("amount", "target"):
+            kind, ratio = _FIGURE, self.close_ratio  # any figure: the runner-up must be nearly as close
+        if kind is None:  # no figure asked: a nearly as close clause whose best sentence says more of it
+            kind, ratio = _ANY, self.close_ratio
+        asked = {t: f for t, f in wanted.items() if not t[0].isdigit()}  # nor the asker's own figures (8个月, 2000万)
+        top = hits[0]
+
+        def fit(hit: Hit) -> float:
+            wanted = asked
+            if hit.doc_title.removeprefix("中华人民共和国") in analysis.question:
+                title = _words(hit.doc_title)  # naming the document doesn't pick a clause
+                wanted = {t: f for t, f in asked.items() if t not in title}
+            total = self._weigh(wanted, wanted.keys()) or 1.0
+            shares = [self._weigh(wanted, _words(s)) / total for s in sentences(hit.clause.text) if kind.search(s)]
+            best = max(shares, default=0.0)  # a figure in a sentence sharing no asked word answers nothing
+            return hit.score / top.score + (best if best > 0 else -1.0)
+
+        pool = [h for h in hits[:5] if h.score >= ratio * top.score and not carries_instructions(h.clause.text)]
+        if top not in pool:
+            return hits
+        best = max(pool, key=fit)
+        return hits if best is top else [best] + [h for h in hits if h is not best]
+
+    def _weigh(self, wanted: dict[str, float], words) -> float:
+        """The weight of the wanted words among `words`: rarity (IDF) times how much each counts."""
+        return sum(self.weight(t) * wanted[t] for t in words if t in wanted)
+
+    def _quote(self, clause: Clause, analysis: Analysis, wanted: dict[str, float]) -> tuple[str, str]:
+        """The sentences of the clause that best answer the question, as one exact substring (a
+        short clause whole, else the best sentence widened by its neighbours up to quote_chars, or by
+        the whole list it opens up to list_chars), and that best sentence (with its list, if it opens one)."""
+        parts = sentences(clause.text) or [clause.text]
+        kind = answer_kind(analysis.question)
+
+        def score(s: str) -> float:
+            value = self._weigh(wanted, _words(s)) / (1 + 0.01 * len(s))
+            if analysis.intent in ("amount", "target", "eligibility") and _FIGURE.search(s):
+                value += 0.5
+            if kind and kind.search(s):
+                value += 1.0
+            if analysis.intent == "responsibility" and "责任单位" in s:
+                value += 3.0
+            return value
+
+        scores = [score(p) for p in parts]
+        lo = hi = max(range(len(parts)), key=scores.__getitem__)
+        best_sentence = parts[lo]
+        items = _listed(parts, lo)  # "申请时提交下列材料：" answers with the list that follows it
+        if items:
+            start = clause.text.index(best_sentence)
+            best_sentence = clause.text[start : clause.text.index(parts[lo + items], start) + len(parts[lo + items])]
+        if analysis.intent == "lookup" or len(clause.text) <= self.whole_clause_chars:
+            return clause.text, best_sentence
+        for i in range(lo + 1, lo + items + 1):  # a list asked for is quoted whole, up to list_chars
+            if sum(len(p) for p in parts[lo : i + 1]) <= self.list_chars:
+                hi = i
+        while True:
+            size = sum(len(p) for p in parts[lo : hi + 1])
+            options = [i for i in (lo - 1, hi + 1) if 0 <= i < len(parts) and scores[i] > 0]
+            options = [i for i in options if size + len(parts[i]) <= self.quote_chars]
+            if not options:
+                break
+            best = max(options, key=scores.__getitem__)
+            lo, hi = min(lo, best), max(hi, best)
+        start = clause.text.index(parts[lo])
+        end = clause.text.index(parts[hi], start) + len(parts[hi])
+        return clause.text[start:end], best_sentence
+
+    def _lead(self, analysis: Analysis, citations: Sequence[Citation], best: str) -> str:
+        """The direct answer first: the department, the figure, or the best sentence in a phrase."""
+        first = citations[0]
+        if analysis.intent == "responsibility" and first.responsible_units:
+            return f"答：该事项的责任单位是{'、'.join(first.responsible_units)}[1]。"
+        if analysis.intent == "lookup":
+            return f"答：{first.citation}的内容如下[1]。"
+        kind = answer_kind(analysis.question)
+        figure = (kind and kind.search(best)) or _FIGURE.search(best)
+        if (kind or analysis.intent in ("amount", "target", "eligibility")) and figure:
+            phrase = _phrase_with(best, figure.group(0))
+            if phrase:
+                return f"答：依据[1]，{phrase}。"
+        head = best.rstrip("。；！？")
+        if len(head) > self.lead_chars:  # a long list: its beginning, and the quote below has the rest
+            cut = max(head.rfind(mark, 0, self.lead_chars) for mark in "；;\n，,")
+            head = head[: cut if cut > 0 else self.lead_chars].rstrip("，,；;：:、\n") + "……（详见下方条款原文）"
+        return f"答：依据[1]，{head}。"
+
+
+_ANY = re.compile(r".")
+
+
+_ITEM = re.compile(rf"(?:\d+[.．、]|[（(][{NUMERAL_CHARS}\d]+[)）]|[{NUMERAL_CHARS}]+、)")
+
+
+def _listed(parts: Sequence[str], at: int) -> int:
+    """How many list items follow sentence `at` when it opens a list (ends with a colon)."""
+    if not parts[at].rstrip().endswith(("：", ":")):
+        return 0
+    n = 0
+    while at + n + 1 < len(parts) and _ITEM.match(parts[at + n + 1]):
+        n += 1
+    return n
+
+
+def linked(primary: Hit, pool: Sequence[Hit]) -> list[Hit]:
+    """For a primary clause that defines a word of a law article (实施条例: "企业所得税法第七条…所称…是指"),
+    that article when it is among the close hits: the law holds the rule, the definition alone doesn't answer."""
+
+    def refers(a: Hit, b: Hit) -> bool:
+        article = b.clause.path.rsplit(".", 1)[-1]
+        name = b.doc_title.removeprefix("中华人民共和国")
+        return article.startswith("第") and article.endswith("条") and f"{name}{article}" in a.clause.text
+
+    if not _DEFINITION.search(primary.clause.text) or _FIGURE.search(primary.clause.text):
+        return []  # a rule (with its figures) stands alone; a bare definition needs the rule it serves
+    return [h for h in pool if h.clause.id != primary.clause.id and refers(primary, h)]
+
+
+_DEFINITION = re.compile(r"所称.{0,60}?是指")
+
+
+# What kind of figure a question asks for: (question words, the figure that answers them).
+_KINDS = (
+    (re.compile(r"哪天|哪一天|日期|几号|哪年|何时起|什么时候(?:开始|起)"), re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日")),
+    (re.compile(r"比例|比重|占比|百分之|百分比|几成|多少%"), re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之")),
+    (re.compile(r"(?<!哪)几家|(?<!哪)几个|多少家|多少个"), re.compile(r"\d+\s*(?:家|个)")),
+    (re.compile(r"几年|多少年|年限|多久|多长时间|期限|什么时候|何时|几天|多少天|几个月|最晚|最迟"),
+     re.compile(rf"(?<!\d)(?:\d{{1,2}}|[{NUMERAL_CHARS}]+)\s*(?:个)?(?:年|月|日|天|个工作日)")),
+    (_ASKS_MONEY := re.compile(r"多少钱|多少万|金额|多少资金|(?:补贴|奖励|支持|资助|租金|价格|费用|给|补|奖)多少|几折"
+                               r"|(?:补|奖|给|拿|支持|资助)(?:了|到)?\s*\d+(?:\.\d+)?\s*(?:万|亿)"),  # "能补2000万，是真的吗"
+     _MONEY := re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),
+    (re.compile(r"多大年纪|年龄|岁数|多少岁|几岁"), re.compile(r"\d+\s*周?岁")),
+)
+
+
+@lru_cache(maxsize=8192)
+def _words(text: str) -> frozenset[str]:
+    """A clause sentence's tokens: the same sentences come back question after question."""
+    return frozenset(tokenize(text))
+
+
+# Other provinces and big cities, when the question asks about their policy ("深圳对…奖励多少"): the
+# corpus is national and Guizhou law, so another place's local policy has no basis here.
+_ELSEWHERE = re.compile(
+    r"(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|云南|"
+    r"陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆|深圳|广州|杭州|南京|苏州|成都|武汉|西安|长沙|厦门|青岛|宁波|合肥|郑州|济南)"
+    r"(?:省|市|自治区)?(?=对|的|有|出台|给|发的|政策|奖励|补贴|补助|规定|那边|当地)")
+
+
+def elsewhere(question: str, known: Callable[[str], bool]) -> str:
+    """The other province or city whose local policy the question asks about, when the corpus never
+    names it; "" otherwise."""
+    m = _ELSEWHERE.search(question)
+    return m.group(1) if m and not known(m.group(1)) else ""
+
+
+def elsewhere_reason(question: str, known: Callable[[str], bool]) -> str:
+    """Why a question is outside the corpus whatever is retrieved: another place's own policy; "" if not."""
+    place = elsewhere(question, known)
+    return f"本库收录的是国家和贵州省的政策文本，没有{place}的地方政策。" if place else ""
+
+
+def unstated(question: str, used: Sequence[Hit]) -> str:
+    """Why the clauses that would answer cannot: a sum asked that none states, another tax none
+    mentions; "" when they can."""
+    if asks_money(question) and not any(_MONEY.search(h.clause.text) for h in used):
+        return "相关条款没有规定具体金额。"
+    regime = other_regime(question, used[0].clause.text) if used else ""
+    if regime:
+        return f"本库收录的税法只有企业所得税法及其实施条例，相关条款没有关于{regime}的规定。"
+    return ""
+
+
+# Taxes and levies other than the enterprise income tax, the one tax the corpus's laws are about.
+_OTHER_REGIME = re.compile(
+    r"土地增值税|增值税|个人所得税|(?<![这那一每某几两各哪整])个税|印花税|消费税|房产税|契税|城镇土地使用税|车船税|资源税|环境保护税")
+
+
+def other_regime(question: str, text: str) -> str:
+    """The other tax a question is about when the clause that would answer it does not mention it."""
+    m = _OTHER_REGIME.search(question)
+    return m.group(0) if m and m.group(0) not in text else ""
+
+
+def asks_money(question: str) -> bool:
+    """The question asks for a sum of money: a clause that states none cannot answer it, however
+    closely it matches the topic ("人才公寓租金多少" against "鼓励…建设人才用房")."""
+    return bool(_ASKS_MONEY.search(question))
+
+
+def answer_kind(question: str) -> re.Pattern | None:
+    """The pattern of the figure the question asks for, if it asks for one."""
+    return next((figure for asks, figure in _KINDS if asks.search(question)), None)
+
+
+def _phrase_with(sentence: str, figure: str) -> str:
+    """The comma-delimited phrase of `sentence` holding `figure`, widened to a readable length."""
+    pieces = re.split(r"(?<=[，,；;：:])", sentence.rstrip("。；"))
+    for i, piece in enumerate(pieces):
+        if figure in piece:
+            phrase = piece
+            j = i
+            while len(phrase) < 24 and j > 0:
+                j -= 1
+                phrase = pieces[j] + phrase
+            return phrase.strip("，,；;：: ")
+    return ""

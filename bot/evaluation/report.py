@@ -1,0 +1,257 @@
+"""The evaluation report: report.md (summary table first), metrics.json and two PNG charts.
+
+matplotlib is imported only when a chart is drawn (Agg backend), so the CLI and the web app do
+not pay for it otherwise. Chinese labels need a CJK font: Noto Sans CJK is looked up by name and,
+when missing, the charts are drawn anyway with a warning (the labels will show as boxes).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+from bot.evaluation.metrics import Change, compare, compare_table
+
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Serif CJK SC", "WenQuanYi Zen Hei")
+RECALL_CHART = "recall_by_category.png"
+SCORES_CHART = "abstention_scores.png"
+
+SUMMARY_ROWS = [  # (label, path in metrics.json, format)
+    ("Recall@1 (hybrid)", "retrieval.{mode}.recall@1", "rate"),
+    ("Recall@5 (hybrid)", "retrieval.{mode}.recall@5", "rate"),
+    ("MRR (hybrid)", "retrieval.{mode}.mrr", "rate"),
+    ("nDCG@5 (hybrid)", "retrieval.{mode}.ndcg@5", "rate"),
+    ("search p95 (hybrid)", "retrieval.{mode}.p95_ms", "ms"),
+    ("must_mention recall", "answers.must_mention_recall", "rate"),
+    ("citation precision", "answers.citation_precision", "rate"),
+    ("citation recall", "answers.citation_recall", "rate"),
+    ("abstention on unanswerable", "answers.abstention_rate", "rate"),
+    ("false abstention on answerable", "answers.false_abstention_rate", "rate"),
+    ("exact-quote rate", "answers.exact_quote_rate", "rate"),
+    ("answer p50 / p95", "answers.p50_ms|answers.p95_ms", "ms"),
+    ("matching accuracy", "matching.accuracy", "rate"),
+]
+
+
+def _get(metrics: dict, dotted: str):
+    node = metrics
+    for part in _split(dotted):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _split(dotted: str) -> list[str]:
+    """retrieval.hybrid.recall@1 -> parts; metric names hold no dots."""
+    return dotted.split(".")
+
+
+def _fmt(value, kind: str = "rate") -> str:
+    if value is None:
+        return "–"
+    if kind == "ms":
+        return f"{value:.1f} ms"
+    return f"{value:.3f}" if isinstance(value, float) else str(value)
+
+
+def summary_mode(metrics: dict) -> str:
+    modes = list(metrics.get("retrieval", {}))
+    return "hybrid" if "hybrid" in modes else (modes[0] if modes else "hybrid")
+
+
+def summary_table(metrics: dict, changes: Sequence[Change] = ()) -> str:
+    mode = summary_mode(metrics)
+    by_name = {c.metric: c for c in changes}
+    head = "| metric | value |" + (" before | |" if changes else "")
+    rows = [head, "|---|---|" + ("---|---|" if changes else "")]
+    for label, path, kind in SUMMARY_ROWS:
+        paths = [p.format(mode=mode) for p in path.split("|")]
+        values = [_get(metrics, p) for p in paths]
+        if all(v is None for v in values):
+            continue
+        row = f"| {label.replace('hybrid', mode)} | {' / '.join(_fmt(v, kind) for v in values)} |"
+        if changes:
+            old = [by_name[p].old if p in by_name else None for p in paths]
+            marks = "".join(by_name[p].mark for p in paths if p in by_name)
+            row += f" {' / '.join(_fmt(v, kind) for v in old)} | {marks} |"
+        rows.append(row)
+    return "\n".join(rows)
+
+
+def category_retrieval_table(metrics: dict) -> str:
+    per_mode = metrics.get("retrieval_by_category", {})
+    modes = list(per_mode)
+    cats = sorted({c for m in per_mode.values() for c in m})
+    head = ["| category | n | " + " | ".join(f"{m} R@1 | {m} R@5 | {m} MRR | {m} nDCG@5" for m in modes) + " | p95 ms |",
+            "|---|---|" + "---|" * (4 * len(modes)) + "---|"]
+    rows = []
+    for cat in cats:
+        cells = []
+        n = 0
+        for m in modes:
+            v = per_mode[m].get(cat, {})
+            n = int(v.get("questions", 0)) or n
+            cells += [_fmt(v.get("recall@1")), _fmt(v.get("recall@5")), _fmt(v.get("mrr")), _fmt(v.get("ndcg@5"))]
+        p95 = per_mode[modes[0]].get(cat, {}).get("p95_ms") if modes else None
+        rows.append(f"| {cat} | {n} | " + " | ".join(cells) + f" | {_fmt(p95, 'ms')} |")
+    return "\n".join(head + rows)
+
+
+def retrieval_modes_table(metrics: dict) -> str:
+    rows = ["| mode | n | Recall@1 | Recall@3 | Recall@5 | MRR | nDCG@5 | p50 ms | p95 ms |", "|---|---|---|---|---|---|---|---|---|"]
+    for mode, m in metrics.get("retrieval", {}).items():
+        rows.append(f"| {mode} | {int(m['questions'])} | {m['recall@1']:.3f} | {m['recall@3']:.3f} | {m['recall@5']:.3f} "
+                    f"| {m['mrr']:.3f} | {m['ndcg@5']:.3f} | {m['p50_ms']:.1f} | {m['p95_ms']:.1f} |")
+    return "\n".join(rows)
+
+
+def answers_table(metrics: dict) -> str:
+    cols = ["questions", "must_mention_recall", "citation_precision", "citation_recall", "abstention_rate",
+            "false_abstention_rate", "exact_quote_rate", "p50_ms", "p95_ms"]
+    head = ["| category | n | must_mention | cit. precision | cit. recall | abstention (unanswerable) "
+            "| false abstention | exact quotes | p50 ms | p95 ms |", "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = []
+    for name, m in [("all", metrics["answers"]), *metrics.get("answers_by_category", {}).items()]:
+        cells = [str(int(m["questions"]))] + [_fmt(m[c]) for c in cols[1:7]] + [f"{m['p50_ms']:.1f}", f"{m['p95_ms']:.1f}"]
+        rows.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(head + rows)
+
+
+def matching_section(matching: dict) -> list[str]:
+    lines = [f"{int(matching['verdicts'])} expected verdicts over {int(matching['profiles'])} profiles "
+             f"(eval/profile_verdicts.yaml); accuracy {matching['accuracy']:.3f}.", "",
+             "| profile | verdicts | accuracy |", "|---|---|---|"]
+    lines += [f"| {name} | {int(p['checked'])} | {p['accuracy']:.3f} |" for name, p in matching["by_profile"].items()]
+    if matching["mismatches"]:
+        lines += ["", "Mismatches:", "", "| profile | rule | expected | got |", "|---|---|---|---|"]
+        lines += [f"| {m['profile']} | {m['rule']} | {m['expected']} | {m['got']} |" for m in matching["mismatches"]]
+    if matching.get("unscored_profiles"):
+        lines += ["", "Profiles without expected verdicts (not scored): " + ", ".join(matching["unscored_profiles"])]
+    return lines
+
+
+def render_markdown(metrics: dict, changes: Sequence[Change] = (), charts: Sequence[str] = ()) -> str:
+    meta = metrics.get("meta", {})
+    lines = [
+        "# PolicyBot evaluation report",
+        "",
+        f"{meta.get('source', '')} on `{meta.get('questions_file', '')}`: {meta.get('questions', 0)} questions "
+        f"({meta.get('multi_turn_questions', 0)} multi-turn, {meta.get('turns_scored', 0)} turns answered), "
+        f"{meta.get('date', '')}, {meta.get('seconds', 0)} s.",
+        "",
+        summary_table(metrics, changes),
+        "",
+    ]
+    worse = [c for c in changes if c.worse]
+    if changes:
+        lines += ["## Regressions against the earlier report", "",
+                  f"{len(worse)} metric(s) fell beyond the tolerance (▼)." if worse else "No metric fell beyond the tolerance.",
+                  "", compare_table(worse if worse else changes), ""]
+    lines += ["## Retrieval", "", f"Scored on {meta.get('retrieval_questions', 0)} answerable questions with gold quotes; "
+              f"{meta.get('retrieval_note', '')}. A passage is relevant when it contains a gold quote (whitespace "
+              "ignored) or 60% of one as a contiguous run; nDCG@5 counts each gold quote once.", "",
+              retrieval_modes_table(metrics), "", "### Per category", "", category_retrieval_table(metrics), ""]
+    if RECALL_CHART in charts:
+        lines += [f"![Recall@5 per category]({RECALL_CHART})", ""]
+    if "answers" in metrics:
+        lines += ["## Answers", "", "Every turn of a multi-turn question is asked in one conversation and scored like a "
+                  "single question.", "", answers_table(metrics), ""]
+        if SCORES_CHART in charts:
+            lines += ["Abstention score (the abstention model's P(no basis); the bot abstains above its threshold "
+                      "unless the question names a clause or a rare exact term):", "", f"![Abstention scores]({SCORES_CHART})", ""]
+    if meta.get("missing_outputs"):
+        lines += [f"Outputs missing for {len(meta['missing_outputs'])} question(s): {', '.join(meta['missing_outputs'][:20])}", ""]
+    if "matching" in metrics:
+        lines += ["## Policy matching", "", *matching_section(metrics["matching"]), ""]
+    return "\n".join(lines)
+
+
+def _cjk_font() -> str | None:
+    from matplotlib import font_manager
+
+    for name in CJK_FONTS:
+        try:
+            font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False)
+            return name
+        except ValueError:
+            continue
+    return None
+
+
+def draw_charts(metrics: dict, out_dir: Path) -> list[str]:
+    """Recall@5 per category per mode, and the abstention-score histogram; returns the file names."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    font = _cjk_font()
+    if font is None:
+        warnings.warn("没有找到中文字体（Noto Sans CJK），图中的中文可能显示为方框", stacklevel=2)
+    rc = {"font.family": "sans-serif", "font.sans-serif": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
+          "axes.unicode_minus": False}
+    names = []
+    with plt.rc_context(rc):
+        per_mode = metrics.get("retrieval_by_category", {})
+        cats = sorted({c for m in per_mode.values() for c in m})
+        if cats:
+            fig, ax = plt.subplots(figsize=(max(6, 1.2 * len(cats) + 2), 4))
+            width = 0.8 / max(1, len(per_mode))
+            for i, (mode, by_cat) in enumerate(per_mode.items()):
+                xs = [j + i * width for j in range(len(cats))]
+                ax.bar(xs, [by_cat.get(c, {}).get("recall@5", 0.0) for c in cats], width, label=mode)
+            ax.set_xticks([j + width * (len(per_mode) - 1) / 2 for j in range(len(cats))], cats)
+            ax.set_ylim(0, 1.2)
+            ax.set_ylabel("Recall@5")
+            ax.set_title("各类问题的检索召回率 Recall@5")
+            ax.legend(loc="upper center", ncol=len(per_mode))
+            fig.tight_layout()
+            fig.savefig(out_dir / RECALL_CHART, dpi=110)
+            plt.close(fig)
+            names.append(RECALL_CHART)
+        scores = metrics.get("abstention_scores", [])
+        if scores:
+            from bot.answering.extractive import AbstentionModel
+
+            threshold = AbstentionModel.load().threshold
+            fig, ax = plt.subplots(figsize=(7, 4))
+            bins = [i / 20 for i in range(21)]
+            ax.hist([s["score"] for s in scores if s["answerable"]], bins=bins, alpha=0.6, label="可回答 answerable")
+            ax.hist([s["score"] for s in scores if not s["answerable"]], bins=bins, alpha=0.6, label="不可回答 unanswerable")
+            ax.axvline(threshold, color="black", linestyle="--", label=f"阈值 threshold {threshold:.2f}")
+            ax.set_xlabel("拒答分数 P(no basis)")
+            ax.set_ylabel("问题数")
+            ax.set_title("可回答与不可回答问题的拒答分数分布")
+            ax.legend()
+            fig.tight_layout()
+            fig.savefig(out_dir / SCORES_CHART, dpi=110)
+            plt.close(fig)
+            names.append(SCORES_CHART)
+    return names
+
+
+def load_metrics(report_dir: Path) -> dict:
+    from bot.errors import QuestionSetError
+
+    path = Path(report_dir) / "metrics.json" if Path(report_dir).is_dir() else Path(report_dir)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise QuestionSetError(f"{path}：无法读取之前的评测结果（{type(exc).__name__}）") from None
+
+
+def write_report(metrics: dict, out_dir: Path, previous: dict | None = None, charts: bool = True) -> Path:
+    """Write metrics.json, the charts and report.md into out_dir; returns report.md's path."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    changes = compare(previous, metrics) if previous is not None else []
+    if previous is not None:
+        metrics = {**metrics, "regressions": [c.metric for c in changes if c.worse]}
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    names = draw_charts(metrics, out_dir) if charts else []
+    report = out_dir / "report.md"
+    report.write_text(render_markdown(metrics, changes, names) + "\n", encoding="utf-8")
+    return report

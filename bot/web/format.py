@@ -1,0 +1,269 @@
+"""How answers, hits, clauses and verdicts read in the web UI: pure functions, no Gradio.
+
+Everything taken from the corpus is HTML-escaped before it is wrapped in markup, so a clause
+cannot inject tags into the page. The web layer (bot/web/app.py) only wires these into components.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from bot.records import Answer, Citation, Clause, Hit
+
+NO_BASIS_CLASS = "pb-no-basis"
+NO_BASIS_PREFIX = '<span class="pb-label pb-label-no-basis">⚠ 无条款依据</span>'
+CITED_CLASS = "pb-answer"
+CITED_LABEL = '<span class="pb-label pb-label-cited">✓ 有条款依据</span><br>'
+VERDICT_HEADERS = ["政策", "结论", "条件（✓ 满足 ✗ 不满足 ? 待补充）", "支持内容", "依据条款"]
+_SOURCES_LINE = "出处："
+_MARKS = {"met": "✓", "not_met": "✗", "unknown": "?"}
+_STATUS_ICONS = {"eligible": "✔", "needs_info": "？", "not_eligible": "✘"}  # text glyphs: no emoji font needed
+_VERDICT_ORDER = {"eligible": 0, "needs_info": 1, "not_eligible": 2}
+
+
+def esc(text: str) -> str:
+    """HTML-escaped corpus text; newlines kept as <br> so clauses keep their paragraphs."""
+    return html.escape(text or "", quote=True).replace("\n", "<br>")
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~$])")
+
+
+def typed_text(text: str) -> str:
+    """What a user typed, for a markdown component to show exactly as typed: no tag, link or
+    emphasis of theirs is rendered (HTML-escaped, markdown punctuation backslash-escaped)."""
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", html.escape(text or "", quote=False))
+
+
+# ---- answers ----
+
+def _body_lines(answer: Answer) -> list[str]:
+    """The answer text without its trailing 出处 block (the footnotes replace it)."""
+    lines = answer.text.splitlines()
+    if answer.citations and _SOURCES_LINE in lines:
+        lines = lines[: len(lines) - 1 - lines[::-1].index(_SOURCES_LINE)]
+    return lines
+
+
+def footnote_html(citation: Citation, clause: Clause | None = None) -> str:
+    """One numbered source: the citation line, expandable to the whole clause, its path and 责任单位."""
+    text = clause.text if clause else citation.quote
+    units = clause.responsible_units if clause and clause.responsible_units else citation.responsible_units
+    unit_line = f"<br><b>责任单位：</b>{esc('、'.join(units))}" if units else ""
+    return (
+        f'<details class="pb-footnote"><summary>[{citation.n}] {esc(citation.citation)}</summary>'
+        f"<b>条款路径：</b>{esc(citation.path)}（<code>{esc(citation.clause_id)}</code>）{unit_line}"
+        f'<blockquote class="pb-clause">{esc(text)}</blockquote></details>'
+    )
+
+
+def answer_markdown(answer: Answer, clauses: Mapping[str, Clause] | None = None) -> str:
+    """Chat markdown: the answer, then numbered footnotes; a no-basis answer gets its own prefix/class.
+
+    `clauses` (clause id -> Clause, e.g. the index's store) lets a footnote show the whole clause;
+    without it, the clauses of the answer's hits are used, then the quote itself.
+    """
+    return _render(answer, _body_lines(answer), clauses)
+
+
+def answer_stream(answer: Answer, clauses: Mapping[str, Clause] | None = None) -> list[str]:
+    """Successive renderings for a streamed reply: the body line by line (lead line, then each
+    quote), then the whole answer with its footnotes; the last one is `answer_markdown`."""
+    lines = _body_lines(answer)
+    partial = [_render(answer, lines[:i], None, footnotes=False) for i in range(1, len(lines))]
+    return partial + [answer_markdown(answer, clauses)]
+
+
+def streaming_markdown(text: str) -> str:
+    """Model text as it arrives, escaped, with a cursor; citations come when it is verified."""
+    return f'<div class="pb-answer pb-streaming">{esc(text)}▍</div>'
+
+
+def _render(answer: Answer, lines: Sequence[str], clauses: Mapping[str, Clause] | None, footnotes: bool = True) -> str:
+    body = esc("\n".join(lines))
+    if answer.abstained:
+        return f'<div class="{NO_BASIS_CLASS}">{NO_BASIS_PREFIX}<br>{body}</div>'
+    label = CITED_LABEL if answer.citations else ""
+    parts = [f'<div class="{CITED_CLASS}">{label}{body}</div>']
+    if answer.citations and footnotes:
+        known = {h.clause.id: h.clause for h in (*answer.hits, *answer.related)}
+        if clauses:
+            known.update({c.clause_id: clauses[c.clause_id] for c in answer.citations if c.clause_id in clauses})
+        parts.append('<div class="pb-footnotes"><b>出处</b>（点击展开条款全文）')
+        parts += [footnote_html(c, known.get(c.clause_id)) for c in answer.citations]
+        parts.append("</div>")
+    return "\n".join(parts)
+
+
+def citation_dict(c: Citation) -> dict:
+    return {"n": c.n, "clause_id": c.clause_id, "doc_title": c.doc_title, "path": c.path,
+            "quote": c.quote, "citation": c.citation, "responsible_units": list(c.responsible_units)}
+
+
+def answer_dict(answer: Answer) -> dict:
+    """What the /ask API returns."""
+    return {"question": answer.question, "answer": answer.text, "abstained": answer.abstained,
+            "answerer": answer.answerer, "citations": [citation_dict(c) for c in answer.citations]}
+
+
+# ---- search hits ----
+
+def query_terms(query: str) -> list[str]:
+    """The words of a query worth highlighting: jieba tokens of two or more characters, longest first."""
+    from bot.index.lexical import tokenize
+
+    terms = {t for t in tokenize(query or "") if len(t) >= 2 and re.search(r"[\u4e00-\u9fffA-Za-z0-9]", t)}
+    return sorted(terms, key=lambda t: (-len(t), t))
+
+
+def highlight(text: str, terms: Iterable[str]) -> str:
+    """Escaped `text` with every occurrence of a term wrapped in <mark> (longest terms win)."""
+    terms = sorted({t for t in terms if t}, key=len, reverse=True)
+    if not terms:
+        return esc(text)
+    pattern = re.compile("|".join(re.escape(t) for t in terms))
+    out, last = [], 0
+    for m in pattern.finditer(text or ""):
+        out += [esc(text[last:m.start()]), f"<mark>{esc(m.group(0))}</mark>"]
+        last = m.end()
+    out.append(esc((text or "")[last:]))
+    return "".join(out)
+
+
+def hits_markdown(hits: Sequence[Hit], terms: Iterable[str], citations: Sequence[str]) -> str:
+    """Numbered results: citation line, status mark, the clause with the query words highlighted."""
+    if not hits:
+        return '<div class="pb-no-hits">没有找到相关条款，请换个说法或关键词。</div>'
+    terms = list(terms)
+    blocks = []
+    for n, (hit, line) in enumerate(zip(hits, citations), 1):
+        c = hit.clause
+        status = '<span class="pb-amended">⚠ 该条款已被后续文件修改</span><br>' if hit.amendment else ""
+        units = f"<br><small>责任单位：{esc('、'.join(c.responsible_units))}</small>" if c.responsible_units else ""
+        blocks.append(
+            f'<div class="pb-hit"><b>{n}. {esc(line)}</b><br>{status}'
+            f'<div class="pb-hit-text">{highlight(c.text, terms)}</div>'
+            f"<small>引用：{esc(line)}　｜　条款编号：<code>{esc(c.id)}</code></small>{units}</div>"
+        )
+    return "\n<hr>\n".join(blocks)
+
+
+def hit_dict(hit: Hit, citation: str) -> dict:
+    """One hit as the /search API returns it (the CLI's --json fields)."""
+    c = hit.clause
+    out = {"clause_id": c.id, "doc_title": hit.doc_title, "path": c.path, "heading": c.heading, "text": c.text,
+           "score": hit.score, "citation": citation, "responsible_units": list(c.responsible_units),
+           "status": hit.amendment.status if hit.amendment else "in_force"}
+    if hit.amendment:
+        out["editor_note"] = hit.amendment.note
+    return out
+
+
+def hit_choice(n: int, hit: Hit) -> tuple[str, str]:
+    """(label, clause id) for the clause picker under the results."""
+    return f"{n}. {hit.doc_title} {hit.clause.path}", hit.clause.id
+
+
+# ---- one clause ----
+
+def clause_markdown(view: Any) -> str:
+    """A ClauseView (bot.service) whole: citation, status, editor's note, 责任单位, text."""
+    c = view.clause
+    parts = [f"<h4>{esc(view.citation)}</h4>",
+             f"<b>条款编号：</b><code>{esc(c.id)}</code>　<b>路径：</b>{esc(c.path)}",
+             f"<br><b>状态：</b>{esc(view.status)}"]
+    if view.editor_note:
+        parts.append(f'<div class="pb-editor-note">{esc(view.editor_note)}</div>')
+    if c.responsible_units:
+        parts.append(f"<br><b>责任单位：</b>{esc('、'.join(c.responsible_units))}")
+    parts.append(f'<blockquote class="pb-clause">{esc(c.text)}</blockquote>')
+    return "".join(parts)
+
+
+# ---- verdicts ----
+
+def sort_verdicts(verdicts: Iterable[Any]) -> list:
+    return sorted(verdicts, key=lambda v: _VERDICT_ORDER.get(v.status, 3))
+
+
+def condition_summary(verdict: Any) -> str:
+    """✓ / ✗ / ? per condition, one a line, with the clause's own wording."""
+    return "\n".join(c.line() for c in verdict.conditions) or "（无附加条件）"
+
+
+def verdict_row(verdict: Any, cite: Callable[[str], str] = str) -> list[str]:
+    benefit = verdict.benefit
+    if verdict.current_benefit:
+        benefit += f"\n【编者注】现行标准：{verdict.current_benefit}"
+    conditions = condition_summary(verdict)
+    if verdict.missing:
+        conditions += "\n还需了解：" + "；".join(verdict.missing.values())
+    return [verdict.name, f"{_STATUS_ICONS.get(verdict.status, '')} {verdict.status_label}", conditions,
+            benefit, "\n".join(cite(c) for c in verdict.citations)]
+
+
+def verdict_rows(verdicts: Iterable[Any], cite: Callable[[str], str] = str) -> list[list[str]]:
+    """Table rows (VERDICT_HEADERS), eligible first, then needs-info, then not eligible."""
+    return [verdict_row(v, cite) for v in sort_verdicts(verdicts)]
+
+
+def verdict_dict(verdict: Any, cite: Callable[[str], str] = str) -> dict:
+    """What the /match API returns per rule (the CLI's --json fields)."""
+    row = asdict(verdict)
+    return {**row, "status_label": verdict.status_label, "citation_lines": [cite(c) for c in verdict.citations]}
+
+
+def match_summary(verdicts: Sequence[Any]) -> str:
+    counts = {s: sum(1 for v in verdicts if v.status == s) for s in _VERDICT_ORDER}
+    return (f"共 {len(verdicts)} 项政策：符合条件 {counts['eligible']} 项，需补充信息 {counts['needs_info']} 项，"
+            f"不符合条件 {counts['not_eligible']} 项。")
+
+
+# ---- the matching form ----
+
+def profile_from_form(values: Mapping[str, Any]) -> dict:
+    """Form values -> a profile mapping for parse_profile: blanks dropped, 是/否/未知 read, zone nested."""
+    data: dict[str, Any] = {}
+    for key, value in values.items():
+        if value is None or (isinstance(value, str) and not value.strip()) or value == "未知":
+            continue
+        if isinstance(value, str):
+            value = value.strip()
+        if isinstance(value, float) and value.is_integer() and key in ("employees", "st_staff"):
+            value = int(value)
+        data[key] = value
+    name, level = data.pop("zone_name", None), data.pop("zone_level", None)
+    if name or level:
+        data["zone"] = {"name": name, "level": level or ("national" if name and "国家" in name else None)}
+        if data["zone"]["level"] is None:
+            data["zone"].pop("level")
+    return data
+
+
+# ---- clause lookup filters ----
+
+def section_key(section: str) -> str:
+    """A section as typed (四、 / （八） / 第二章) in the form clause paths use (四 / (八) / 第二章)."""
+    return (section or "").strip().replace("（", "(").replace("）", ")").strip("、.． ")
+
+
+def in_section(clause: Clause, section: str) -> bool:
+    """Whether `clause` lies in `section` (a path part or a parent heading); an empty section holds all."""
+    key = section_key(section)
+    if not key or key in clause.path.split(".") or clause.path.startswith(key + "."):
+        return True
+    return any(parent == key or parent.split(maxsplit=1)[0] == key for parent in clause.parents if parent.strip())
+
+
+# ---- document admin ----
+
+def upload_summary(results: Sequence[tuple[str, bool, str]], report: str = "") -> str:
+    """One line per uploaded file (✓ indexed with its clause count / ✗ refused with why), then the ingest report."""
+    lines = [f"- {'✓' if ok else '✗'} **{esc(name)}**：{esc(detail)}" for name, ok, detail in results]
+    if report:
+        lines += ["", "<pre class='pb-ingest-report'>" + html.escape(report) + "</pre>"]
+    return "\n".join(lines)

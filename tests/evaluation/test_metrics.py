@@ -1,0 +1,182 @@
+"""Scoring rules on hand-made outputs whose right metrics are worked out by hand."""
+
+import json
+import math
+
+import pytest
+
+from bot.errors import QuestionSetError
+from bot.evaluation.metrics import (
+    AnswerRecord,
+    Question,
+    RetrievalResult,
+    answer_metrics,
+    citation_precision,
+    citation_recall,
+    compare,
+    gains,
+    is_relevant,
+    load_questions,
+    load_system_outputs,
+    mention_recall,
+    ndcg_at,
+    score_system,
+)
+
+GOLD = "给予不超过1000万元省级重大科技成果转化项目支持"  # 25 characters: 60% is a run of 15
+
+
+@pytest.mark.parametrize("passage, relevant", [
+    ("按“一事一议”方式给予不超过1000万元省级重大科技成果转化项目支持。", True),  # the whole quote
+    ("给予不超过 1000 万元省级重大\n科技成果转化项目支持", True),  # whitespace ignored
+    ("……给予不超过1000万元省级重大……", True),  # first 15 of 25 contiguous: exactly 60%
+    ("……给予不超过1000万元省级重……", False),  # 14 of 25: 56%
+    ("……科技成果转化项目支持，不超过1000万元省级……", False),  # two runs of 10 and 12: neither is 60%
+    ("不超过1000万元 省级重大科技 成果转化", True),  # a 17-character run once whitespace is dropped
+    ("省级重大项目支持不超过1000万元", False),  # the words, but no long contiguous run
+])
+def test_a_passage_is_relevant_with_a_gold_quote_or_60_percent_of_one_contiguous(passage, relevant):
+    assert is_relevant(passage, [GOLD]) == relevant
+
+
+def test_relevance_needs_only_one_of_several_gold_quotes():
+    assert is_relevant("对内部研发投入强度超过5%且营业收入超过3亿元的科技型企业", ["按科创板方向抓好上市培育", "研发投入强度超过5%"])
+    assert not is_relevant("无关文本", ["按科创板方向抓好上市培育", "研发投入强度超过5%"])
+
+
+def test_ndcg_counts_each_gold_quote_once_and_rewards_rank():
+    quotes = ["甲乙丙丁戊己庚辛", "子丑寅卯辰巳午未"]
+    passages = ["无关", "甲乙丙丁戊己庚辛", "甲乙丙丁戊己庚辛 again", "子丑寅卯辰巳午未", "无关"]
+    assert gains(passages, quotes) == [0, 1, 0, 1, 0]  # the repeat of quote 1 brings nothing new
+    ideal = 1 + 1 / math.log2(3)
+    assert ndcg_at([0, 1, 0, 1, 0], 2, 5) == pytest.approx((1 / math.log2(3) + 1 / math.log2(5)) / ideal)
+    assert ndcg_at([1, 1, 0, 0, 0], 2, 5) == pytest.approx(1.0)
+    assert ndcg_at([1, 0, 0, 0, 0], 1, 5) == 1.0
+    assert ndcg_at([0, 0, 0, 0, 0, 1], 1, 5) == 0.0  # beyond k
+
+
+def test_retrieval_metrics_from_first_relevant_ranks():
+    result = RetrievalResult("hybrid")
+    q = {i: Question(f"q{i}", "问", gold_quotes=("甲乙丙丁戊己庚辛",), category=c) for i, c in enumerate(["a", "a", "b", "b"])}
+    hit = "甲乙丙丁戊己庚辛"
+    result.add(q[0], [hit, "x", "x"], 10.0)  # rank 1
+    result.add(q[1], ["x", "x", hit], 20.0)  # rank 3
+    result.add(q[2], ["x", "x", "x", "x", "x"], 30.0)  # missed
+    result.add(q[3], ["x", hit], 40.0)  # rank 2
+    m = result.metrics()
+    assert (m["recall@1"], m["recall@3"], m["recall@5"]) == (0.25, 0.75, 0.75)
+    assert m["mrr"] == pytest.approx((1 + 1 / 3 + 0 + 1 / 2) / 4)
+    cats = result.by_category()
+    assert cats["a"]["recall@1"] == 0.5 and cats["b"]["recall@3"] == 0.5
+    assert cats["b"]["p95_ms"] == 40.0
+
+
+def test_must_mention_and_citation_scores():
+    assert mention_recall("最多１０００万元，一事一议", ["1000万元", "一事一议", "省科技厅"]) == pytest.approx(2 / 3)
+    assert mention_recall("任何回答", []) is None
+    cited = ["……给予不超过1000万元省级重大科技成果转化项目支持……", "无关条款"]
+    assert citation_precision(cited, [GOLD]) == 0.5
+    assert citation_recall(cited, [GOLD, "按科创板方向抓好上市培育"]) == 0.5
+    assert citation_precision([], [GOLD]) is None
+
+
+def _rec(qid, answerable, abstained, text="", cited=(), exact=True, gold=(GOLD,), mention=()):
+    q = Question(qid, "问", answerable=answerable, gold_quotes=gold if answerable else (), must_mention=mention)
+    return AnswerRecord(q, text, abstained, list(cited), exact, 10.0)
+
+
+def test_abstention_and_false_abstention_rates():
+    records = [
+        _rec("a1", True, False, "1000万元", [GOLD], mention=("1000万元",)),
+        _rec("a2", True, True, "没有依据", mention=("1000万元",)),  # false abstention
+        _rec("u1", False, True, "没有依据"),
+        _rec("u2", False, False, "瞎答", ["无关"], exact=False),  # answered an unanswerable question
+    ]
+    m = answer_metrics(records)
+    assert m["abstention_rate"] == 0.5
+    assert m["false_abstention_rate"] == 0.5
+    assert m["must_mention_recall"] == 0.5  # over answerable questions: 1 and 0
+    assert m["citation_precision"] == 1.0  # only answered answerable questions count
+    assert m["exact_quote_rate"] == 0.5  # over records that cite something
+
+
+def test_regressions_are_flagged_beyond_the_tolerance_only():
+    old = {"retrieval": {"hybrid": {"recall@5": 0.90, "mrr": 0.80, "p95_ms": 20.0, "questions": 90}},
+           "answers": {"false_abstention_rate": 0.02, "citation_recall": 0.70}}
+    new = {"retrieval": {"hybrid": {"recall@5": 0.895, "mrr": 0.70, "p95_ms": 45.0, "questions": 80}},
+           "answers": {"false_abstention_rate": 0.05, "citation_recall": 0.75}}
+    flags = {c.metric: c.mark for c in compare(old, new)}
+    assert flags["retrieval.hybrid.recall@5"] == ""  # -0.005: within the tolerance
+    assert [c.metric for c in compare(old, new) if c.worse] == [
+        "retrieval.hybrid.mrr", "retrieval.hybrid.p95_ms", "answers.false_abstention_rate"]
+    assert flags["answers.citation_recall"] == "▲"
+    assert "retrieval.hybrid.questions" not in flags
+    faster = {c.metric: c.mark for c in compare(new, old)}  # the same change read backwards
+    assert faster["retrieval.hybrid.p95_ms"] == "▲" and faster["answers.false_abstention_rate"] == "▲"
+
+
+def _write(path, lines):
+    path.write_text("\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n", encoding="utf-8")
+    return path
+
+
+MULTI = {"id": "q150", "category": "eligibility", "answerable": True, "note": "n", "turns": [
+    {"question": "高新区科技成果转化有什么支持？", "answerable": True, "gold_quotes": [GOLD], "must_mention": ["1000万元"]},
+    {"question": "那需要什么条件？", "answerable": True, "gold_quotes": ["按“一事一议”方式"], "must_mention": ["一事一议"]},
+]}
+
+
+def test_multi_turn_question_loads_its_turns_and_retrieves_by_the_first(tmp_path):
+    path = _write(tmp_path / "q.jsonl", [{"id": "q1", "question": "单轮问题？", "category": "amount"}, MULTI])
+    single, multi = load_questions(path)
+    assert single.asked == (single,)
+    assert [t.id for t in multi.asked] == ["q150/1", "q150/2"]
+    assert multi.question == "高新区科技成果转化有什么支持？" and multi.gold_quotes == (GOLD,)
+    assert all(t.category == "eligibility" for t in multi.asked)
+    assert multi.asked[1].must_mention == ("一事一议",)
+
+
+@pytest.mark.parametrize("line, message", [
+    ({"id": "x", "turns": []}, "turns 应为非空列表"),
+    ({"id": "x", "turns": [{"question": "好"}, {"answerable": True}]}, "第 2 轮缺少文本字段 question"),
+    ({"id": "x", "turns": [{"question": "好", "gold_quotes": "不是列表"}]}, "gold_quotes 应为列表"),
+])
+def test_malformed_multi_turn_line_names_line_and_turn(tmp_path, line, message):
+    with pytest.raises(QuestionSetError, match=message):
+        load_questions(_write(tmp_path / "q.jsonl", [line]))
+
+
+def test_another_systems_outputs_are_scored_with_the_same_rules(tmp_path):
+    questions = load_questions(_write(tmp_path / "q.jsonl", [
+        {"id": "q1", "question": "成果转化最多支持多少？", "gold_quotes": [GOLD], "must_mention": ["1000万元"], "category": "amount"},
+        {"id": "q2", "question": "火星上的税率？", "answerable": False, "category": "out_of_scope"},
+        MULTI,
+        {"id": "q9", "question": "没有输出的问题？", "gold_quotes": [GOLD], "category": "amount"},
+    ]))
+    clause = "按“一事一议”方式给予不超过1000万元省级重大科技成果转化项目支持。"
+    outputs = load_system_outputs(_write(tmp_path / "sys.jsonl", [
+        {"id": "q1", "hits": [{"clause_id": "c9", "text": "无关"}, {"clause_id": "c1", "text": clause}],
+         "answer": "最多1000万元", "abstained": False,
+         "citations": [{"clause_id": "c1", "quote": "给予不超过1000万元"}, {"clause_id": "c9", "quote": "编造的引文"}]},
+        {"id": "q2", "hits": [], "answer": "没有依据", "abstained": True, "citations": []},
+        {"id": "q150", "turn": 1, "hits": [{"clause_id": "c1", "text": clause}], "answer": "1000万元", "abstained": False,
+         "citations": [{"clause_id": "c1", "quote": "给予不超过1000万元"}]},
+        {"id": "q150/2", "hits": [], "answer": "没有依据", "abstained": True, "citations": []},
+    ]))
+    retrieval, records, missing = score_system(questions, outputs)
+    assert missing == ["q9"]
+    assert retrieval.ranks == {"q1": 2, "q150": 1, "q9": None}
+    by_id = {r.question.id: r for r in records}
+    assert by_id["q1"].cited_texts == [clause, "无关"] and by_id["q1"].quotes_exact is False
+    assert by_id["q150/1"].quotes_exact is True
+    m = answer_metrics(records)
+    assert m["abstention_rate"] == 1.0
+    assert m["false_abstention_rate"] == pytest.approx(1 / 4)  # q150/2; the missing q9 is an empty answer
+    assert m["must_mention_recall"] == pytest.approx(2 / 3)  # q1, q150/1 yes; q150/2 no; q9 has no must_mention
+    assert m["citation_precision"] == pytest.approx((0.5 + 1.0) / 2)
+    assert m["exact_quote_rate"] == 0.5
+
+
+def test_system_outputs_without_ids_are_rejected(tmp_path):
+    with pytest.raises(QuestionSetError, match="第 1 行缺少字段 id"):
+        load_system_outputs(_write(tmp_path / "s.jsonl", [{"answer": "x"}]))

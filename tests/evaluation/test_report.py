@@ -1,0 +1,126 @@
+"""`policybot eval --out`, --compare, --system and the 评测 tab's function, on the real shipped corpus."""
+
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.evaluation.report import RECALL_CHART, SCORES_CHART
+from bot.web.evaluation import run_evaluation
+
+ROOT = Path(__file__).resolve().parents[2]
+GOLD = "给予不超过1000万元省级重大科技成果转化项目支持"
+QUESTIONS = [
+    {"id": "a1", "question": "有个重大科技成果想落地到高新区转化，省里最多能给多少钱的项目支持？", "answerable": True,
+     "gold_quotes": [GOLD], "must_mention": ["1000万元"], "category": "amount"},
+    {"id": "a2", "question": "外籍高端人才年龄超过60岁还能办工作许可吗？", "answerable": True,
+     "gold_quotes": ["年龄可放宽至65岁"], "must_mention": ["65岁"], "category": "eligibility"},
+    {"id": "u1", "question": "高新区企业员工的食堂伙食补贴标准是每人每月多少钱？", "answerable": False,
+     "category": "out_of_scope"},
+    {"id": "m1", "category": "amount", "answerable": True, "note": "follow-up", "turns": [
+        {"question": "研发费用加计扣除的比例是多少？", "answerable": True, "gold_quotes": ["按照研究开发费用的50%加计扣除"],
+         "must_mention": ["50%"]},
+        {"question": "那形成无形资产的呢？", "answerable": True, "gold_quotes": ["按照无形资产成本的150%摊销"],
+         "must_mention": ["150%"]},
+    ]},
+]
+
+
+@pytest.fixture
+def questions_file(tmp_path):
+    path = tmp_path / "q.jsonl"
+    path.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in QUESTIONS) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def corpus_env(corpus_index_dir, monkeypatch):
+    monkeypatch.setenv("POLICYBOT_INDEX_DIR", str(corpus_index_dir))
+    monkeypatch.chdir(ROOT)  # the default --profiles and --expected are relative to the checkout
+
+
+@pytest.mark.slow
+def test_eval_out_writes_report_metrics_and_charts_per_category(corpus_env, questions_file, tmp_path, capsys):
+    out = tmp_path / "report"
+    assert main(["eval", "--questions", str(questions_file), "--out", str(out), "--quiet"]) == 0
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert set(metrics["retrieval"]) == {"hybrid", "dense", "bm25"}
+    assert metrics["retrieval"]["hybrid"]["questions"] == 3  # a1, a2 and m1 by its first turn
+    assert {"amount", "eligibility"} <= set(metrics["retrieval_by_category"]["bm25"])
+    assert metrics["answers"]["questions"] == 5  # four questions, one of them two turns
+    assert metrics["answers"]["abstention_rate"] == 1.0  # u1
+    by_id = {s["id"]: s for s in metrics["abstention_scores"]}
+    assert by_id["u1"]["score"] > by_id["a1"]["score"]
+    assert "m1/2" in by_id
+    assert metrics["matching"]["verdicts"] > 0 and 0 <= metrics["matching"]["accuracy"] <= 1
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert report.startswith("# PolicyBot evaluation report")
+    assert report.index("| metric | value |") < report.index("## Retrieval")
+    assert "first turn only" in report and "| eligibility |" in report
+    for chart in (RECALL_CHART, SCORES_CHART):
+        assert (out / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({chart})" in report
+
+
+@pytest.mark.slow
+def test_compare_flags_a_metric_that_fell(corpus_env, questions_file, tmp_path, capsys):
+    old = tmp_path / "old"
+    assert main(["eval", "--questions", str(questions_file), "--mode", "bm25", "--retrieval-only", "--out", str(old), "--quiet"]) == 0
+    metrics = json.loads((old / "metrics.json").read_text(encoding="utf-8"))
+    metrics["retrieval"]["bm25"]["mrr"] = 1.5  # an earlier run that was (impossibly) better
+    (old / "metrics.json").write_text(json.dumps(metrics), encoding="utf-8")
+    capsys.readouterr()
+    new = tmp_path / "new"
+    assert main(["eval", "--questions", str(questions_file), "--mode", "bm25", "--retrieval-only", "--out", str(new),
+                 "--compare", str(old), "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "1 项指标下降" in out and "retrieval.bm25.mrr" in out and "▼" in out
+    report = (new / "report.md").read_text(encoding="utf-8")
+    assert "1 metric(s) fell" in report
+    assert json.loads((new / "metrics.json").read_text(encoding="utf-8"))["regressions"] == ["retrieval.bm25.mrr"]
+
+
+@pytest.mark.slow
+def test_system_outputs_from_ask_json_score_like_the_bot(corpus_env, questions_file, tmp_path, capsys):
+    single = tmp_path / "single.jsonl"  # `ask --questions` asks each line's question once: single-turn ones
+    single.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in QUESTIONS if "turns" not in q) + "\n", encoding="utf-8")
+    assert main(["ask", "--questions", str(single), "--json"]) == 0
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text(capsys.readouterr().out, encoding="utf-8")
+    assert main(["eval", "--questions", str(single), "--json", "--quiet"]) == 0
+    own = json.loads(capsys.readouterr().out)
+    assert main(["eval", "--questions", str(single), "--system", str(answers), "--json"]) == 0
+    system = json.loads(capsys.readouterr().out)
+    assert system["meta"]["source"] == "system answers.jsonl"
+    for key in ("must_mention_recall", "citation_precision", "citation_recall", "abstention_rate", "false_abstention_rate", "exact_quote_rate"):
+        assert system["answers"][key] == own["answers"][key], key
+    assert system["retrieval"]["system"]["recall@5"] == own["retrieval"]["hybrid"]["recall@5"]
+
+
+def test_bad_mode_is_one_line_error(corpus_env, capsys):
+    assert main(["eval", "--mode", "hybrid,fuzzy"]) == 2
+    assert "--mode 无效" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_eval_tab_function_runs_a_set_and_offers_a_zip(corpus_bot, questions_file, tmp_path):
+    seen = []
+    view = run_evaluation(corpus_bot, corpus_bot.settings, questions_file, ["hybrid"], out_dir=tmp_path / "r",
+                          progress=lambda f, d: seen.append(f))
+    assert "Recall@5" in view.summary and "多轮 1 个" in view.summary
+    assert seen[-1] == 1.0
+    assert {row[0] for row in view.category_rows} == {"amount", "eligibility", "out_of_scope"}
+    assert [Path(c).name for c in view.charts] == sorted([RECALL_CHART, SCORES_CHART])
+    with zipfile.ZipFile(view.archive) as zf:
+        assert {"report.md", "metrics.json", RECALL_CHART, SCORES_CHART} <= set(zf.namelist())
+
+
+def test_eval_tab_builds_inside_blocks(small_bot):
+    import gradio as gr
+
+    from bot.web.evaluation import build_eval_tab
+
+    with gr.Blocks() as demo:
+        build_eval_tab(small_bot, small_bot.settings)
+    assert any(getattr(b, "label", None) == "问题集（可选，.jsonl）" for b in demo.blocks.values())
