@@ -1,7 +1,7 @@
 """The PolicyBot web app: `python app.py [--host 127.0.0.1] [--port 7860]`.
 
 Thin on purpose: settings are read once here, the index is built from corpus/ if missing
-(POLICYBOT_INDEX_DIR chooses where), and bot.server.serve does the rest: the UI at /, the endpoints at /api/.
+(POLICYBOT_INDEX_DIR chooses where), and bot.web.server.serve does the rest: the UI at /, the endpoints at /api/.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import sys
 import threading
 
 from bot.settings import Settings
@@ -79,3 +80,14 @@ def mask_secrets(settings: Settings) -> None:
 
         factory._policybot_masking = True  # type: ignore[attr-defined]
         logging.setLogRecordFactory(factory)
+
+
+def configure_logging(stream=None) -> None:
+    """Send every bot.* log line (the web guard's request lines, ingest, index retries, LLM fallbacks)
+    to stderr, once; other libraries keep their own handlers. Modules log as logging.getLogger(__name__)."""
+    logger = logging.getLogger("bot")
+    if not logger.handlers:
+        handler = logging.StreamHandler(stream or sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

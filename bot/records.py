@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,6 @@ class Hit:
     dense_score: float | None = None
     bm25_score: float | None = None
     amendment: Amendment | None = None
-    matched_terms: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from bot.index.store import CURRENT, PolicyIndex, read_current
 from bot.ingest.build import IngestReport, ingest
 from bot.logs import mask_secrets
 from bot.records import Answer, Clause, Hit
-from bot.retrieval.search import HybridRetriever, Searcher
+from bot.retrieval.search import Searcher
 from bot.settings import Settings
 from bot.ingest.amendments import editor_note, status_line
 
@@ -96,8 +96,6 @@ class PolicyBot:
         """Top-k clauses; `among` (clause ids) limits them to those clauses (条款检索's filters)."""
         return self.searcher().search(query, k, mode, among)
 
-    def retriever(self, k: int = 5, mode: str = "hybrid") -> HybridRetriever:
-        return HybridRetriever(searcher=self.searcher(), k=k, mode=mode)
 
     def ask(self, question: str, conversation=None, use_llm: bool = False) -> Answer:
         """Answer one question (a follow-up when `conversation` has earlier turns)."""

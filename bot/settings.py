@@ -6,11 +6,10 @@ import ipaddress
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Mapping
 
 from bot.errors import ConfigError
 
-RetrieverMode = Literal["hybrid", "dense", "bm25"]
 MODES: tuple[str, ...] = ("hybrid", "dense", "bm25")
 RATE_LIMIT_KEYS: tuple[str, ...] = ("host", "session")
 

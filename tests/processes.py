@@ -1,10 +1,14 @@
-"""Real processes for tests: a free loopback port, and a server started, awaited and stopped."""
+"""Real processes for tests: a free loopback port, a server started, awaited and stopped, and a
+real `chroma run` on 127.0.0.1."""
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
+import sys
 import time
+import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Callable, Iterator
@@ -40,3 +44,29 @@ def running(cmd: list[str], ready: Callable[[], bool], log: Path, timeout: float
             proc.kill()
             proc.wait()
 
+
+def chroma_executable() -> str:
+    beside = Path(sys.executable).parent / "chroma"
+    found = str(beside) if beside.exists() else shutil.which("chroma")
+    if not found:
+        pytest.fail("the `chroma` executable is not installed next to this Python (pip install chromadb)")
+    return found
+
+
+def chroma_answers(url: str) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"{url}/api/v2/heartbeat", timeout=1) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+@contextmanager
+def running_chroma(data_dir: Path, timeout: float = 30.0) -> Iterator[str]:
+    """`chroma run` on a free port; yields its URL once the heartbeat answers, terminates it after."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    cmd = [chroma_executable(), "run", "--path", str(data_dir), "--host", "127.0.0.1", "--port", str(port)]
+    with running(cmd, lambda: chroma_answers(url), data_dir.with_name(data_dir.name + ".log"), timeout):
+        yield url

@@ -53,3 +53,23 @@ def test_log_questions_is_read_from_the_environment(raw, expected):
     settings = Settings.from_env({"POLICYBOT_LOG_QUESTIONS": raw})
     assert settings.log_questions is expected
     assert ("甲公司" in question_for_log(settings.log_questions, "甲公司能拿多少补贴？")) is expected
+
+
+def test_the_web_log_receives_lines_from_every_stage_not_only_the_web():
+    """One logger namespace: an index retry or an LLM fallback logged deep in bot/ reaches the web log."""
+    import io
+
+    from bot.logs import configure_logging
+
+    stream = io.StringIO()
+    logger = logging.getLogger("bot")
+    saved = list(logger.handlers)
+    logger.handlers.clear()
+    try:
+        configure_logging(stream)
+        for name in ("bot.answering.pipeline", "bot.index.store", "bot.web.guard"):
+            logging.getLogger(name).warning("line from %s", name)
+    finally:
+        logger.handlers[:] = saved
+    for name in ("bot.answering.pipeline", "bot.index.store", "bot.web.guard"):
+        assert f"line from {name}" in stream.getvalue()

@@ -1,4 +1,4 @@
-"""The LLM answerer: an OpenAI-compatible chat model through LangChain, checked by bot.verify.
+"""The LLM answerer: an OpenAI-compatible chat model through LangChain, checked by bot.answering.verify.
 
 The model sees the retrieved clauses numbered [1]..[k] and must cite them. Citations are then
 built from the hits the text uses (never from what the model wrote about them), each quoting the

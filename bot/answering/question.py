@@ -16,7 +16,6 @@ from bot.text.numerals import CN_NUM, parse_number
 from bot.text.units import amounts, convert
 from bot.text.width import figures
 
-INTENTS = ("lookup", "responsibility", "procedure", "amount", "eligibility", "target", "general")
 
 _INTENT_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("responsibility", ("由谁", "谁来", "哪个机构", "哪些单位", "哪个部门", "哪些部门", "什么部门", "找谁", "找哪", "谁负责", "责任单位", "主管部门", "哪个单位", "哪家单位", "牵头")),

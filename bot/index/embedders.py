@@ -168,7 +168,3 @@ def make_embedder(spec: str) -> Embeddings:
     if spec.startswith("st:") and len(spec) > 3:
         return SentenceTransformerEmbeddings(spec[3:])
     raise ConfigError(f"未知的嵌入模型：{spec!r}（可用 e5-small 或 st:<模型名或路径>）")
-
-
-def embedder_dimension(embedder: Embeddings) -> int:
-    return int(getattr(embedder, "dimension", 0) or len(embedder.embed_query("维度")))

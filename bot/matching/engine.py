@@ -8,7 +8,7 @@ rule cannot quote a clause that does not say what the rule says.
 Boundaries follow the wording as bot.text.thresholds reads it: 超过/高于 are strict, 不低于/以上/达到
 are not, 不超过/以下/（含） are inclusive upper bounds, 未满/不足 strict ones. `match` gives one
 Verdict per rule: eligible, not_eligible, or needs_info with the questions that would settle it;
-`missing_questions` orders those questions for a chat.
+`ranked_missing` orders those questions for a chat.
 """
 
 from __future__ import annotations
@@ -547,11 +547,6 @@ def ranked_missing(verdicts: Iterable[Verdict]) -> list[tuple[str, str]]:
             asked.add(question)
             out.append((name, question))
     return out
-
-
-def missing_questions(verdicts: Iterable[Verdict]) -> list[str]:
-    """The questions to ask the enterprise, deduplicated, most useful first."""
-    return [question for _, question in ranked_missing(verdicts)]
 
 
 # ---- showing a verdict ----

@@ -10,10 +10,6 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from langchain_core.callbacks import CallbackManagerForRetrieverRun
-from langchain_core.documents import Document as LCDocument
-from langchain_core.retrievers import BaseRetriever
-from pydantic import ConfigDict
 
 from bot.index.store import PolicyIndex
 from bot.index.lexical import expand_query, tokenize
@@ -167,38 +163,3 @@ class Searcher:
             bm25_score=round(lexical[clause_id][1], 4) if clause_id in lexical else None,
             amendment=self.index.store.amendments.get(clause_id),
         )
-
-
-def hit_to_document(hit: Hit) -> LCDocument:
-    c = hit.clause
-    return LCDocument(
-        id=c.id,
-        page_content=c.text,
-        metadata={
-            "clause_id": c.id,
-            "doc_slug": c.doc_slug,
-            "doc_title": hit.doc_title,
-            "path": c.path,
-            "heading": c.heading,
-            "parents": list(c.parents),
-            "responsible_units": list(c.responsible_units),
-            "score": hit.score,
-            "dense_score": hit.dense_score,
-            "bm25_score": hit.bm25_score,
-            "status": hit.amendment.status if hit.amendment else "in_force",
-            "editor_note": hit.amendment.note if hit.amendment else "",
-        },
-    )
-
-
-class HybridRetriever(BaseRetriever):
-    """LangChain retriever over a Searcher: Documents carry clause metadata and the fused score."""
-
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    searcher: Searcher
-    k: int = 5
-    mode: str = "hybrid"
-
-    def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
-        return [hit_to_document(h) for h in self.searcher.search(query, self.k, self.mode)]

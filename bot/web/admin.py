@@ -1,6 +1,6 @@
 """The 文档管理 tab: upload policy files into the corpus and re-index, behind the admin token.
 
-Every upload is checked (bot.uploads) and staged in a folder beside the corpus, never inside it; the
+Every upload is checked (bot.web.uploads) and staged in a folder beside the corpus, never inside it; the
 index is rebuilt from the staged files and the corpus together through PolicyBot.ingest, which swaps
 in a new generation only when it is complete, and only then are the files the ingest took moved into
 the corpus. A failing ingest, a refused file or a crash (staging is cleared at the next start) leaves
@@ -32,7 +32,7 @@ from bot.web.files import admitted, discard, file_path, upload_root
 DISABLED = "文档上传未启用：服务器未设置管理口令（环境变量 POLICYBOT_ADMIN_TOKEN），请联系管理员。"
 DOC_HEADERS = ["文件", "标题", "文号", "条款数"]
 FILE_TYPES = [".pdf", ".docx", ".txt", ".md", ".html", ".htm"]
-log = logging.getLogger("policybot.web")
+log = logging.getLogger(__name__)
 
 
 def staging_root(corpus_dir: Path) -> Path:

@@ -15,11 +15,10 @@ import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal, Sequence
+from typing import Sequence
 
 from bot.errors import PolicyBotError
 
-Rating = Literal["up", "down"]
 MAX_COMMENT_CHARS = 1000
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS feedback (

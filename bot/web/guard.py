@@ -23,7 +23,6 @@ import ipaddress
 import logging
 import math
 import re
-import sys
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterable
@@ -35,7 +34,7 @@ from bot.logs import clip, question_for_log
 from bot.web.ratelimit import RateLimiter
 from bot.settings import Settings
 
-log = logging.getLogger("policybot.web")
+log = logging.getLogger(__name__)
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 # The key of requests whose socket peer the server in front already replaced with an address from
 # X-Forwarded-For (uvicorn's proxy_headers, which trusts loopback by default): the real peer is unknown,
@@ -240,13 +239,3 @@ def guarded(endpoint: str, text: bool = False, api: bool = False) -> Callable[[C
         return wrapper
 
     return decorate
-
-
-def configure_logging() -> None:
-    """Send the web process's own log lines (policybot.*) to stderr; other libraries keep theirs."""
-    logger = logging.getLogger("policybot")
-    if not logger.handlers:
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-        logger.addHandler(handler)
-    logger.setLevel(logging.INFO)

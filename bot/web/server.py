@@ -46,7 +46,7 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     from fastapi import FastAPI
 
     from bot.web.app import CSS, WebApp, build_api, build_app
-    from bot.web.guard import configure_logging
+    from bot.logs import configure_logging
     from bot.web.protect import Protect
     from bot.web.queue import WakingQueue
 

@@ -185,7 +185,7 @@ def test_make_chat_model_is_configured_from_settings():
     assert model.openai_api_key.get_secret_value() == "not-needed"
 
 
-def test_importing_bot_llm_does_not_import_langchain_openai():
-    code = "import sys, bot.llm; print('langchain_openai' in sys.modules)"
+def test_importing_the_llm_answerer_does_not_import_langchain_openai():
+    code = "import sys, bot.answering.llm; print('langchain_openai' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"

@@ -98,7 +98,7 @@ def test_system_outputs_from_ask_json_score_like_the_bot(corpus_env, questions_f
     assert system["retrieval"]["system"]["recall@5"] == own["retrieval"]["hybrid"]["recall@5"]
 
 
-def test_bad_mode_is_one_line_error(corpus_env, capsys):
+def test_bad_mode_is_one_line_error(capsys):
     assert main(["eval", "--mode", "hybrid,fuzzy"]) == 2
     assert "--mode 无效" in capsys.readouterr().err
 

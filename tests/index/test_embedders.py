@@ -93,7 +93,7 @@ def test_an_unknown_embedder_spec_is_a_config_error_naming_it(spec):
 
 _SEARCH_IN_A_FRESH_PROCESS = """
 import json, sys
-import bot, bot.cli, bot.service, bot.embedders
+import bot, bot.cli, bot.service, bot.index.embedders
 bot.cli.main(["search", "知识产权质押融资贴息", "-k", "1", "--json", "--index-dir", sys.argv[1]])
 print(json.dumps(sorted(m for m in ("torch", "sentence_transformers") if m in sys.modules)))
 """

@@ -22,7 +22,7 @@ from bot.settings import Settings
 
 from ..conftest import CORPUS, ROOT
 from ..processes import free_port, running
-from ..test_server import _answers, _chroma_executable
+from ..processes import chroma_answers, chroma_executable
 
 pytestmark = pytest.mark.slow
 
@@ -89,7 +89,7 @@ def test_an_ingest_that_finished_cleanly_leaves_no_takeover_message(small_corpus
 # --- a Chroma server that crashes and comes back -----------------------------------------------------
 
 def _chroma(data_dir: Path, port: int) -> list[str]:
-    return [_chroma_executable(), "run", "--path", str(data_dir), "--host", "127.0.0.1", "--port", str(port)]
+    return [chroma_executable(), "run", "--path", str(data_dir), "--host", "127.0.0.1", "--port", str(port)]
 
 
 @pytest.mark.server
@@ -103,7 +103,7 @@ def test_a_chroma_server_that_crashes_gives_one_clear_line_and_is_used_again_onc
     settings = Settings.from_env({}, index_dir=index_dir, chroma_url=url).with_(index_retries=2, index_retry_delay=0.1)
     bot = PolicyBot(settings, embedder)
 
-    with running(_chroma(data, port), lambda: _answers(url), tmp_path / "chroma-1.log", 90) as server:
+    with running(_chroma(data, port), lambda: chroma_answers(url), tmp_path / "chroma-1.log", 90) as server:
         bot.ingest([small_corpus])
         ranking, answer = _ranking(bot), bot.ask(QUESTION).text
         server.send_signal(signal.SIGKILL)  # a crash, not a clean shutdown
@@ -123,7 +123,7 @@ def test_a_chroma_server_that_crashes_gives_one_clear_line_and_is_used_again_onc
         assert run.stderr.strip().startswith("错误：索引暂不可用") and len(run.stderr.strip().splitlines()) == 1
 
     # Back on the same port with the same data: the same bot answers as before, no restart needed.
-    with running(_chroma(data, port), lambda: _answers(url), tmp_path / "chroma-2.log", 90):
+    with running(_chroma(data, port), lambda: chroma_answers(url), tmp_path / "chroma-2.log", 90):
         assert _ranking(bot) == ranking and bot.ask(QUESTION).text == answer
         assert _ranking(PolicyBot(settings, embedder)) == ranking
 
@@ -134,7 +134,7 @@ def test_a_request_made_while_the_server_restarts_waits_for_it_through_the_retri
     url = f"http://127.0.0.1:{port}"
     data = tmp_path / "chroma-data"
     settings = Settings.from_env({}, index_dir=tmp_path / "index", chroma_url=url)
-    with running(_chroma(data, port), lambda: _answers(url), tmp_path / "chroma-1.log", 90) as server:
+    with running(_chroma(data, port), lambda: chroma_answers(url), tmp_path / "chroma-1.log", 90) as server:
         PolicyBot(settings, embedder).ingest([small_corpus])
         server.send_signal(signal.SIGKILL)
         server.wait(timeout=30)
@@ -143,7 +143,7 @@ def test_a_request_made_while_the_server_restarts_waits_for_it_through_the_retri
     with open(tmp_path / "chroma-2.log", "wb") as log:
         restarted = subprocess.Popen(_chroma(data, port), stdout=log, stderr=subprocess.STDOUT)
     try:
-        assert not _answers(url)  # the request below starts before the server is up
+        assert not chroma_answers(url)  # the request below starts before the server is up
         assert patient.search(QUERY, k=1)[0].clause.id == CLAUSE
     finally:
         restarted.terminate()

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
-import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
@@ -19,38 +16,11 @@ from bot.service import PolicyBot
 from bot.settings import Settings
 
 from ..conftest import CountingEmbeddings
-from ..processes import free_port, running
+from ..processes import free_port, running_chroma
 
 pytestmark = pytest.mark.server
 
 QUERY, CLAUSE = "知识产权质押融资贴息", "plan-a#二.(三)"
-
-
-def _chroma_executable() -> str:
-    beside = Path(sys.executable).parent / "chroma"
-    found = str(beside) if beside.exists() else shutil.which("chroma")
-    if not found:
-        pytest.fail("the `chroma` executable is not installed next to this Python (pip install chromadb)")
-    return found
-
-
-def _answers(url: str) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(f"{url}/api/v2/heartbeat", timeout=1) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-@contextmanager
-def running_chroma(data_dir: Path, timeout: float = 30.0) -> Iterator[str]:
-    """`chroma run` on a free port; yields its URL once the heartbeat answers, terminates it after."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    cmd = [_chroma_executable(), "run", "--path", str(data_dir), "--host", "127.0.0.1", "--port", str(port)]
-    with running(cmd, lambda: _answers(url), data_dir.with_name(data_dir.name + ".log"), timeout):
-        yield url
 
 
 @pytest.fixture(scope="module")
