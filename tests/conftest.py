@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.index.embedders import E5SmallEmbeddings
+from langchain_core.embeddings import Embeddings
+
+from bot.index.embedders import E5SmallEmbeddings, make_embedder
 from bot.service import PolicyBot
 from bot.settings import Settings
 
@@ -39,6 +41,13 @@ def _isolated_index(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def embedder() -> E5SmallEmbeddings:
     return E5SmallEmbeddings()
+
+
+@pytest.fixture(scope="session")
+def fake_embedder() -> Embeddings:
+    """The `hash` backend, made as POLICYBOT_EMBEDDER=hash makes it: for tests that need a real index
+    but do not judge what retrieval finds (no model, deterministic, microseconds a text)."""
+    return make_embedder("hash")
 
 
 @pytest.fixture(scope="session")
@@ -83,3 +92,12 @@ def small_corpus(tmp_path) -> Path:
 @pytest.fixture
 def small_bot(tmp_path, embedder) -> PolicyBot:
     return PolicyBot(Settings.from_env({}, index_dir=tmp_path / "index"), embedder)
+
+
+@pytest.fixture
+def fake_bot(tmp_path, fake_embedder, monkeypatch) -> PolicyBot:
+    """`small_bot`'s wiring over the hash embedder. The environment names it too, so the CLI and
+    app.py processes a test starts open this bot's index with the same embedder."""
+    monkeypatch.setenv("POLICYBOT_EMBEDDER", "hash")
+    monkeypatch.setenv("POLICYBOT_INDEX_DIR", str(tmp_path / "index"))
+    return PolicyBot(Settings.from_env({}, index_dir=tmp_path / "index", embedder="hash"), fake_embedder)

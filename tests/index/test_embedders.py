@@ -126,6 +126,7 @@ def st_embedder() -> SentenceTransformerEmbeddings:
 
 
 @pytest.mark.st
+@pytest.mark.slow
 def test_st_bundled_minilm_gives_384_dimensional_unit_vectors(st_embedder):
     passages = st_embedder.embed_documents(["R&D expenses are deductible", "housing for talent", "x"])
     query = st_embedder.embed_query("tax deduction for research")
@@ -135,6 +136,7 @@ def test_st_bundled_minilm_gives_384_dimensional_unit_vectors(st_embedder):
 
 
 @pytest.mark.st
+@pytest.mark.slow
 def test_st_bundled_minilm_puts_a_related_english_sentence_closer_than_an_unrelated_one(st_embedder):
     query = st_embedder.embed_query("tax deduction for research")
     related, unrelated = st_embedder.embed_documents(["R&D expenses are deductible", "housing for talent"])
@@ -159,6 +161,7 @@ print(json.dumps({"dim": len(vector), "offline": huggingface_hub.constants.HF_HU
 
 
 @pytest.mark.st
+@pytest.mark.slow
 def test_st_embeds_with_the_hub_in_offline_mode_and_opens_no_connection(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
     env["HF_HOME"] = str(tmp_path / "hf-home")  # an empty cache: the model can only come from the package
@@ -172,6 +175,7 @@ def test_st_embeds_with_the_hub_in_offline_mode_and_opens_no_connection(tmp_path
 
 
 @pytest.mark.st
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["missing", "empty"])
 def test_st_with_a_local_folder_that_holds_no_model_is_a_config_error_naming_it(tmp_path, kind):
     folder = tmp_path / "model"
@@ -183,6 +187,7 @@ def test_st_with_a_local_folder_that_holds_no_model_is_a_config_error_naming_it(
 
 
 @pytest.mark.st
+@pytest.mark.slow
 def test_ingest_and_search_work_end_to_end_with_the_st_embedder(small_corpus, tmp_path, embedder):
     settings = Settings.from_env({}, index_dir=tmp_path / "index", embedder=ST_SPEC)
     bot = PolicyBot(settings)  # the embedder is built from the settings, as the CLI does

@@ -88,7 +88,8 @@ def test_an_index_dir_that_is_a_file_is_one_line(argv, below, tmp_path, capsys):
     assert_one_error_line(code, capsys.readouterr().err, "afile 是文件，不是文件夹")
 
 
-def test_output_in_an_ascii_only_locale_does_not_crash(small_corpus, capsys):
+def test_output_in_an_ascii_only_locale_does_not_crash(small_corpus, capsys, monkeypatch):
+    monkeypatch.setenv("POLICYBOT_EMBEDDER", "hash")  # about output, not ranking: no model to load
     assert main(["ingest", str(small_corpus), "--quiet"]) == 0
     capsys.readouterr()
     shown = policybot("search", "研发补助", "-k", "1", PYTHONIOENCODING="ascii")

@@ -80,9 +80,9 @@ def test_an_ingest_killed_mid_way_leaves_the_previous_index_serving_and_the_next
     assert bot.search(QUERY, k=1)[0].clause.id == CLAUSE
 
 
-def test_an_ingest_that_finished_cleanly_leaves_no_takeover_message(small_corpus, small_bot):
-    small_bot.ingest([small_corpus])
-    again = small_bot.ingest([small_corpus])
+def test_an_ingest_that_finished_cleanly_leaves_no_takeover_message(small_corpus, fake_bot):
+    fake_bot.ingest([small_corpus])
+    again = fake_bot.ingest([small_corpus])
     assert not [w for w in again.warnings if "接管" in w]
 
 
