@@ -158,7 +158,7 @@ MAX_QUESTION_SET_BYTES = 20 * 1024 * 1024  # ~100k questions; more is a mistake,
 def _questions(path: Path) -> list:
     """A question set, refused by size before it is read."""
     from bot.errors import QuestionSetError
-    from bot.evaluation.metrics import load_questions
+    from bot.evaluation.questions import load_questions
 
     try:
         size = path.stat().st_size
@@ -350,7 +350,8 @@ def cmd_show(bot, args) -> int:
 
 def cmd_eval(bot, args) -> int:
     from bot.evaluation.run import count_steps, evaluate_matching, run_bot, run_system
-    from bot.evaluation.metrics import answer_table, compare, compare_table, retrieval_table
+    from bot.evaluation.metrics import answer_table, retrieval_table
+    from bot.evaluation.regressions import compare, compare_table
 
     modes = [m.strip() for m in args.mode.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]

@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from bot.evaluation.metrics import Change, compare, compare_table
+from bot.evaluation.regressions import Change, compare, compare_table
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Serif CJK SC", "WenQuanYi Zen Hei")
 RECALL_CHART = "recall_by_category.png"

@@ -15,13 +15,13 @@ from typing import Callable, Sequence
 from bot.errors import PolicyBotError, ProfileError
 from bot.evaluation.metrics import (
     AnswerRecord,
-    Question,
     RetrievalResult,
     answer_metrics,
     answer_metrics_by_category,
     evaluate_retrieval,
     retrieval_questions,
 )
+from bot.evaluation.questions import Question
 
 Tick = Callable[[], None]
 STATUSES = ("eligible", "not_eligible", "needs_info")
@@ -129,7 +129,7 @@ def run_bot(
 
 def run_system(bot, questions: Sequence[Question], questions_file: str, outputs_file: Path) -> EvalRun:
     """Score another system's `ask --json` lines; clause texts come from the index when there is one."""
-    from bot.evaluation.metrics import load_system_outputs, score_system
+    from bot.evaluation.system_outputs import load_system_outputs, score_system
 
     outputs = load_system_outputs(outputs_file)
     texts = {cid: c.text for cid, c in bot.index.store.clauses.items()} if bot is not None and bot.has_index() else {}

@@ -8,20 +8,18 @@ import pytest
 from bot.errors import QuestionSetError
 from bot.evaluation.metrics import (
     AnswerRecord,
-    Question,
     RetrievalResult,
     answer_metrics,
     citation_precision,
     citation_recall,
-    compare,
     gains,
     is_relevant,
-    load_questions,
-    load_system_outputs,
     mention_recall,
     ndcg_at,
-    score_system,
 )
+from bot.evaluation.questions import Question, load_questions
+from bot.evaluation.regressions import compare
+from bot.evaluation.system_outputs import load_system_outputs, score_system
 
 GOLD = "给予不超过1000万元省级重大科技成果转化项目支持"  # 25 characters: 60% is a run of 15
 
