@@ -12,6 +12,7 @@ from typing import Sequence
 
 from bot.commands import COMMANDS
 from bot.errors import ConfigError, PolicyBotError
+from bot.records import MAX_K
 from bot.settings import MODES, Settings
 
 EPILOG = """示例 / examples:
@@ -129,9 +130,6 @@ def tolerant_output() -> None:
     for stream in (sys.stdout, sys.stderr):
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
-
-
-MAX_K = 50  # as the web's search box
 
 
 def check_args(args: argparse.Namespace) -> None:

@@ -214,7 +214,7 @@ def cmd_show(bot, args) -> int:
 def cmd_eval(bot, args) -> int:
     from bot.evaluation.run import count_steps, evaluate_matching, run_bot, run_system
     from bot.evaluation.metrics import answer_table, retrieval_table
-    from bot.evaluation.regressions import compare, compare_table
+    from bot.evaluation.regressions import changes_table, metric_changes
 
     modes = [m.strip() for m in args.mode.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
@@ -255,11 +255,11 @@ def cmd_eval(bot, args) -> int:
         print()
         print(f"政策匹配：{int(metrics['matching']['verdicts'])} 个预期结论，准确率 {metrics['matching']['accuracy']:.3f}")
     if previous is not None:
-        worse = [c for c in compare(previous, metrics) if c.worse]
+        worse = [c for c in metric_changes(previous, metrics) if c.worse]
         print()
         print(f"与 {args.compare} 相比：{len(worse)} 项指标下降" + ("" if worse else "（无）"))
         if worse:
-            print(compare_table(worse))
+            print(changes_table(worse))
     return 0
 
 

@@ -36,7 +36,7 @@ class Change:
         return "▼" if self.worse else ("▲" if self.better else "")
 
 
-def compare(old: dict, new: dict, keys: Iterable[str] = ("retrieval", "retrieval_by_category", "answers",
+def metric_changes(old: dict, new: dict, keys: Iterable[str] = ("retrieval", "retrieval_by_category", "answers",
             "answers_by_category", "matching")) -> list[Change]:
     """Every metric present in both reports; `worse` when it moved the wrong way beyond the tolerance."""
     before = flatten({k: old[k] for k in keys if k in old})
@@ -58,7 +58,7 @@ def compare(old: dict, new: dict, keys: Iterable[str] = ("retrieval", "retrieval
     return changes
 
 
-def compare_table(changes: Sequence[Change], only_changed: bool = True) -> str:
+def changes_table(changes: Sequence[Change], only_changed: bool = True) -> str:
     rows = ["| metric | before | now | change | |", "|---|---|---|---|---|"]
     for c in changes:
         if only_changed and abs(c.new - c.old) < 1e-9:

@@ -24,7 +24,6 @@ from bot.evaluation.metrics import (
 from bot.evaluation.questions import Question
 
 Tick = Callable[[], None]
-STATUSES = ("eligible", "not_eligible", "needs_info")
 
 
 @dataclass
@@ -146,6 +145,8 @@ def load_expected_verdicts(path: Path) -> dict[str, dict]:
     """eval/profile_verdicts.yaml: profile file name -> {as_of (optional date), verdicts: {rule id: status}}."""
     import yaml
 
+    from bot.matching.engine import STATUS_LABELS  # the verdict statuses, one copy
+
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError) as exc:
@@ -158,10 +159,10 @@ def load_expected_verdicts(path: Path) -> dict[str, dict]:
         verdicts = entry.get("verdicts") if isinstance(entry, dict) else None
         if not isinstance(verdicts, dict):
             raise ProfileError(f"{name} 缺少 verdicts（规则编号: 状态）", path=path)
-        bad = {r: s for r, s in verdicts.items() if s not in STATUSES}
+        bad = {r: s for r, s in verdicts.items() if s not in STATUS_LABELS}
         if bad:
             rule, status = next(iter(bad.items()))
-            raise ProfileError(f"{name} 的 {rule} 状态 {status!r} 无效（可用 {'、'.join(STATUSES)}）", path=path)
+            raise ProfileError(f"{name} 的 {rule} 状态 {status!r} 无效（可用 {'、'.join(STATUS_LABELS)}）", path=path)
     return data
 
 

@@ -17,13 +17,13 @@ import gradio as gr
 
 from bot.answering.pipeline import Conversation, check_query, llm_result, llm_unavailable
 from bot.errors import LLMUnavailable, PolicyBotError, ProfileError
+from bot.records import MAX_K
 from bot.service import PolicyBot
 from bot.web import format as ui
 from bot.web.feedback import FeedbackStore
-from bot.web.guard import Guard, guarded, shown, text_argument, whole_number
+from bot.web.guard import RequestGuard, guarded, shown, text_argument, whole_number
 
 ALL_DOCS = "全部文件"
-MAX_K = 50  # the most clauses one search returns
 STREAM_PAUSE = 0.04  # seconds between the lines of a streamed extractive answer
 # The matching form's profile fields in display order; labels from bot/text/facts.yaml (form_label).
 NUMBER_FIELDS = ["revenue_wan", "rd_expense_wan", "rd_intensity", "employees", "st_staff", "registered_years",
@@ -36,7 +36,7 @@ class WebApp:
 
     def __init__(self, bot: PolicyBot) -> None:
         self.bot = bot
-        self.guard = Guard.from_settings(bot.settings)  # rate limit + request log
+        self.guard = RequestGuard.from_settings(bot.settings)  # rate limit + request log
         self.feedback_store = FeedbackStore.in_dir(bot.settings.data_dir)
 
     # ---- API (named endpoints) ----

@@ -11,10 +11,11 @@ from typing import Callable
 
 import gradio as gr
 
+from bot.records import MAX_K
 from bot.service import PolicyBot
 from bot.text.facts import fact
 from bot.web import format as ui
-from bot.web.app import ALL_DOCS, FLAG_FIELDS, MAX_K, NUMBER_FIELDS, WebApp
+from bot.web.app import ALL_DOCS, FLAG_FIELDS, NUMBER_FIELDS, WebApp
 
 EXAMPLES = [
     "科技成果转化项目最多能拿多少支持？",
