@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_K = 50  # the most clauses one search returns: the CLI's -k, the web's 条数 and the API's k
+
 
 @dataclass(frozen=True)
 class DocumentMeta:

@@ -11,7 +11,7 @@ from typing import Callable, Iterable
 from langchain_core.embeddings import Embeddings
 
 from bot.answering.citations import citation_line
-from bot.ingest.loaders import short_doc_number
+from bot.ingest.metadata import short_doc_number
 from bot.index.embedders import make_embedder
 from bot.errors import ClauseNotFound, ConfigError
 from bot.index.store import CURRENT, PolicyIndex, read_current

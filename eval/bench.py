@@ -160,7 +160,8 @@ def machine() -> dict[str, object]:
 
 
 def bench(index_dir: Path, queries: Path, runs: int, corpus: Path = ROOT / "corpus", scale: int = 1) -> dict[str, object]:
-    from bot.evaluation.metrics import load_questions, percentile
+    from bot.evaluation.metrics import percentile
+    from bot.evaluation.questions import load_questions
     from bot.index.store import read_current
 
     env = {**os.environ, "POLICYBOT_INDEX_DIR": str(index_dir)}

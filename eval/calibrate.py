@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help=f"write {OUT.relative_to(ROOT)}")
     args = parser.parse_args(argv)
 
-    from bot.evaluation.metrics import load_questions
+    from bot.evaluation.questions import load_questions
     from bot.settings import Settings
 
     questions = load_questions(args.questions)

@@ -118,7 +118,7 @@ def clause_texts(index_dir: Path) -> dict[str, str]:
 def questions(path: Path = QUESTIONS, n: int | None = None) -> list[str]:
     """The set's distinct questions (a multi-turn case gives its first turn), or `n` of them spread
     evenly over the set (which mixes every category)."""
-    from bot.evaluation.metrics import load_questions
+    from bot.evaluation.questions import load_questions
 
     asked = list(dict.fromkeys(q.question for q in load_questions(path)))
     if n is None:

@@ -1,101 +1,19 @@
-"""Question sets and metrics. Metrics are small pure functions over hits and gold quotes."""
+"""Metrics: small pure functions over retrieved passages, answers and gold quotes, and the tables
+that show them. Question sets are read by bot/evaluation/questions.py."""
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from difflib import SequenceMatcher
-from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
-from bot.errors import QuestionSetError
+from bot.evaluation.questions import Question
 from bot.text.width import compact
 
 _WS = re.compile(r"\s+")
-
-
-@dataclass(frozen=True)
-class Question:
-    id: str
-    question: str
-    answerable: bool = True
-    gold_quotes: tuple[str, ...] = ()
-    must_mention: tuple[str, ...] = ()
-    category: str = ""
-    note: str = ""
-    turns: tuple["Question", ...] = ()  # a multi-turn question: each turn asked in one Conversation
-
-    @property
-    def asked(self) -> tuple["Question", ...]:
-        """What is put to the bot: the turns in order, or the question itself."""
-        return self.turns or (self,)
-
-
-def _turn_question(obj: dict, where: str, qid: str) -> Question:
-    if not isinstance(obj, dict) or not isinstance(obj.get("question"), str) or not obj["question"].strip():
-        raise QuestionSetError(f"{where}缺少文本字段 question")
-    for key in ("gold_quotes", "must_mention"):
-        if not isinstance(obj.get(key, []), list):
-            raise QuestionSetError(f"{where}的 {key} 应为列表")
-    return Question(
-        id=qid,
-        question=obj["question"],
-        answerable=bool(obj.get("answerable", True)),
-        gold_quotes=tuple(str(q) for q in obj.get("gold_quotes", [])),
-        must_mention=tuple(str(m) for m in obj.get("must_mention", [])),
-        category=str(obj.get("category", "")),
-        note=str(obj.get("note", "")),
-    )
-
-
-def turn_id(question_id: str, n: int) -> str:
-    """The id of turn n (from 1) of a multi-turn question, as system outputs key it: q150/2."""
-    return f"{question_id}/{n}"
-
-
-def _jsonl(path: Path, what: str):
-    """(line number, parsed object) for each non-blank line; unreadable files and bad lines are errors."""
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise QuestionSetError(f"{path}：无法读取{what}（{exc}）") from None
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            yield n, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise QuestionSetError(f"{path} 第 {n} 行不是有效的 JSON：{exc.msg}") from None
-        except RecursionError:
-            raise QuestionSetError(f"{path} 第 {n} 行嵌套层次过深，不是有效的 JSON 对象") from None
-
-
-def load_questions(path: Path) -> list[Question]:
-    """Read a JSONL question set; a bad line is an error naming the file, line and field."""
-    out: list[Question] = []
-    for n, obj in _jsonl(path, "问题集"):
-        if not isinstance(obj, dict):
-            raise QuestionSetError(f"{path} 第 {n} 行缺少文本字段 question")
-        qid = str(obj.get("id", f"line{n}"))
-        if "turns" in obj:
-            turns = obj["turns"]
-            if not isinstance(turns, list) or not turns:
-                raise QuestionSetError(f"{path} 第 {n} 行的 turns 应为非空列表")
-            category, note = str(obj.get("category", "")), str(obj.get("note", ""))
-            asked = tuple(
-                replace(_turn_question(t, f"{path} 第 {n} 行第 {i} 轮", turn_id(qid, i)), category=category)
-                for i, t in enumerate(turns, 1)
-            )
-            first = asked[0]  # retrieval metrics use the first turn: the later ones lean on it
-            out.append(replace(first, id=qid, answerable=bool(obj.get("answerable", first.answerable)), note=note, turns=asked))
-            continue
-        out.append(_turn_question(obj, f"{path} 第 {n} 行", qid))
-    if not out:
-        raise QuestionSetError(f"{path}：问题集为空")
-    return out
 
 
 def is_relevant(passage: str, gold_quotes: Iterable[str]) -> bool:
@@ -306,132 +224,3 @@ def answer_table(overall: dict, by_category: dict[str, dict]) -> str:
 
     rows = [f"| {name} | " + " | ".join(fmt(m[c]) for c in cols) + " |" for name, m in [("all", overall), *by_category.items()]]
     return "\n".join(head + rows)
-
-
-# ---- another system's outputs (DESIGN.md --json shape), scored the same way ----
-
-
-def load_system_outputs(path: Path) -> dict[str, dict]:
-    """JSONL of `ask --json` objects keyed by `id` (a turn of a multi-turn question: `q150/2`,
-    or `"id": "q150", "turn": 2`)."""
-    out: dict[str, dict] = {}
-    for n, obj in _jsonl(path, "系统输出"):
-        if not isinstance(obj, dict) or "id" not in obj:
-            raise QuestionSetError(f"{path} 第 {n} 行缺少字段 id")
-        for key, kind in (("hits", list), ("citations", list), ("answer", str), ("abstained", bool)):
-            if key in obj and not isinstance(obj[key], kind):
-                raise QuestionSetError(f"{path} 第 {n} 行的 {key} 类型不对")
-        key = turn_id(str(obj["id"]), int(obj["turn"])) if "turn" in obj else str(obj["id"])
-        out[key] = obj
-    if not out:
-        raise QuestionSetError(f"{path}：系统输出为空")
-    return out
-
-
-def _output_for(outputs: dict[str, dict], question: Question, turn: Question) -> dict | None:
-    if turn.id in outputs:
-        return outputs[turn.id]
-    if turn is question.asked[0] and question.id in outputs:  # a single-turn question, or turn 1 by the bare id
-        return outputs[question.id]
-    return None
-
-
-def score_system(
-    questions: Sequence[Question], outputs: dict[str, dict], clause_texts: dict[str, str] | None = None
-) -> tuple[RetrievalResult, list[AnswerRecord], list[str]]:
-    """Retrieval (from `hits`) and answer records (from `answer`, `abstained`, `citations`) of another
-    system. A cited clause is read from its hit's text, else from `clause_texts`, else its quote; a
-    question with no output counts as retrieving nothing and answering nothing. Also returns missing ids."""
-    clause_texts = clause_texts or {}
-    retrieval = RetrievalResult("system")
-    records: list[AnswerRecord] = []
-    missing: list[str] = []
-    for q in questions:
-        first = _output_for(outputs, q, q.asked[0])
-        if q.answerable and q.gold_quotes:
-            hits = (first or {}).get("hits", [])
-            retrieval.add(q, [str(h.get("text", "")) for h in hits[:5]], first.get("took_ms") if first else None)
-        for turn in q.asked:
-            out = _output_for(outputs, q, turn)
-            if out is None:
-                missing.append(turn.id)
-                records.append(AnswerRecord(turn, "", False, [], True, 0.0))
-                continue
-            by_id = {h.get("clause_id"): str(h.get("text", "")) for h in out.get("hits", [])}
-            cited, exact = [], True
-            for c in out.get("citations", []):
-                quote = str(c.get("quote", ""))
-                text = by_id.get(c.get("clause_id")) or clause_texts.get(c.get("clause_id"))
-                if text is None:
-                    text = quote  # the clause is unknown here: the quote is all there is to score
-                exact = exact and bool(quote) and quote in text
-                cited.append(text)
-            records.append(
-                AnswerRecord(turn, str(out.get("answer", "")), bool(out.get("abstained", False)), cited, exact,
-                             float(out.get("took_ms", 0.0) or 0.0))
-            )
-    return retrieval, records, missing
-
-
-# ---- regressions against an earlier metrics.json ----
-
-LOWER_IS_BETTER = ("false_abstention_rate", "p50_ms", "p95_ms")
-COUNTS = ("questions", "profiles", "verdicts", "checked")  # sizes, not scores: never flagged
-TOLERANCE = 0.01  # a rate may drop this much (1 point) before it is flagged
-LATENCY_TOLERANCE = 0.5  # latency may grow by half before it is flagged: it moves with machine load
-
-
-def flatten(metrics: dict, prefix: str = "") -> dict[str, float]:
-    """Numeric leaves as dotted keys: retrieval.hybrid.recall@5, answers_by_category.amount.citation_recall …"""
-    out: dict[str, float] = {}
-    for key, value in metrics.items():
-        name = f"{prefix}{key}"
-        if isinstance(value, dict):
-            out.update(flatten(value, name + "."))
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            out[name] = float(value)
-    return out
-
-
-@dataclass(frozen=True)
-class Change:
-    metric: str
-    old: float
-    new: float
-    worse: bool
-    better: bool = False
-
-    @property
-    def mark(self) -> str:
-        return "▼" if self.worse else ("▲" if self.better else "")
-
-
-def compare(old: dict, new: dict, keys: Iterable[str] = ("retrieval", "retrieval_by_category", "answers",
-            "answers_by_category", "matching")) -> list[Change]:
-    """Every metric present in both reports; `worse` when it moved the wrong way beyond the tolerance."""
-    before = flatten({k: old[k] for k in keys if k in old})
-    after = flatten({k: new[k] for k in keys if k in new})
-    changes = []
-    for name in before:
-        if name not in after or name.rsplit(".", 1)[-1] in COUNTS:
-            continue
-        o, n = before[name], after[name]
-        leaf = name.rsplit(".", 1)[-1]
-        if leaf in ("p50_ms", "p95_ms"):
-            worse = n > o * (1 + LATENCY_TOLERANCE) and n - o > 5.0
-            better = o > n * (1 + LATENCY_TOLERANCE) and o - n > 5.0
-        elif leaf in LOWER_IS_BETTER:
-            worse, better = n > o + TOLERANCE, n < o - TOLERANCE
-        else:
-            worse, better = n < o - TOLERANCE, n > o + TOLERANCE
-        changes.append(Change(name, o, n, worse, better))
-    return changes
-
-
-def compare_table(changes: Sequence[Change], only_changed: bool = True) -> str:
-    rows = ["| metric | before | now | change | |", "|---|---|---|---|---|"]
-    for c in changes:
-        if only_changed and abs(c.new - c.old) < 1e-9:
-            continue
-        rows.append(f"| {c.metric} | {c.old:.3f} | {c.new:.3f} | {c.new - c.old:+.3f} | {c.mark} |")
-    return "\n".join(rows)

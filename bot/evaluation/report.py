@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
-from bot.evaluation.metrics import Change, compare, compare_table
+from bot.evaluation.regressions import Change, changes_table, metric_changes
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Serif CJK SC", "WenQuanYi Zen Hei")
 RECALL_CHART = "recall_by_category.png"
@@ -149,7 +149,7 @@ def render_markdown(metrics: dict, changes: Sequence[Change] = (), charts: Seque
     if changes:
         lines += ["## Regressions against the earlier report", "",
                   f"{len(worse)} metric(s) fell beyond the tolerance (▼)." if worse else "No metric fell beyond the tolerance.",
-                  "", compare_table(worse if worse else changes), ""]
+                  "", changes_table(worse if worse else changes), ""]
     lines += ["## Retrieval", "", f"Scored on {meta.get('retrieval_questions', 0)} answerable questions with gold quotes; "
               f"{meta.get('retrieval_note', '')}. A passage is relevant when it contains a gold quote (whitespace "
               "ignored) or 60% of one as a contiguous run; nDCG@5 counts each gold quote once.", "",
@@ -247,7 +247,7 @@ def write_report(metrics: dict, out_dir: Path, previous: dict | None = None, cha
     """Write metrics.json, the charts and report.md into out_dir; returns report.md's path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    changes = compare(previous, metrics) if previous is not None else []
+    changes = metric_changes(previous, metrics) if previous is not None else []
     if previous is not None:
         metrics = {**metrics, "regressions": [c.metric for c in changes if c.worse]}
     (out_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")

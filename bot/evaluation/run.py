@@ -15,16 +15,15 @@ from typing import Callable, Sequence
 from bot.errors import PolicyBotError, ProfileError
 from bot.evaluation.metrics import (
     AnswerRecord,
-    Question,
     RetrievalResult,
     answer_metrics,
     answer_metrics_by_category,
     evaluate_retrieval,
     retrieval_questions,
 )
+from bot.evaluation.questions import Question
 
 Tick = Callable[[], None]
-STATUSES = ("eligible", "not_eligible", "needs_info")
 
 
 @dataclass
@@ -129,7 +128,7 @@ def run_bot(
 
 def run_system(bot, questions: Sequence[Question], questions_file: str, outputs_file: Path) -> EvalRun:
     """Score another system's `ask --json` lines; clause texts come from the index when there is one."""
-    from bot.evaluation.metrics import load_system_outputs, score_system
+    from bot.evaluation.system_outputs import load_system_outputs, score_system
 
     outputs = load_system_outputs(outputs_file)
     texts = {cid: c.text for cid, c in bot.index.store.clauses.items()} if bot is not None and bot.has_index() else {}
@@ -146,6 +145,8 @@ def load_expected_verdicts(path: Path) -> dict[str, dict]:
     """eval/profile_verdicts.yaml: profile file name -> {as_of (optional date), verdicts: {rule id: status}}."""
     import yaml
 
+    from bot.matching.engine import STATUS_LABELS  # the verdict statuses, one copy
+
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError) as exc:
@@ -158,10 +159,10 @@ def load_expected_verdicts(path: Path) -> dict[str, dict]:
         verdicts = entry.get("verdicts") if isinstance(entry, dict) else None
         if not isinstance(verdicts, dict):
             raise ProfileError(f"{name} 缺少 verdicts（规则编号: 状态）", path=path)
-        bad = {r: s for r, s in verdicts.items() if s not in STATUSES}
+        bad = {r: s for r, s in verdicts.items() if s not in STATUS_LABELS}
         if bad:
             rule, status = next(iter(bad.items()))
-            raise ProfileError(f"{name} 的 {rule} 状态 {status!r} 无效（可用 {'、'.join(STATUSES)}）", path=path)
+            raise ProfileError(f"{name} 的 {rule} 状态 {status!r} 无效（可用 {'、'.join(STATUS_LABELS)}）", path=path)
     return data
 
 

@@ -1,29 +1,28 @@
 """Loaders: turn a policy file (.txt .md .pdf .html .docx) into a Document with its metadata.
 
-Every format is reduced to one decoded full text; the same header parsing and metadata inference
-then run on it, so a notice behaves the same whether it arrives as GBK text, a PDF or a web page.
+Every format is reduced to one decoded full text; the same metadata inference (bot/ingest/metadata.py)
+then runs on it, so a notice behaves the same whether it arrives as GBK text, a PDF or a web page.
 Anything the user can fix (wrong file, encrypted, scanned, garbled) becomes a DocumentError with a
 one-line Chinese reason; parser libraries are imported only when a file of their kind is loaded.
 """
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
 import os
 import re
 import stat
 import statistics
-import unicodedata
 import warnings as warnings_module
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
 from bot.errors import DocumentError
-from bot.records import Document, DocumentMeta
-from bot.text.numerals import NUMERAL_CHARS, iso_date
+from bot.ingest.decoding import CJK, decode_text, html_charset, looks_garbled
+from bot.ingest.metadata import assemble_document
+from bot.records import Document
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".pdf", ".html", ".htm", ".docx")
 _MB = 1024 * 1024
@@ -37,35 +36,8 @@ DOCX_MAX_RATIO = 200
 # become "\n". Same length, so clause offsets still point into the text.
 _NEUTRALISE = {c: " " for c in [*range(0x20), *range(0x7F, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A)]
                if chr(c) not in "\t\n"} | {ord(c): "\n" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
-_HEADER_FIELDS = {"标题": "title", "文号": "doc_number", "发文字号": "doc_number", "发布机关": "issuer",
-                  "发文机关": "issuer", "发布者": "issuer", "成文日期": "date", "发布时间": "published",
-                  "来源": "source"}
-_HEADER_LINE = re.compile(rf"[ \t\u3000]*({'|'.join(_HEADER_FIELDS)})[ \t\u3000]*[:：][ \t\u3000]*(.*?)[ \t\u3000]*")
-_BLANK_LINES = re.compile(r"(?:[ \t\u3000\xa0]*\n)*")
-_DOC_NO_BRACKET = r"[\u4e00-\u9fffA-Za-z]{1,12}\s*[〔\[【［(（]\s*\d{4}\s*[〕\]】］)）]\s*第?\s*\d+\s*号"
-_DOC_NO = re.compile(
-    _DOC_NO_BRACKET
-    + rf"|(?:中华人民共和国)?[\u4e00-\u9fff]{{1,10}}?令第[{NUMERAL_CHARS}\d]+号"
-    + r"|[\u4e00-\u9fff]{1,12}(?: [\u4e00-\u9fff]{1,12})*公告\d{4}年第\d+号")
-_ATTACHMENT = re.compile(r"现将[^《\n。]{0,30}((?:《[^《》\n]{2,100}》[、和及]?)+)[^。\n]{0,40}?印发")
 _PAGE_NUMBER = re.compile(r"[-—–－~～\s]*\d{1,4}[-—–－~～\s]*|第\s*\d{1,4}\s*页(?:\s*[,，/]?\s*共\s*\d{1,4}\s*页)?"
                           r"|\d{1,4}\s*/\s*\d{1,4}")
-_CID = re.compile(r"\(cid:\d+\)")
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_SYMBOL = re.compile(r"[\u2000-\u2bff\u3000-\u303f\uff00-\uffef×÷·°±§¥]")  # 、〔〕①—…, full-width forms
-# Characters frequent in any policy text. Wrong glyph-to-code maps produce rare CJK instead.
-_COMMON_CJK = set(
-    "的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下过子说产"
-    "种面而方后多定行学法所民得经十三之进着等部度家电力里如水化高自二理起小物现实加量都两体制机当使点从"
-    "业本去把性好应开它合还因由其些然前外天政四日那社义事平形相全表间样与关各重新线内数正心反明看原又么利"
-    "比或但质气第向道命此变条只没结解问意建月公无系军很情者最立代想已通并提直题党程展五果料象员革位入常文"
-    "总次品式活设及管特件长求老头基资边流路级少图山统接知较将组见计别她手角期根论运农指几九区强放决西被干"
-    "做必战先回则任取据处队南给色光门即保治北造百规热领七海口东导器压志世金增争济阶油思术极交受联什认六共"
-    "权收证改清己美再采转更单风切打白教速花带安场车例真务具万每目至达走积示议声报斗完类八离华名确才科张信"
-    "马节话米整空元况今集温传土许步群广石记需段研界拉林律叫且究观越织装影算低持音众书布复容儿须际商非验连"
-    "断深难近矿千周委素技备半办青省列习响约支般史感劳便团往酸历市克何除消构府称太准精值号率族维划选标写存"
-    "候毛亲快效斯院查江型眼王按格养易置派层片始却专状育厂京识适属圆包火住调满县局照参红细引听该铁价严企创"
-    "策励依施税额奖补助申请评审核落服综推")
 
 
 def load_document(path: str | os.PathLike[str], *, max_bytes: int = 20 * _MB, max_pages: int = MAX_PDF_PAGES) -> Document:
@@ -96,42 +68,7 @@ def load_document(path: str | os.PathLike[str], *, max_bytes: int = 20 * _MB, ma
         if not full.strip():
             raise DocumentError(path, "文件只有空白字符，没有正文")
     full = _normalise_newlines(full).translate(_NEUTRALISE)
-    return _assemble(path, data, full, hints, warnings, web=suffix in (".html", ".htm"))
-
-
-def short_doc_number(meta: DocumentMeta) -> str:
-    """The first 文号-looking token of meta.doc_number: our header values carry history after it."""
-    match = _DOC_NO.search(meta.doc_number)
-    if not match:
-        return ""
-    token = match.group(0).strip()
-    # A decree found mid-sentence ("修正决定以国务院令…") may drag in the word before it.
-    return re.sub(r"^[以经由依按见及和与据为](?=\S*(?:国务院|主席|部|局|委|院|署|行)令)", "", token)
-
-
-def looks_garbled(text: str, typical_cjk_share: float | None = None) -> bool:
-    """Whether extracted PDF page text is mojibake rather than words.
-
-    Fonts without a ToUnicode map (common with 公文 fonts) yield replacement characters, `(cid:NN)`
-    runs, private-use or control characters, letters of unrelated scripts, or rare CJK characters;
-    a page whose CJK share is far below the document's typical page is suspect too.
-    """
-    cids = len(_CID.findall(text))
-    chars = [c for c in _CID.sub("", text) if not c.isspace() and not c.isdigit()]
-    n = len(chars)
-    if cids >= 3 and cids > 0.05 * (n + cids):
-        return True
-    if n < 4:
-        return False
-    cjk = [c for c in chars if _CJK.match(c)]
-    odd = sum(1 for c in chars if not (c.isascii() or _CJK.match(c) or _SYMBOL.match(c)))
-    unmapped = sum(1 for c in chars if c == "\ufffd" or unicodedata.category(c) in ("Co", "Cc"))
-    if unmapped > 0.05 * n or odd > 0.2 * n:
-        return True
-    if len(cjk) >= 30 and sum(1 for c in cjk if c in _COMMON_CJK) < 0.2 * len(cjk):
-        return True  # codes read as CJK, but not the characters real prose is made of
-    return (typical_cjk_share is not None and typical_cjk_share >= 0.4 and n >= 20
-            and len(cjk) / n < typical_cjk_share / 4)
+    return assemble_document(path, data, full, hints, warnings, web=suffix in (".html", ".htm"))
 
 
 def _read_bytes(path: Path, max_bytes: int) -> bytes:
@@ -177,120 +114,8 @@ def _decode_text(path: Path, data: bytes, warnings: list[str], declared: str | N
     return text
 
 
-def html_charset(data: bytes) -> str | None:
-    """The charset a page declares in a <meta> tag within its first 4 KB, lower-cased."""
-    declared = re.search(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", data[:4096], re.IGNORECASE)
-    return declared.group(1).decode().lower() if declared else None
-
-
-def decode_text(data: bytes, declared: str | None = None) -> tuple[str, list[str]]:
-    """Text bytes decoded, with warnings: a BOM's UTF-16, else the declared charset, UTF-8 (BOM or
-    not), then GB18030, which covers GBK/GB2312. ValueError (the reason, in Chinese) when the bytes
-    are not text. Upload checks use it too, so an upload is refused exactly when ingest would be."""
-    warnings: list[str] = []
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # Notepad's "Unicode"
-        encodings = ["utf-16"]
-    elif b"\x00" in data:
-        raise ValueError("不是文本文件（含NUL字节，可能是二进制文件被改了扩展名）")
-    else:
-        encodings = ["utf-8-sig", "gb18030"]
-        if declared in ("gb2312", "gbk", "x-gbk", "cp936"):
-            encodings.insert(0, "gb18030")
-        elif declared and declared not in ("utf-8", "utf8", "iso-8859-1", "windows-1252", "ascii", "us-ascii"):
-            encodings.insert(0, declared)  # Latin-1 never fails, so a wrong Latin-1 label must not win
-    for encoding in encodings:
-        try:
-            text = data.decode(encoding)
-        except (UnicodeDecodeError, LookupError):
-            continue
-        if encoding != "gb18030" or not looks_garbled(text[:20000]):  # Big5 or random bytes pass as GB18030
-            break
-    else:
-        text = data.decode("utf-8-sig", errors="replace")
-        bad = text.count("\ufffd")
-        if bad > max(1, len(text) // 1000):
-            raise ValueError("不是文本文件（既不是UTF-8也不是GBK/GB18030编码的文字）")
-        warnings.append(f"文件含{bad}处无效的UTF-8字节，已替换为�")
-    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in "\t\n\r\f\v")
-    if controls > len(text) * 0.02:
-        raise ValueError("不是文本文件（控制字符过多，可能是二进制文件）")
-    return text, warnings
-
-
 def _normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
-
-
-def _assemble(path: Path, data: bytes, full: str, hints: dict, warnings: list[str], web: bool) -> Document:
-    """Split off the header block, infer the metadata, and build the Document."""
-    header, lead, offset = _split_header(full)
-    body = full[offset:].rstrip()
-    if not body:
-        raise DocumentError(path, "只有头部信息，没有正文" if header or lead else "没有可提取的正文文字")
-    lines = [_clean_title(line) for line in body.split("\n") if line.strip()]
-    first = lines[0] if lines and _title_like(lines[0]) else ""
-    title = (header.get("title") or _attachment_title(body, lines) or (web and hints.get("title"))
-             or lead or first or hints.get("title", ""))
-    date = (iso_date(header.get("date", ""))
-            or next((d for line in lines if (d := iso_date(line, whole=True))), "")
-            or iso_date(header.get("published", "")) or iso_date(hints.get("date", "")))
-    number = header.get("doc_number") or next(
-        (line for line in lines[:30] if re.fullmatch(_DOC_NO_BRACKET, line)), "")
-    issuer = header.get("issuer") or _issuer_from_title(lead or first or hints.get("title", ""))
-    meta = DocumentMeta(title=title, doc_number=number, issuer=issuer, date=date,
-                        source=header.get("source") or hints.get("source", ""))
-    if not title:
-        warnings.append("未识别出文档标题")
-    return Document(slug=path.stem, path=str(path), text=body, meta=meta,
-                    sha256=hashlib.sha256(data).hexdigest(), body_offset=offset, warnings=tuple(warnings))
-
-
-def _split_header(full: str) -> tuple[dict[str, str], str, int]:
-    """The leading `key: value` block (optionally after one title line): fields, title line, body offset."""
-    lines = full.split("\n")
-    starts = [0]
-    for line in lines:
-        starts.append(starts[-1] + len(line) + 1)
-    i = next((k for k, line in enumerate(lines) if line.strip()), len(lines))
-    lead = ""
-    if (i + 1 < len(lines) and not _HEADER_LINE.fullmatch(lines[i])
-            and _HEADER_LINE.fullmatch(lines[i + 1])):
-        lead, i = _clean_title(lines[i]), i + 1
-    fields: dict[str, str] = {}
-    j = i
-    while j < len(lines) and (match := _HEADER_LINE.fullmatch(lines[j])):
-        if match.group(2):
-            fields.setdefault(_HEADER_FIELDS[match.group(1)], match.group(2))
-        j += 1
-    if j == i:
-        return {}, "", _BLANK_LINES.match(full).end()
-    end = min(starts[j], len(full))
-    return fields, lead, _BLANK_LINES.match(full, end).end()
-
-
-def _clean_title(line: str) -> str:
-    return re.sub(r"^#+\s*", "", line.strip())
-
-
-def _title_like(line: str) -> bool:
-    return (2 <= len(line) <= 100 and "。" not in line and not line.endswith((":", "："))
-            and len(_CJK.findall(line)) >= 2 and not iso_date(line, whole=True)
-            and not re.fullmatch(_DOC_NO_BRACKET, line))
-
-
-def _attachment_title(body: str, lines: list[str]) -> str:
-    """现将《X》印发…: a notice that issues X is filed under X when X's own text follows."""
-    match = _ATTACHMENT.search(body[:5000])
-    if not match:
-        return ""
-    standalone = {line.strip("《》") for line in lines}
-    return next((t for t in re.findall(r"《([^《》]+)》", match.group(1)) if t in standalone), "")
-
-
-def _issuer_from_title(title: str) -> str:
-    match = (re.match(r"([^《》，。,:：]{2,40}?)(?:关于(?:修订|重新)?)?印发", title)
-             or re.match(r"([^《》，。,:：]{2,40}?)关于.+的(?:通知|决定|意见|批复|通告|公告|函)$", title))
-    return match.group(1).strip(" 、") if match else ""
 
 
 @contextmanager
@@ -372,7 +197,7 @@ def _pdf_pages_text(path: Path, data: bytes, hints: dict, warnings: list[str], m
 
 def _cjk_share(text: str) -> float:
     chars = [c for c in text if not c.isspace() and not c.isdigit()]
-    return len(_CJK.findall("".join(chars))) / len(chars) if chars else 0.0
+    return len(CJK.findall("".join(chars))) / len(chars) if chars else 0.0
 
 
 def _describe(exc: BaseException) -> str:

@@ -18,7 +18,9 @@ from .units import convert, format_wan
 
 
 @dataclass(frozen=True)
-class Fact:
+class FactDefinition:
+    """What a fact is (label, unit, how it is asked and named), not any enterprise's value of it."""
+
     key: str
     label: str  # 营业收入
     unit: str = ""  # 万元, %, 年, 人, 岁, 件; "" for yes/no, words and structures
@@ -52,7 +54,7 @@ class Fact:
 
 
 @cache
-def facts() -> Mapping[str, Fact]:
+def facts() -> Mapping[str, FactDefinition]:
     """Every fact by canonical key, read once from bot/data/facts.yaml."""
     import yaml
 
@@ -60,7 +62,7 @@ def facts() -> Mapping[str, Fact]:
     out = {}
     for key, entry in raw.items():
         entry = dict(entry)  # an unknown field is a TypeError naming it
-        out[key] = Fact(key, aliases=dict(entry.pop("aliases", None) or {}), cues=tuple(entry.pop("cues", None) or ()),
+        out[key] = FactDefinition(key, aliases=dict(entry.pop("aliases", None) or {}), cues=tuple(entry.pop("cues", None) or ()),
                         choices=dict(entry.pop("choices", None) or {}), **entry)
     return out
 
@@ -77,7 +79,7 @@ def canonical_key(name: str) -> str:
     return _by_alias()[name]
 
 
-def fact(name: str) -> Fact:
+def fact(name: str) -> FactDefinition:
     """The fact a key or alias names; KeyError if unknown."""
     return facts()[canonical_key(name)]
 

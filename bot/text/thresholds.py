@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .numerals import NUMERAL_CHARS, Number, numbers
-from .units import canonical
+from .units import in_fact_unit
 from .width import fold
 
 OPERATORS = {
@@ -136,7 +136,7 @@ def _bound(op: str, n: Number, sentence: str, start: int, end: int, subject: str
     if n.is_money:
         value, unit = float(n.value) / 10**4, "万元"
     else:
-        value, unit = canonical(n.value, n.unit)
+        value, unit = in_fact_unit(n.value, n.unit)
     return Threshold(op, value, unit, sentence[start:end], subject, start, end)
 
 

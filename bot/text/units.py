@@ -2,7 +2,7 @@
 in 年, ages in 岁, head counts in 人, shares in %. 4个亿 = 4亿元 = 40000万元 = 400000000元.
 
 `to_wan` and `parse_money` read money, `amounts` finds it in text, `format_wan` writes it back
-(30000 -> 3亿元, 500 -> 500万元); `canonical` and `convert` move any quantity to its unit.
+(30000 -> 3亿元, 500 -> 500万元); `in_fact_unit` and `convert` move any quantity to its unit.
 """
 
 from __future__ import annotations
@@ -87,24 +87,24 @@ def _plain(x: float) -> str:
     return text.rstrip("0").rstrip(".") if "." in text else text
 
 
-def canonical(value: float | Decimal, unit: str) -> tuple[float, str]:
+def in_fact_unit(value: float | Decimal, unit: str) -> tuple[float, str]:
     """A quantity in the unit facts are kept in: (3, 亿元) -> (30000, 万元), (6, 个月) -> (0.5, 年),
     (60, 周岁) -> (60, 岁); a unit with no other form is returned as it is."""
-    amount, to = _canonical(Decimal(str(value)), unit)
+    amount, to = _in_fact_unit(Decimal(str(value)), unit)
     return float(amount), to
 
 
 def convert(value: float | Decimal, unit: str, to: str) -> float:
     """`value` in `unit` expressed in `to`: (2, 亿元, 万元) -> 20000, (1, 年, 个月) -> 12; ValueError
     if they measure different things (人 and 万元)."""
-    have, have_unit = _canonical(Decimal(str(value)), unit)
-    one, want_unit = _canonical(Decimal(1), to)
+    have, have_unit = _in_fact_unit(Decimal(str(value)), unit)
+    one, want_unit = _in_fact_unit(Decimal(1), to)
     if have_unit != want_unit:
         raise ValueError(f"cannot convert {unit!r} to {to!r}")
     return float(have / one)
 
 
-def _canonical(value: Decimal, unit: str) -> tuple[Decimal, str]:
+def _in_fact_unit(value: Decimal, unit: str) -> tuple[Decimal, str]:
     if is_money_unit(unit):
         return value * _WAN_PER[_money_word(unit)], "万元"
     to, factor = _CANONICAL.get(unit, (unit, Decimal(1)))

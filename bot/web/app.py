@@ -1,10 +1,9 @@
-"""The Gradio app: five tabs over one PolicyBot, plus named API endpoints (/ask, /search, /match).
+"""The web app's handlers (WebApp): what each tab's events and the /ask, /search, /match endpoints do.
 
-`build_app(bot)` is the factory bot/web/server.py and the tests call, `build_api` the endpoints alone
-(served at /api/); nothing happens at import time beyond imports. Formatting lives in bot/web/format.py;
-this module holds the layout, the event wiring and the handlers (including streaming a verified
-LLM answer and storing feedback). Errors meant for the user (PolicyBotError) become a visible
-warning in the UI and a gr.Error in the API; a message never shows a filesystem path.
+The layout that wires them to components is bot/web/layout.py; formatting lives in bot/web/format.py.
+The handlers include streaming a verified LLM answer and storing feedback. Errors meant for the user
+(PolicyBotError) become a visible warning in the UI and a gr.Error in the API; a message never shows
+a filesystem path.
 """
 
 from __future__ import annotations
@@ -12,51 +11,24 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 import gradio as gr
 
-from bot.web import format as ui
-from bot.errors import LLMUnavailable, PolicyBotError, ProfileError
-from bot.web.feedback import FeedbackStore
 from bot.answering.pipeline import Conversation, check_query, llm_result, llm_unavailable
+from bot.errors import LLMUnavailable, PolicyBotError, ProfileError
+from bot.records import MAX_K
 from bot.service import PolicyBot
-from bot.text.facts import fact
-from bot.web.guard import Guard, guarded, shown, text_argument, whole_number
+from bot.web import format as ui
+from bot.web.feedback import FeedbackStore
+from bot.web.guard import RequestGuard, guarded, shown, text_argument, whole_number
 
-EXAMPLES = [
-    "科技成果转化项目最多能拿多少支持？",
-    "研发费用加计扣除比例是多少？",
-    "高新技术企业认定需要满足哪些条件？",
-    "外籍专家63岁还能办工作许可吗？",
-    "高新区人才用房政策由哪个部门负责？",
-]
 ALL_DOCS = "全部文件"
-YES_NO = ["未知", "是", "否"]
-MAX_K = 50  # the most clauses one search returns
 STREAM_PAUSE = 0.04  # seconds between the lines of a streamed extractive answer
-CSS = f"""
-.{ui.NO_BASIS_CLASS} {{ border-left: 4px solid #d97706; background: #fffbeb; padding: .3em .6em; color: #92400e; }}
-.{ui.CITED_CLASS} {{ border-left: 4px solid #059669; padding-left: .6em; }}
-.pb-label {{ display: inline-block; font-size: .8em; font-weight: bold; padding: 0 .5em; border-radius: .6em; margin-bottom: .2em; }}
-.pb-label-cited {{ background: #d1fae5; color: #065f46; }}
-.pb-label-no-basis {{ background: #fde68a; color: #92400e; }}
-.pb-footnote summary {{ cursor: pointer; }}
-.pb-clause {{ white-space: normal; font-size: .95em; }}
-.pb-amended, .pb-editor-note {{ color: #b45309; }}
-mark {{ background: #fde68a; padding: 0 1px; }}
-"""
 # The matching form's profile fields in display order; labels from bot/text/facts.yaml (form_label).
 NUMBER_FIELDS = ["revenue_wan", "rd_expense_wan", "rd_intensity", "employees", "st_staff", "registered_years",
                  "taxable_income_wan", "total_assets_wan"]
 FLAG_FIELDS = ["is_hightech", "is_st_sme", "owns_core_ip", "has_major_achievement_project", "needs_talent_housing"]
-
-
-COPY_JS = """(text) => {
-  window.pbCopied = text;  // what was copied, for people and tests alike
-  if (text && navigator.clipboard) { navigator.clipboard.writeText(text).catch(() => {}); }
-  return text ? "已复制：" + text : "请先选择一个条款";
-}"""
 
 
 class WebApp:
@@ -64,7 +36,7 @@ class WebApp:
 
     def __init__(self, bot: PolicyBot) -> None:
         self.bot = bot
-        self.guard = Guard.from_settings(bot.settings)  # rate limit + request log
+        self.guard = RequestGuard.from_settings(bot.settings)  # rate limit + request log
         self.feedback_store = FeedbackStore.in_dir(bot.settings.data_dir)
 
     # ---- API (named endpoints) ----
@@ -242,15 +214,6 @@ def _with_reply(past: list, content: str) -> list:
     return [*past, {"role": "assistant", "content": content}]
 
 
-def _rating(app: WebApp, rating: str) -> Callable:
-    """The click handler of one rating button; Gradio hands it the request the rate limit counts."""
-
-    def rate(request: gr.Request, comment: str, last: dict | None):
-        return app.feedback(request, rating, comment, last)
-
-    return rate
-
-
 def _load_json(text: str) -> dict:
     from bot.matching.profile import MAX_PROFILE_BYTES
 
@@ -263,143 +226,3 @@ def _load_json(text: str) -> dict:
     if not isinstance(data, dict):
         raise ProfileError(f"企业画像应为 JSON 对象（如 {{\"revenue_wan\": 5000}}），收到 {type(data).__name__}")
     return data
-
-
-def _number_box(name: str) -> gr.Textbox:
-    """A text box rather than gr.Number: blank stays unknown (a Number shows and sends 0), and
-    amounts may be written as people say them (3亿元, 5000万)."""
-    return gr.Textbox(label=fact(name).form_label, placeholder="未填", elem_id=f"pb-{name}")
-
-
-def _choices(name: str) -> list[tuple[str, str]]:
-    """A dropdown of a fact's values as they read (国家级高新区 -> national), blank first."""
-    return [("（未填）", ""), *((label, value) for value, label in fact(name).choices.items())]
-
-
-def build_app(bot: PolicyBot, app: WebApp | None = None) -> gr.Blocks:
-    """The web app over `bot`: 政策问答, 条款检索, 政策匹配, 文档管理, 评测, and the /ask, /search, /match endpoints.
-
-    Serve it with `css=CSS` (Gradio 6 takes styling at launch or mount). `app` shares its handlers
-    (rate limit, feedback store) with build_api.
-    """
-    from bot.web.admin import admin_tab
-    from bot.web.evaluation import build_eval_tab
-
-    app = app or WebApp(bot)
-    # No telemetry or version check: the app makes no network calls beyond its own port.
-    with gr.Blocks(title="PolicyBot 高新区政策助手", analytics_enabled=False) as demo:
-        gr.Markdown("## PolicyBot 贵州高新区政策助手\n每个回答都引用并标注所依据的政策条款。")
-        with gr.Tab("政策问答"):
-            conversation = gr.State(None)
-            last_answer = gr.State(None)
-            chatbot = gr.Chatbot(label="对话", height=520, buttons=["copy"], elem_id="pb-chat")
-            with gr.Row():
-                question = gr.Textbox(placeholder="用自己的话提问，例如：科技成果转化项目最多能拿多少支持？",
-                                      show_label=False, scale=8, elem_id="pb-question")
-                send = gr.Button("提问", variant="primary", scale=1, elem_id="pb-ask")
-            chat_io = ([question, chatbot, conversation], [question, chatbot, conversation, last_answer])
-            with gr.Row():
-                gr.Markdown("**示例问题**（点击即问）：")
-                for example in EXAMPLES:
-                    gr.Button(example, size="sm", elem_classes=["pb-example"]).click(
-                        lambda q=example: q, None, question, api_visibility="private", queue=False
-                    ).then(app.chat, *chat_io, api_visibility="private")
-            with gr.Row():
-                up = gr.Button("👍 有帮助", size="sm", elem_id="pb-up")
-                down = gr.Button("👎 没帮助", size="sm", elem_id="pb-down")
-                comment = gr.Textbox(placeholder="意见（可选）：哪里不对、缺了什么", show_label=False, scale=4,
-                                     elem_id="pb-comment")
-                clear = gr.Button("新对话", size="sm")
-            feedback_note = gr.Markdown(elem_id="pb-feedback-note")
-            for trigger in (question.submit, send.click):
-                trigger(app.chat, *chat_io, api_visibility="private")
-            for button, rating in ((up, "up"), (down, "down")):
-                button.click(_rating(app, rating), [comment, last_answer], [comment, feedback_note],
-                             api_visibility="private")
-            clear.click(lambda: ([], None, "", None, ""), None, [chatbot, conversation, question, last_answer, feedback_note],
-                        api_visibility="private")
-
-        with gr.Tab("条款检索"):
-            with gr.Row():
-                query = gr.Textbox(label="关键词或条款号", placeholder="如：研发费用加计扣除、（八）、第十二条", scale=5,
-                                   elem_id="pb-query")
-                doc = gr.Dropdown(label="文件", choices=[(ALL_DOCS, "")], value="", scale=3)
-                section = gr.Textbox(label="章节（可选）", placeholder="如：四、 或 第四章", scale=1)
-                k = gr.Number(label="条数", value=5, minimum=1, maximum=50, precision=0, scale=1)
-            go = gr.Button("检索", variant="primary", elem_id="pb-search")
-            with gr.Row():
-                with gr.Column(scale=3):
-                    results = gr.HTML(label="检索结果", elem_id="pb-results")
-                with gr.Column(scale=2):
-                    pick = gr.Dropdown(label="查看条款全文", choices=[])
-                    view = gr.HTML(elem_id="pb-clause-view")
-                    cite_line = gr.Textbox(label="引用", interactive=False, elem_id="pb-cite-line")
-                    copy = gr.Button("复制引用", size="sm", elem_id="pb-copy")
-                    copy_note = gr.Markdown(elem_id="pb-copy-note")
-            for trigger in (query.submit, go.click):
-                trigger(app.search_ui, [query, doc, section, k], [results, pick, view, cite_line],
-                        api_visibility="private")
-            pick.change(app.clause_ui, pick, [view, cite_line], api_visibility="private")
-            copy.click(None, cite_line, copy_note, js=COPY_JS, api_visibility="private")
-            demo.load(app.documents, None, doc, api_visibility="private")
-
-        with gr.Tab("政策匹配"):
-            gr.Markdown("填写已知情况（不知道的留空），查看可申请的政策及每项条件是否满足。")
-            with gr.Row():
-                zone_name = gr.Textbox(label="所在高新区", placeholder="如：贵阳国家高新区", elem_id="pb-zone")
-                zone_level = gr.Dropdown(label=fact("zone_level").label, choices=_choices("zone_level"), value="")
-                listing = gr.Dropdown(label=fact("listing_status").label, choices=_choices("listing_status"), value="")
-            with gr.Row():
-                numbers = [_number_box(name) for name in NUMBER_FIELDS[:4]]
-            with gr.Row():
-                numbers += [_number_box(name) for name in NUMBER_FIELDS[4:]]
-            with gr.Row():
-                flags = [gr.Radio(YES_NO, label=fact(name).form_label, value="未知", elem_id=f"pb-{name}")
-                         for name in FLAG_FIELDS]
-            extra = gr.Textbox(label="其他字段（JSON，可选）", lines=2,
-                               placeholder='{"hightech_income_share": 70, "province": "贵州"}')
-            run = gr.Button("匹配政策", variant="primary", elem_id="pb-match")
-            summary = gr.Markdown(elem_id="pb-match-summary")
-            row_clauses = gr.State([])
-            table = gr.Dataframe(headers=ui.VERDICT_HEADERS, datatype="str", wrap=True, interactive=False,
-                                 column_widths=["18%", "11%", "36%", "20%", "15%"], max_height=700,
-                                 label="匹配结果（点击一行查看所依据的条款全文）", elem_id="pb-verdicts")
-            verdict_clause = gr.HTML(elem_id="pb-verdict-clause")
-            run.click(app.match_ui, [zone_name, zone_level, listing, extra, *numbers, *flags],
-                      [summary, table, row_clauses], api_visibility="private")
-            table.select(app.verdict_clauses, row_clauses, verdict_clause, api_visibility="private")
-
-        with gr.Tab("文档管理"):
-            admin_tab(bot)
-
-        build_eval_tab(bot, bot.settings)  # its own 评测 tab
-
-        _endpoints(app)
-    # A waiting page sees its place in the queue updated every second, rather than each time any event
-    # starts ("auto": O(waiting) messages per event under load; see build_api).
-    demo.queue(default_concurrency_limit=bot.settings.web_concurrency, status_update_rate=1)
-    return demo
-
-
-def build_api(app: WebApp) -> gr.Blocks:
-    """The /ask, /search and /match endpoints alone, which serve() mounts at /api/ beside the UI.
-
-    Gradio sets up a session's state for every component of a Blocks on the session's first call:
-    about 10 ms for the UI's 104, serialised with all other calls. A program calling at volume (20
-    users at once, each a new session) pays only for its answers here."""
-    with gr.Blocks(title="PolicyBot 接口", analytics_enabled=False) as api:
-        gr.Markdown("PolicyBot 程序接口：/ask、/search、/match，用 gradio_client 调用（见下方“通过 API 使用”）。")
-        _endpoints(app)
-    # No queue-position broadcasts: with "auto", every event that starts sends each waiting caller
-    # its new rank, O(waiting) messages per call under load, which programs never show. One is still
-    # sent on joining, and then every 10 s to those still waiting.
-    api.queue(default_concurrency_limit=app.bot.settings.web_concurrency, status_update_rate=10)
-    return api
-
-
-def _endpoints(app: WebApp) -> None:
-    """The named endpoints, in the Blocks being built (the UI's and the API-only one): one set of
-    handlers, so both share the rate limit and request log."""
-    gr.api(app.api_ask, api_name="ask")
-    gr.api(app.api_search, api_name="search")
-    gr.api(app.api_match, api_name="match")

@@ -63,7 +63,7 @@ def run_evaluation(
     """Evaluate `bot` on a question set (default: the shipped eval/questions.jsonl) and write the report."""
     from bot.evaluation.report import summary_table, write_report
     from bot.evaluation.run import count_steps, evaluate_matching, run_bot
-    from bot.evaluation.metrics import load_questions
+    from bot.evaluation.questions import load_questions
 
     modes = [m for m in modes if m in MODES]
     if not modes:

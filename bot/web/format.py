@@ -1,7 +1,7 @@
 """How answers, hits, clauses and verdicts read in the web UI: pure functions, no Gradio.
 
 Everything taken from the corpus is HTML-escaped before it is wrapped in markup, so a clause
-cannot inject tags into the page. The web layer (bot/web/app.py) only wires these into components.
+cannot inject tags into the page. The web layer (bot/web/app.py, bot/web/layout.py) only wires these into components.
 """
 
 from __future__ import annotations

@@ -52,7 +52,7 @@ class ArgumentError(PolicyBotError):
 
 
 @dataclass
-class Guard:
+class RequestGuard:
     """The web process's limiter and logging choices, built once from settings."""
 
     limiter: RateLimiter
@@ -62,7 +62,7 @@ class Guard:
     hosts: RateLimiter | None = None  # with the session key: each host's sessions together
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Guard":
+    def from_settings(cls, settings: Settings) -> "RequestGuard":
         per_minute, burst = settings.rate_limit_per_minute, settings.rate_limit_burst
         hosts = None
         if settings.rate_limit_key == "session":
@@ -187,7 +187,7 @@ def guarded(endpoint: str, text: bool = False, api: bool = False) -> Callable[[C
             request = None
             if args and isinstance(args[0], gr.Request):
                 request, args = args[0], args[1:]
-            guard: Guard = self.guard
+            guard: RequestGuard = self.guard
             started = time.perf_counter()
             outcome, failure = "ok", None
             try:

@@ -1,7 +1,7 @@
 """Serving the web app: one process, the UI at / and its named endpoints at / and again at /api/.
 
 Gradio's own launch() serves one Blocks; two are mounted on one FastAPI app here and run by uvicorn,
-so programs get endpoints without the UI's per-session cost (see web.build_api). Gradio is imported
+so programs get endpoints without the UI's per-session cost (see bot/web/layout.py build_api). Gradio is imported
 only after the index, jieba and the model have started loading in a thread: the two overlap, and a
 started app answers its first question at full speed.
 """
@@ -45,7 +45,8 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     import uvicorn
     from fastapi import FastAPI
 
-    from bot.web.app import CSS, WebApp, build_api, build_app
+    from bot.web.app import WebApp
+    from bot.web.layout import CSS, build_api, build_app
     from bot.logs import configure_logging
     from bot.web.protect import Protect
     from bot.web.queue import WakingQueue

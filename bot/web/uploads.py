@@ -15,7 +15,8 @@ import unicodedata
 import zipfile
 from pathlib import PurePosixPath
 
-from bot.ingest.loaders import SUPPORTED_SUFFIXES, decode_text, html_charset
+from bot.ingest.decoding import decode_text, html_charset
+from bot.ingest.loaders import SUPPORTED_SUFFIXES
 from bot.errors import UploadError
 
 MAX_NAME_CHARS = 120

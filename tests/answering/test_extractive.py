@@ -178,7 +178,7 @@ def test_prompt_injection_in_a_question_is_only_text(corpus_bot):
 def test_every_quote_of_the_eval_run_is_an_exact_substring_of_its_clause(corpus_bot):
     from pathlib import Path
 
-    from bot.evaluation.metrics import load_questions
+    from bot.evaluation.questions import load_questions
 
     clauses = corpus_bot.index.store.clauses
     for q in load_questions(Path(__file__).resolve().parents[2] / "eval" / "questions.jsonl"):

@@ -8,12 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.ingest.loaders import (
-    SUPPORTED_SUFFIXES,
-    load_document,
-    looks_garbled,
-    short_doc_number,
-)
+from bot.ingest.decoding import looks_garbled
+from bot.ingest.loaders import SUPPORTED_SUFFIXES, load_document
+from bot.ingest.metadata import short_doc_number
 from bot.errors import DocumentError
 from bot.records import DocumentMeta
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.text.units import amounts, canonical, convert, format_wan, is_money_unit, parse_money, to_wan
+from bot.text.units import amounts, convert, format_wan, in_fact_unit, is_money_unit, parse_money, to_wan
 
 
 @pytest.mark.parametrize(
@@ -62,7 +62,7 @@ def test_wan_is_written_as_a_person_reads_it(wan, text):
      (5, "‰", (0.5, "%")), (5, "%", (5, "%")), (30, "天", (30, "日")), (2, "倍", (2, "倍"))],
 )
 def test_a_quantity_is_kept_in_one_unit(value, unit, expected):
-    assert canonical(value, unit) == expected
+    assert in_fact_unit(value, unit) == expected
 
 
 @pytest.mark.parametrize(

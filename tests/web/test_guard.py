@@ -6,7 +6,7 @@ import pytest
 from starlette.requests import Request as StarletteRequest
 
 from bot.web.ratelimit import RateLimiter
-from bot.web.guard import Guard
+from bot.web.guard import RequestGuard
 
 from ..webapp import client, wait_for_line, web_app
 
@@ -27,7 +27,7 @@ def gradio_request(host: str, session: str):
     ("session", ("10.0.0.5", "tab-1"), ("10.0.0.5", "tab-2"), False),
 ])
 def test_requests_count_against_the_client_or_the_session(key, first, second, same):
-    guard = Guard(RateLimiter(per_minute=10, burst=1), key)
+    guard = RequestGuard(RateLimiter(per_minute=10, burst=1), key)
     assert (guard.client(gradio_request(*first)) == guard.client(gradio_request(*second))) is same
 
 

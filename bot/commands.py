@@ -1,0 +1,266 @@
+"""What each `policybot` command does, and the JSON shapes it prints (DESIGN.md).
+
+bot/cli.py parses the arguments and turns errors into one line; each command here gets the built
+PolicyBot and the parsed arguments and returns the exit code. Heavy modules are imported inside the
+command that needs them, so `--help` and argument errors stay instant.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+from bot.errors import PolicyBotError
+from bot.settings import MODES
+
+MAX_QUESTION_SET_BYTES = 20 * 1024 * 1024  # ~100k questions; more is a mistake, not a question set
+
+
+def _questions(path: Path) -> list:
+    """A question set, refused by size before it is read."""
+    from bot.errors import QuestionSetError
+    from bot.evaluation.questions import load_questions
+
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0  # load_questions names the problem
+    if size > MAX_QUESTION_SET_BYTES:
+        raise QuestionSetError(f"{path}：问题集文件过大（{size // (1024 * 1024)} MB，上限 {MAX_QUESTION_SET_BYTES // (1024 * 1024)} MB）")
+    return load_questions(path)
+
+
+def _in_set(q, call):
+    """Run `call` for question `q` of a set; a bad question is named by its id."""
+    from bot.errors import QuestionError
+
+    try:
+        return call()
+    except QuestionError as exc:
+        raise QuestionError(f"问题集中的 {q.id}：{exc}") from None
+
+
+def cmd_ingest(bot, args) -> int:
+    bars: dict[str, object] = {}  # one tqdm per stage; tqdm hides itself when stderr is not a terminal
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if args.quiet:
+            return
+        from tqdm import tqdm
+
+        if stage not in bars:
+            for bar in bars.values():
+                bar.close()
+            bars[stage] = tqdm(total=total, desc=stage, unit="项", file=sys.stderr, leave=False, disable=None)
+        bar = bars[stage]
+        bar.n = done
+        bar.refresh()
+
+    try:
+        report = bot.ingest(args.paths or None, progress=progress)
+    finally:
+        for bar in bars.values():
+            bar.close()
+    print(report.summary())
+    return 0
+
+
+def hit_json(bot, hit) -> dict:
+    c = hit.clause
+    out = {
+        "clause_id": c.id,
+        "doc_title": hit.doc_title,
+        "path": c.path,
+        "heading": c.heading,
+        "text": c.text,
+        "score": hit.score,
+        "citation": bot.citation(c),
+        "responsible_units": list(c.responsible_units),
+        "status": hit.amendment.status if hit.amendment else "in_force",
+    }
+    if hit.amendment:
+        out["editor_note"] = hit.amendment.note
+    return out
+
+
+def _search_json(bot, query: str, k: int, mode: str) -> dict:
+    started = time.perf_counter()
+    hits = bot.search(query, k, mode)
+    took = (time.perf_counter() - started) * 1000
+    return {"query": query, "took_ms": round(took, 1), "hits": [hit_json(bot, h) for h in hits]}
+
+
+def cmd_search(bot, args) -> int:
+    from bot.answering.pipeline import check_query
+
+    if args.questions:
+        for q in _questions(args.questions):
+            row = _in_set(q, lambda: _search_json(bot, check_query(q.question), args.k, args.mode))
+            print(json.dumps({"id": q.id, **row}, ensure_ascii=False))
+        return 0
+    query = check_query(args.query)
+    if not query:
+        raise PolicyBotError("请输入要检索的问题，例如：policybot search \"研发费用加计扣除\"")
+    if args.json:
+        print(json.dumps(_search_json(bot, query, args.k, args.mode), ensure_ascii=False))
+        return 0
+    hits = bot.search(query, args.k, args.mode)
+    if not hits:
+        print("没有找到相关条款。")
+    for n, hit in enumerate(hits, 1):
+        print(f"{n}. {bot.citation(hit.clause)}  [{hit.clause.id}]  score={hit.score:.4f}")
+        print(f"   {_excerpt(hit.clause.text)}")
+        if hit.amendment:
+            print(f"   ⚠ {bot.view(hit.clause.id).status}")
+    return 0
+
+
+def answer_json(bot, query: str, use_llm: bool) -> dict:
+    started = time.perf_counter()
+    answer = bot.ask(query, use_llm=use_llm)
+    took = (time.perf_counter() - started) * 1000
+    return {
+        "query": query,
+        "took_ms": round(took, 1),
+        "hits": [hit_json(bot, h) for h in answer.hits],
+        "answer": answer.text,
+        "abstained": answer.abstained,
+        "citations": [
+            {"clause_id": c.clause_id, "doc_title": c.doc_title, "path": c.path, "quote": c.quote, "citation": c.citation}
+            for c in answer.citations
+        ],
+        "answerer": answer.answerer,
+    }
+
+
+def cmd_ask(bot, args) -> int:
+    if args.questions:
+        for q in _questions(args.questions):
+            row = _in_set(q, lambda: answer_json(bot, q.question, args.llm))
+            print(json.dumps({"id": q.id, **row}, ensure_ascii=False))
+        return 0
+    if args.json:
+        print(json.dumps(answer_json(bot, args.question or "", args.llm), ensure_ascii=False))
+        return 0
+    print(bot.ask(args.question or "", use_llm=args.llm).text)
+    return 0
+
+
+def cmd_match(bot, args) -> int:
+    from dataclasses import asdict
+
+    from bot.matching.engine import format_verdict
+    from bot.matching.profile import load_profile
+
+    verdicts = bot.match(load_profile(args.profile))
+    if args.json:
+        rows = [{**asdict(v), "status_label": v.status_label, "citation_lines": [bot.cite(c) for c in v.citations]} for v in verdicts]
+        print(json.dumps({"profile": str(args.profile), "verdicts": rows}, ensure_ascii=False, default=str))
+        return 0
+    order = {"eligible": 0, "needs_info": 1, "not_eligible": 2}
+    for v in sorted(verdicts, key=lambda v: order[v.status]):
+        print(format_verdict(v, cite=bot.cite))
+        print()
+    return 0
+
+
+def cmd_serve(bot, args) -> int:
+    from bot.web.server import serve
+
+    serve(bot.settings, args.host, args.port)
+    return 0
+
+
+def _excerpt(text: str, size: int = 120) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= size else flat[:size] + "…"
+
+
+def cmd_show(bot, args) -> int:
+    view = bot.view(args.clause_id)
+    c = view.clause
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "clause_id": c.id,
+                    "doc_title": view.doc_title,
+                    "path": c.path,
+                    "heading": c.heading,
+                    "parents": list(c.parents),
+                    "text": c.text,
+                    "citation": view.citation,
+                    "responsible_units": list(c.responsible_units),
+                    "status": view.status,
+                    "editor_note": view.editor_note,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return 0
+    print(view.citation)
+    print(f"状态：{view.status}")
+    if view.editor_note:
+        print(view.editor_note)
+    if c.responsible_units:
+        print("责任单位：" + "、".join(c.responsible_units))
+    print()
+    print(c.text)
+    return 0
+
+
+def cmd_eval(bot, args) -> int:
+    from bot.evaluation.run import count_steps, evaluate_matching, run_bot, run_system
+    from bot.evaluation.metrics import answer_table, retrieval_table
+    from bot.evaluation.regressions import changes_table, metric_changes
+
+    modes = [m.strip() for m in args.mode.split(",") if m.strip()]
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise PolicyBotError(f"--mode 无效：{args.mode!r}（可用 {','.join(MODES)}，用逗号分隔）")
+    questions = _questions(args.questions)
+    previous = None
+    if args.compare:
+        from bot.evaluation.report import load_metrics
+
+        previous = load_metrics(args.compare)
+    if args.system:
+        run = run_system(bot, questions, str(args.questions), args.system)
+    else:
+        from tqdm import tqdm
+
+        total = count_steps(questions, modes, not args.retrieval_only)
+        with tqdm(total=total, desc="评测", unit="问", file=sys.stderr, disable=True if args.quiet else None) as bar:
+            run = run_bot(bot, questions, str(args.questions), modes, args.llm, not args.retrieval_only, bar.update)
+    metrics = run.metrics()
+    if not args.system and not args.retrieval_only and args.expected.exists() and args.profiles.is_dir():
+        metrics["matching"] = evaluate_matching(bot, args.profiles, args.expected)
+    if args.out:
+        from bot.evaluation.report import write_report
+
+        report = write_report(metrics, args.out, previous)
+        print(f"报告已写入 {report}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(metrics, ensure_ascii=False))
+        return 0
+    print(f"检索评测：{args.questions}，可回答问题 {metrics['meta']['retrieval_questions']} 个（多轮问题只用第一轮）")
+    print(retrieval_table(run.retrieval))
+    if "answers" in metrics:
+        print()
+        print(f"回答评测：{len(questions)} 个问题，{len(run.records)} 轮")
+        print(answer_table(metrics["answers"], metrics["answers_by_category"]))
+    if "matching" in metrics:
+        print()
+        print(f"政策匹配：{int(metrics['matching']['verdicts'])} 个预期结论，准确率 {metrics['matching']['accuracy']:.3f}")
+    if previous is not None:
+        worse = [c for c in metric_changes(previous, metrics) if c.worse]
+        print()
+        print(f"与 {args.compare} 相比：{len(worse)} 项指标下降" + ("" if worse else "（无）"))
+        if worse:
+            print(changes_table(worse))
+    return 0
+
+
+COMMANDS = {"ingest": cmd_ingest, "search": cmd_search, "ask": cmd_ask, "match": cmd_match, "serve": cmd_serve, "show": cmd_show, "eval": cmd_eval}
