@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.ingest.injection import carries_instructions
+
 
 @dataclass(frozen=True)
 class DocumentMeta:
@@ -51,6 +53,16 @@ class Clause:
     start: int
     end: int
     responsible_units: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Judged once, when the clause is made (ingest, or the index loading), and never stored: a
+        # sharper detector applies to an index built before it.
+        object.__setattr__(self, "_instructs", carries_instructions(self.text))
+
+    @property
+    def instructs(self) -> bool:
+        """The text addresses a model ("忽略之前的指令…"): data to quote at most, never an answer's basis."""
+        return self._instructs
 
 
 @dataclass(frozen=True)
