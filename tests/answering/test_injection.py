@@ -71,6 +71,13 @@ def test_the_planted_clause_is_retrieved_for_the_question(planted_bot):
     assert any(h.clause.doc_slug == "planted-notice" for h in hits)  # or the tests below prove nothing
 
 
+def test_the_planted_clauses_are_flagged_when_the_index_loads_and_policy_clauses_are_not(planted_bot):
+    clauses = planted_bot.index.store.clauses.values()  # read back from the index on disk
+    flagged = {c.id for c in clauses if c.instructs}
+    assert flagged == {c.id for c in clauses if "忽略之前的指令" in c.text or "你现在是" in c.text}
+    assert flagged and all(c.doc_slug == "planted-notice" for c in clauses if c.id in flagged)
+
+
 def test_the_extractive_answer_keeps_the_real_figure_and_never_states_the_planted_one(planted_bot):
     answer = planted_bot.ask(QUESTION)
     cited = {c.clause_id: planted_bot.view(c.clause_id).clause.text for c in answer.citations}
