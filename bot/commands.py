@@ -236,7 +236,7 @@ def cmd_eval(bot, args) -> int:
             run = run_bot(bot, questions, str(args.questions), modes, args.llm, not args.retrieval_only, bar.update)
     metrics = run.metrics()
     if not args.system and not args.retrieval_only and args.expected.exists() and args.profiles.is_dir():
-        metrics["matching"] = evaluate_matching(bot, args.profiles, args.expected)
+        metrics["matching"] = evaluate_matching(bot.rules(), args.profiles, args.expected)
     if args.out:
         from bot.evaluation.report import write_report
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.ingest.injection import carries_instructions
+
 MAX_K = 50  # the most clauses one search returns: the CLI's -k, the web's 条数 and the API's k
 
 
@@ -53,6 +55,16 @@ class Clause:
     start: int
     end: int
     responsible_units: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # Judged once, when the clause is made (ingest, or the index loading), and never stored: a
+        # sharper detector applies to an index built before it.
+        object.__setattr__(self, "_instructs", carries_instructions(self.text))
+
+    @property
+    def instructs(self) -> bool:
+        """The text addresses a model ("忽略之前的指令…"): data to quote at most, never an answer's basis."""
+        return self._instructs
 
 
 @dataclass(frozen=True)

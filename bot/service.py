@@ -65,12 +65,6 @@ class PolicyBot:
             self._stamp = stamp if current == self._index.generation else None
             return self._index
 
-    def index_in_use(self) -> PolicyIndex:
-        """The index loaded last (by any thread), without looking at the pointer file again: for the
-        hundreds of per-word lookups of one ask, which began by reading `index`. During a swap an ask
-        may weigh words by the new index while its hits came from the old one: weights only."""
-        return self._index or self.index
-
     def has_index(self) -> bool:
         return read_current(self.settings.index_dir) is not None
 
@@ -124,7 +118,7 @@ class PolicyBot:
         if self._chain is None:
             from bot.answering.pipeline import build_answer_chain
 
-            self._chain = build_answer_chain(self)
+            self._chain = build_answer_chain(lambda: self.index, self.citation, self.settings.log_questions)
         return self._chain
 
     def llm(self):

@@ -1,11 +1,12 @@
 """Fit the "no basis" decision on a question set and write bot/data/abstention.json.
 
-The decision is a logistic model over the Evidence features of bot/answer.py (best dense cosine,
-IDF-weighted coverage of the question's topic words by the top clauses, best BM25 score), fitted
-with class-balanced weights and L2. Each question is seen as the pipeline sees it: a question that
-names a clause or a rare exact corpus term is never "no basis"; the answerer's scope rules
-(bot/answer.py: elsewhere_reason, unstated) make it one; and the second look (the question in the
-corpus's wording) must agree before the model's "no basis" stands. The threshold is the middle of the
+The decision is a logistic model over the Evidence features of bot/answering/abstention.py (best
+dense cosine, IDF-weighted coverage of the question's topic words by the top clauses, best BM25
+score), fitted with class-balanced weights and L2. Each question is seen as the pipeline sees it
+(abstention.looks, the function the pipeline decides on): a question that names a clause or a rare
+exact corpus term is never "no basis"; the answerer's scope rules (bot/answering/extractive.py:
+elsewhere_reason, unstated) make it one; and the second look (the question in the corpus's wording)
+must agree before the model's "no basis" stands. The threshold is the middle of the
 range that catches the most unanswerable questions while keeping false abstention within the target,
 both measured by leave-one-out cross-validation: the printed figures are those held-out estimates, not
 the fit on the same data.
@@ -51,20 +52,23 @@ def features(questions, settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, l
     (the question in the corpus's wording; the first again when there is nothing to reword), the
     label, whether a rule says "never no basis", and whether one says "always" (another place's policy,
     another tax or a sum the answering clause does not mention)."""
+    from bot.answering.abstention import looks
+    from bot.answering.extractive import elsewhere_reason, unstated
+    from bot.answering.pipeline import extractive_answerer
     from bot.answering.question import analyse, search_text
-    from bot.answering.extractive import assess, elsewhere_reason, unstated
-    from bot.answering.pipeline import extractive_answerer, second_look
+    from bot.retrieval.search import Searcher
     from bot.service import build_bot
 
     bot = build_bot(settings)
     index = bot.index
-    extractive = extractive_answerer(bot)
+    searcher = Searcher(index)
+    extractive = extractive_answerer(index, bot.citation)
     rows, again, labels, never, always = [], [], [], [], []
     for q in questions:
-        hits = bot.search(search_text(q.question), 5)
-        e = assess(q.question, hits, index.doc_freq, len(index.store.chunks))
+        hits = searcher.search(search_text(q.question), 5)
+        e, *second = looks(q.question, hits, index, searcher.closeness)  # both looks: the model is refitted
         rows.append(e.features())
-        again.append((second_look(bot, q.question, hits) or e).features())
+        again.append((second[0] if second else e).features())
         labels.append(0 if q.answerable else 1)
         never.append(e.pinned or e.distinctive)
         always.append(bool(elsewhere_reason(q.question, extractive.known)
@@ -109,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     mean, scale, coef, bias = fit(X, y)
     print(f"questions: {len(y)} ({int(y.sum())} unanswerable); leave-one-out at threshold {threshold}:")
     print(f"  abstention on unanswerable {caught:.3f}, false abstention on answerable {false:.3f}")
-    from bot.answering.extractive import FEATURES
+    from bot.answering.abstention import FEATURES
 
     for name, c in zip(FEATURES, coef):
         print(f"  {name:>22}: {c:+.3f}")

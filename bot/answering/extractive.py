@@ -9,149 +9,21 @@ the sum asked or mention the tax asked about.
 
 from __future__ import annotations
 
-import json
-import math
 import re
-from dataclasses import dataclass
 from functools import lru_cache
-from importlib import resources
 from typing import Callable, Sequence
 
-from bot.answering.question import FACTS, Analysis, search_text
-from bot.ingest.chunking import sentences
-from bot.index.lexical import asked_words, expand_query, idf, tokenize
-from bot.records import Answer, Citation, Clause, Hit
+from bot.answering.abstention import AbstentionModel, Evidence, should_abstain
+from bot.answering.conditions import ConditionCheck, check_conditions
 from bot.answering.prompts import NO_BASIS
-from bot.retrieval.search import clause_refs
-from bot.text.facts import canonical, fact, fact_for
-from bot.text.numerals import NUMERAL_CHARS
-from bot.text.thresholds import compare, find_thresholds
+from bot.answering.question import Analysis, search_text
+from bot.index.lexical import asked_words, tokenize
 from bot.ingest.amendments import editor_note, status_line
-from bot.answering.verify import carries_instructions
+from bot.ingest.chunking import sentences
+from bot.records import Answer, Citation, Clause, Hit
+from bot.text.numerals import NUMERAL_CHARS
 
-# Words that carry the question's form, not its topic: they say nothing about whether the corpus covers it.
-_FORM_WORDS = frozenset(
-    """多少 怎么 申请 标准 能 不能 哪些 什么 是不是 不是 可以 有没有 规定 政策 企业 公司 我们 现在 今年 一个 要求
-    情况 问题 办理 流程 需要 条件 如何 拿到 以后 时候 怎么办 多久 最多 最多能 几年 哪个 还要 开始 是否 知道 这个
-    那个 一下 时间 哪里 支持 给 按 做 交 用 拿 想 去 算 还 吗 呢""".split()
-)
 _FIGURE = re.compile(rf"\d+(?:[.,]\d+)*\s*(?:%|％|万元|亿元|元|岁|年|个月|日|人|家|个|件|项|位|亩)|[{NUMERAL_CHARS}]+(?:年|个月|日|个工作日)")
-
-
-@dataclass(frozen=True)
-class Evidence:
-    """What the abstention decision looks at; the weights come from eval/calibrate.py."""
-
-    dense: float  # best cosine between the question and a chunk of the top clauses
-    coverage: float  # IDF-weighted share of the question's topic words found in the top clauses
-    bm25: float  # log(1 + best BM25 score)
-    pinned: bool  # the question names a clause by number
-    distinctive: bool  # a quoted or long, rare corpus term of the question is in the top clause
-
-    def features(self) -> list[float]:
-        return [self.dense, self.coverage, self.bm25]
-
-
-FEATURES = ("dense", "coverage", "bm25")
-
-
-@dataclass(frozen=True)
-class AbstentionModel:
-    """A logistic model over Evidence.features(), standardised; fitted by eval/calibrate.py."""
-
-    mean: tuple[float, ...]
-    scale: tuple[float, ...]
-    coef: tuple[float, ...]
-    intercept: float
-    threshold: float
-
-    @classmethod
-    def load(cls) -> "AbstentionModel":
-        data = json.loads((resources.files("bot") / "data" / "abstention.json").read_text(encoding="utf-8"))
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items() if k in cls.__dataclass_fields__})
-
-    def probability(self, e: Evidence) -> float:
-        z = self.intercept + sum(
-            c * (x - m) / (s or 1.0) for c, x, m, s in zip(self.coef, e.features(), self.mean, self.scale)
-        )
-        return 1.0 / (1.0 + math.exp(-z))
-
-
-def should_abstain(e: Evidence, model: AbstentionModel) -> bool:
-    """No basis when the model says so; never for a clause named by number or a rare exact term."""
-    if e.pinned or e.distinctive:
-        return False
-    return model.probability(e) >= model.threshold
-
-
-def assess(question: str, hits: Sequence[Hit], doc_freq: Callable[[str], int], n_chunks: int) -> Evidence:
-    if not hits:
-        return Evidence(0.0, 0.0, 0.0, False, False)
-    top = hits[:3]
-    text = "".join(h.clause.text for h in top)
-    plain = tokenize(question)
-    words = [t for t in dict.fromkeys(plain) if t not in _FORM_WORDS and not re.fullmatch(r"[\d.%]+", t)]
-    alternatives = expand_query(question)[len(plain) :]
-    total = covered = 0.0
-    for word in words:
-        df = doc_freq(word)
-        weight = idf(df, n_chunks)
-        total += weight
-        rescued = df == 0 and any(a in text for a in alternatives)
-        if word in text or rescued:
-            covered += weight
-    quoted = re.findall(r"[“\"「『]([^”\"」』]{2,12})[”\"」』]", question)
-    long_rare = [w for w in words if len(w) >= 4 and 0 < doc_freq(w) <= 5]
-    return Evidence(
-        dense=max((h.dense_score or 0.0) for h in top),
-        coverage=covered / total if total else 1.0,
-        bm25=math.log1p(max((h.bm25_score or 0.0) for h in hits)),
-        pinned=bool(clause_refs(question)),
-        distinctive=any(w in hits[0].clause.text for w in quoted + long_rare),
-    )
-
-
-@dataclass(frozen=True)
-class ConditionCheck:
-    """One threshold of a quoted sentence compared with a fact the asker gave (None: not given)."""
-
-    fact: str  # canonical key (bot/text/facts.yaml)
-    value: float | str | None
-    phrase: str  # the threshold as the clause words it, e.g. 超过5%
-    status: str  # met | not_met | unknown
-
-    def line(self) -> str:
-        mark = {"met": "✓ 满足", "not_met": "✗ 不满足", "unknown": "? 无法判断"}[self.status]
-        about = fact(self.fact)
-        if self.value is None:
-            return f"{mark}：条款要求“{self.phrase}”，您未提供{about.label}"
-        return f"{mark}：条款要求“{self.phrase}”，您提供的{about.label}为{about.show(self.value)}"
-
-
-def check_conditions(sentence: str, facts: dict[str, float | str]) -> list[ConditionCheck]:
-    """Thresholds in `sentence` held against the asker's facts, each bound as its wording sets it
-    (bot.text.thresholds: 超过 strict, 不低于/以上 inclusive, 不高于/以下 upper bounds, 未满/不足 strict).
-    Only facts a question can state (analysis.FACTS) are compared. Once the asker has given any fact,
-    a threshold on one they did not give is listed as unknown rather than left out."""
-    checks: list[ConditionCheck] = []
-    described = bool(facts)
-    facts = dict(canonical(k, v) for k, v in facts.items())  # older keys too: age, st_share
-    if "st_staff" in facts and "employees" in facts and float(facts["employees"]) > 0:
-        facts["st_staff_share"] = round(float(facts["st_staff"]) / float(facts["employees"]) * 100, 2)
-    for t in find_thresholds(sentence):
-        key = fact_for(t.subject, t.unit)
-        if key not in FACTS or (key not in facts and not described):
-            continue
-        if key not in facts:
-            checks.append(ConditionCheck(key, None, t.text, "unknown"))
-            continue
-        status = "met" if compare(facts[key], t.op, t.value) else "not_met"
-        checks.append(ConditionCheck(key, facts[key], t.text, status))
-    if described and "国家高新区" in sentence and "省级" not in sentence:
-        level = facts.get("zone_level")
-        status = "unknown" if level is None else "met" if level == "national" else "not_met"
-        checks.append(ConditionCheck("zone_level", level, "在国家高新区内", status))
-    return checks
 
 
 class ExtractiveAnswerer:
@@ -289,7 +161,7 @@ class ExtractiveAnswerer:
             best = max(shares, default=0.0)  # a figure in a sentence sharing no asked word answers nothing
             return hit.score / top.score + (best if best > 0 else -1.0)
 
-        pool = [h for h in hits[:5] if h.score >= ratio * top.score and not carries_instructions(h.clause.text)]
+        pool = [h for h in hits[:5] if h.score >= ratio * top.score and not h.clause.instructs]
         if top not in pool:
             return hits
         best = max(pool, key=fit)

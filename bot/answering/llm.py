@@ -32,7 +32,7 @@ from bot.answering.prompts import (
     USER,
 )
 from bot.settings import Settings
-from bot.answering.verify import carries_instructions, citation_refs, cited_sentences, find_problems, numbers, strip_citations
+from bot.answering.verify import citation_refs, cited_sentences, find_problems, numbers, strip_citations
 
 HISTORY_TURNS = 3  # earlier turns sent with a question, for resolving 它/这个/那
 
@@ -65,7 +65,7 @@ def render_clause(n: int, hit: Hit) -> str:
         heading=as_data(f" {clause.heading}") if clause.heading else "",
         text=as_data(clause.text.strip()),
     )
-    flagged = INSTRUCTION_NOTE.render() if carries_instructions(clause.text) else ""
+    flagged = INSTRUCTION_NOTE.render() if clause.instructs else ""
     return text + as_data(_editor_note(hit)) + flagged
 
 
@@ -173,7 +173,8 @@ class LLMAnswerer:
         """Citations and problems for a finished text (e.g. the join of `stream`)."""
         candidates = [self._citation(n, hit, "") for n, hit in enumerate(hits, 1)]
         clause_texts = {hit.clause.id: hit.clause.text + _editor_note(hit) for hit in hits}
-        problems = find_problems(text, candidates, clause_texts)
+        instructing = {hit.clause.id for hit in hits if hit.clause.instructs}
+        problems = find_problems(text, candidates, clause_texts, instructing=instructing)
         sentences_citing: dict[int, list[str]] = {}
         for sentence, refs in cited_sentences(text):
             for n in refs:

@@ -9,17 +9,19 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Callable
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
+from bot.answering.abstention import AbstentionModel, looks, should_abstain
+from bot.answering.extractive import ExtractiveAnswerer
 from bot.answering.question import Analysis, analyse, question_parts, search_text
-from bot.answering.extractive import ExtractiveAnswerer, assess, should_abstain
 from bot.errors import QuestionError
-from bot.index.lexical import domain_terms, in_corpus_wording, tokenize
+from bot.index.lexical import domain_terms, tokenize
+from bot.index.store import PolicyIndex
 from bot.logs import question_for_log
-from bot.answering.verify import carries_instructions
-from bot.records import Answer
+from bot.records import Answer, Clause
+from bot.retrieval.search import Searcher
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500
@@ -103,13 +105,17 @@ def check_query(query: str) -> str:
     return query
 
 
-def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
-    """analyse | retrieve | decide | compose | verify, each step a RunnableLambda over a state dict."""
-    extractive = extractive_answerer(bot)
+def build_answer_chain(
+    index: Callable[[], PolicyIndex], citation: Callable[[Clause], str], log_questions: bool = False, k: int = 5
+) -> Runnable:
+    """analyse | retrieve | decide | compose | verify, each step a RunnableLambda over a state dict.
+
+    `index` gives the serving index; each ask reads it once (retrieve), so all its steps see one generation."""
+    model = AbstentionModel.load()
 
     def analyse_step(state: dict) -> dict:
         question = check_question(state["question"])
-        log.debug("question %s", question_for_log(bot.settings.log_questions, question))
+        log.debug("question %s", question_for_log(log_questions, question))
         conversation: Conversation = state.get("conversation") or Conversation()
         query, analysis = conversation.resolve(analyse(question))
         # `search` drops what the asker says they are not; whether there is a basis is judged on all of it.
@@ -117,36 +123,36 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
                 "search": search_text(query), "analysis": analysis}
 
     def retrieve_step(state: dict) -> dict:
+        corpus = index()
+        searcher = Searcher(corpus)
         # A clause that addresses the model ("忽略之前的指令…") is quoted at most, never the lead basis.
-        hits = sorted(bot.search(state["search"], k), key=lambda h: carries_instructions(h.clause.text))
+        hits = sorted(searcher.search(state["search"], k), key=lambda h: h.clause.instructs)
         # A further sub-question answered in another document gets that document's clause as a
         # source too: the plan says 落实…减免, the rate is in the tax law, the conditions in the measures.
         # It must clear the same "basis" bar as a whole question would.
         extra = []
-        index = bot.index
         parts = [] if state["analysis"].names_clause else question_parts(state["question"])
         subject = " ".join(domain_terms(parts[0])) if parts else ""  # what the first part is about
         for part in parts[1:]:
             sub = f"{subject} {part}".strip()
-            top = bot.search(sub, 3)
+            top = searcher.search(sub, 3)
             used_docs = {h.clause.doc_slug for h in (*hits[:1], *extra)}
             fresh = [h for h in top if h.clause.doc_slug not in used_docs][:1]
-            if fresh and not should_abstain(assess(sub, fresh, index.doc_freq, len(index.store.chunks)), extractive.abstention):
+            if fresh and not should_abstain(looks(sub, fresh, corpus)[-1], model):
                 extra.append(fresh[0])
         conversation: Conversation = state["conversation"]
         if conversation.turns and state["query"] != state["question"]:
             carried = [h for h in conversation.turns[-1].answer.hits[:1] if h.clause.id not in {x.clause.id for x in hits}]
             hits = carried + hits if carried and not state["analysis"].names_clause else hits
-        return {**state, "hits": hits, "extra_sources": extra}
+        return {**state, "index": corpus, "hits": hits, "extra_sources": extra}
 
     def decide_step(state: dict) -> dict:
-        index = bot.index
-        evidence = assess(state["query"], state["hits"], index.doc_freq, len(index.store.chunks))
-        if should_abstain(evidence, extractive.abstention):
-            evidence = second_look(bot, state["query"], state["hits"]) or evidence
+        corpus: PolicyIndex = state["index"]
+        evidence = looks(state["query"], state["hits"], corpus, Searcher(corpus).closeness, model)[-1]
         return {**state, "evidence": evidence}
 
     def compose_step(state: dict) -> dict:
+        extractive = extractive_answerer(state["index"], citation, model)
         answer = extractive.answer(state["analysis"], state["hits"], state["evidence"], state["extra_sources"])
         llm = state.get("llm")
         if llm is not None and not answer.abstained:
@@ -155,7 +161,7 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
 
     def verify_step(state: dict) -> dict:
         answer: Answer = state["answer"]
-        clauses = bot.index.store.clauses
+        clauses = state["index"].store.clauses
         for c in answer.citations:
             if c.quote not in clauses[c.clause_id].text:  # a bug, never a user error
                 raise AssertionError(f"quote of [{c.n}] is not in {c.clause_id}")
@@ -172,26 +178,11 @@ def build_answer_chain(bot: Any, k: int = 5) -> Runnable:
     )
 
 
-def extractive_answerer(bot: Any) -> ExtractiveAnswerer:
-    """The extractive answerer over the bot's serving index: words weigh by their IDF there."""
-    return ExtractiveAnswerer(bot.citation, weight=lambda token: bot.index_in_use().idf(token),
-                              known=lambda term: bot.index_in_use().uses(term))
-
-
-def second_look(bot: Any, query: str, hits: list) -> Any:
-    """Before "no basis": the evidence again with the question in the corpus's own words (高企 ->
-    高新技术企业), which the embedder cannot know are the same; None when there is nothing to reword.
-
-    Only the closeness of the hits changes, never their order (ranking by the reworded question
-    lost as many first places as it won), and only on the way to abstaining, so most asks pay no
-    second embedding."""
-    index = bot.index
-    plain = in_corpus_wording(query, index.uses)
-    if plain == query:
-        return None
-    closer = bot.searcher().closeness(plain)
-    hits = [replace(h, dense_score=max(h.dense_score or 0.0, closer.get(h.clause.id, 0.0))) for h in hits]
-    return assess(query, hits, index.doc_freq, len(index.store.chunks))
+def extractive_answerer(
+    corpus: PolicyIndex, citation: Callable[[Clause], str], model: AbstentionModel | None = None
+) -> ExtractiveAnswerer:
+    """The extractive answerer over one index: words weigh by their IDF there."""
+    return ExtractiveAnswerer(citation, model, weight=corpus.idf, known=corpus.uses)
 
 
 def _with_llm(llm: Any, state: dict, extractive: Answer) -> Answer:

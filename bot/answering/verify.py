@@ -7,8 +7,8 @@
   article reference 第…条) equals a number in a clause that the sentence cites (a sentence without
   [n]: any cited clause), compared by value: 1000万元 = 一千万元 = 1,000万元, 50% = 百分之五十;
 - every department or organisation name occurs verbatim (whitespace ignored) in such a clause;
-- no cited clause carries instructions to the model (a planted "忽略之前的指令…"): such text is
-  data, never a basis, even for figures it contains.
+- no cited clause carries instructions to the model (a planted "忽略之前的指令…", flagged when the
+  clause was made: bot.ingest.injection): such text is data, never a basis, even for figures it contains.
 
 False-positive traps it guards against (each has a test):
 - the [n] / [1,2] / 【1】 markers themselves; list numbering at a line start (1. / （2） / 三、);
@@ -24,7 +24,7 @@ False-positive traps it guards against (each has a test):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -131,24 +131,6 @@ def organisations(text: str) -> list[str]:
     return [text[a:b] for a, b in sorted(kept)]
 
 
-# ---------------------------------------------------------------- prompt injection
-
-# Wording that addresses a model rather than an enterprise. No policy text says these; a corpus
-# file that does (a planted web page, a doctored notice) must not become an answer's basis.
-_INSTRUCTION = re.compile(
-    r"(?:忽略|无视|忘记|忘掉|不要理会|不再遵守|跳过)[^。；\n]{0,12}(?:指令|指示|规则|提示词?|设定|约束|要求)"
-    r"|你现在(?:是|扮演|作为)|从现在(?:起|开始)，?你|(?:扮演|充当)[^。；\n]{0,8}(?:角色|助手|模型)"
-    r"|系统提示|system\s*prompt|ignore\s+(?:all\s+|any\s+)?(?:the\s+)?(?:previous|prior|above|earlier)\s+"
-    r"(?:instructions?|rules|prompts?)|disregard\s+(?:all\s+|the\s+)?(?:previous|above|prior)",
-    re.IGNORECASE,
-)
-
-
-def carries_instructions(text: str) -> bool:
-    """Whether `text` tries to instruct the model ("忽略之前的指令…", "ignore previous instructions")."""
-    return bool(_INSTRUCTION.search(text))
-
-
 # ---------------------------------------------------------------- the check
 
 
@@ -183,11 +165,14 @@ def _support(citation: Citation, clause_text: str) -> _Support:
     )
 
 
-def find_problems(text: str, citations: Sequence[Citation], clause_texts: Mapping[str, str]) -> list[str]:
+def find_problems(
+    text: str, citations: Sequence[Citation], clause_texts: Mapping[str, str], *, instructing: Collection[str]
+) -> list[str]:
     """Why `text` may not be shown as an answer resting on `citations`; [] when it may.
 
     `citations` are every source the answer could cite (n = the hit's number); `clause_texts` maps
-    their clause ids to clause text (the quote is used when an id is missing).
+    their clause ids to clause text (the quote is used when an id is missing); `instructing` holds
+    the ids of those clauses that carry instructions to the model (records.Clause.instructs).
     """
     if not text.strip():
         return [PROBLEM_EMPTY.render()]
@@ -202,7 +187,7 @@ def find_problems(text: str, citations: Sequence[Citation], clause_texts: Mappin
     if not used:
         problems.append(PROBLEM_NO_CITATION.render())
     for n in used:
-        if n in by_n and carries_instructions(clause_texts.get(by_n[n].clause_id, by_n[n].quote)):
+        if n in by_n and by_n[n].clause_id in instructing:
             problems.append(PROBLEM_INSTRUCTION.render(n=n))
 
     support = {c.n: _support(c, clause_texts.get(c.clause_id, c.quote)) for c in citations}

@@ -214,7 +214,7 @@ def draw_charts(metrics: dict, out_dir: Path) -> list[str]:
             names.append(RECALL_CHART)
         scores = metrics.get("abstention_scores", [])
         if scores:
-            from bot.answering.extractive import AbstentionModel
+            from bot.answering.abstention import AbstentionModel
 
             threshold = AbstentionModel.load().threshold
             fig, ax = plt.subplots(figsize=(7, 4))

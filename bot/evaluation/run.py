@@ -10,7 +10,7 @@ import datetime
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from bot.errors import PolicyBotError, ProfileError
 from bot.evaluation.metrics import (
@@ -22,6 +22,12 @@ from bot.evaluation.metrics import (
     retrieval_questions,
 )
 from bot.evaluation.questions import Question
+
+if TYPE_CHECKING:
+    from bot.index.store import PolicyIndex
+    from bot.matching.engine import Rule
+    from bot.records import Answer
+    from bot.service import PolicyBot
 
 Tick = Callable[[], None]
 
@@ -76,24 +82,28 @@ def count_steps(questions: Sequence[Question], modes: Sequence[str], answers: bo
     return len(modes) * len(retrieval_questions(questions)) + (sum(len(q.asked) for q in questions) if answers else 0)
 
 
-def run_answers(bot, questions: Sequence[Question], use_llm: bool = False, progress: Tick | None = None) -> list[AnswerRecord]:
+def run_answers(
+    ask: Callable[..., Answer], index: PolicyIndex, questions: Sequence[Question], use_llm: bool = False,
+    progress: Tick | None = None,
+) -> list[AnswerRecord]:
     """Ask every question (each turn of a multi-turn one in one Conversation) and keep what the
     metrics need, with the abstention model's P(no basis) for the evidence the answer rested on.
 
     A question the bot refuses with a user-facing error (PolicyBotError) counts as abstained."""
-    from bot.answering.extractive import AbstentionModel, assess
+    from bot.answering.abstention import AbstentionModel, looks
     from bot.answering.pipeline import Conversation
+    from bot.retrieval.search import Searcher
 
     model = AbstentionModel.load()
-    index = bot.index
     clauses = index.store.clauses
+    closeness = Searcher(index).closeness
     records = []
     for q in questions:
         conversation = Conversation()
         for turn in q.asked:
             started = time.perf_counter()
             try:
-                answer = bot.ask(turn.question, conversation=conversation, use_llm=use_llm)
+                answer = ask(turn.question, conversation=conversation, use_llm=use_llm)
             except PolicyBotError as exc:
                 records.append(AnswerRecord(turn, str(exc), True, [], True, (time.perf_counter() - started) * 1000))
                 if progress:
@@ -104,8 +114,8 @@ def run_answers(bot, questions: Sequence[Question], use_llm: bool = False, progr
             exact = all(c.quote in clauses[c.clause_id].text for c in answer.citations)
             score = None
             if answer.hits and conversation.turns:
-                # The same Evidence the pipeline's decide step computed: the query it retrieved with, its hits.
-                evidence = assess(conversation.turns[-1].query, answer.hits, index.doc_freq, len(index.store.chunks))
+                # What the pipeline's decide step decided on: the query it retrieved with, its hits.
+                evidence = looks(conversation.turns[-1].query, answer.hits, index, closeness, model)[-1]
                 score = model.probability(evidence)
             records.append(AnswerRecord(turn, answer.text, answer.abstained, cited, exact, latency, score))
             if progress:
@@ -114,19 +124,19 @@ def run_answers(bot, questions: Sequence[Question], use_llm: bool = False, progr
 
 
 def run_bot(
-    bot, questions: Sequence[Question], questions_file: str, modes: Sequence[str], use_llm: bool = False,
+    bot: PolicyBot, questions: Sequence[Question], questions_file: str, modes: Sequence[str], use_llm: bool = False,
     answers: bool = True, progress: Tick | None = None,
 ) -> EvalRun:
     started = time.perf_counter()
     run = EvalRun(f"policybot {'llm' if use_llm else 'extractive'}", questions_file, list(questions))
     run.retrieval = evaluate_retrieval(questions, bot.search, modes, progress=progress)
     if answers:
-        run.records = run_answers(bot, questions, use_llm, progress)
+        run.records = run_answers(bot.ask, bot.index, questions, use_llm, progress)
     run.seconds = time.perf_counter() - started
     return run
 
 
-def run_system(bot, questions: Sequence[Question], questions_file: str, outputs_file: Path) -> EvalRun:
+def run_system(bot: PolicyBot | None, questions: Sequence[Question], questions_file: str, outputs_file: Path) -> EvalRun:
     """Score another system's `ask --json` lines; clause texts come from the index when there is one."""
     from bot.evaluation.system_outputs import load_system_outputs, score_system
 
@@ -166,12 +176,11 @@ def load_expected_verdicts(path: Path) -> dict[str, dict]:
     return data
 
 
-def evaluate_matching(bot, profiles_dir: Path, expected_file: Path) -> dict:
+def evaluate_matching(rules: Sequence[Rule], profiles_dir: Path, expected_file: Path) -> dict:
     """Share of (profile, rule) verdicts that match the expected status, overall and per profile."""
     from bot.matching.profile import load_profile
 
     expected = load_expected_verdicts(expected_file)
-    rules = bot.rules()
     known = {r.id for r in rules}
     by_profile: dict[str, dict] = {}
     mismatches: list[dict] = []

@@ -83,7 +83,7 @@ def run_evaluation(
     metrics = run.metrics()
     expected = folder / "profile_verdicts.yaml"
     if answers and expected.exists() and (folder / "profiles").is_dir():
-        metrics["matching"] = evaluate_matching(bot, folder / "profiles", expected)
+        metrics["matching"] = evaluate_matching(bot.rules(), folder / "profiles", expected)
     out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="policybot-eval-"))
     report = write_report(metrics, out)
     archive = out / "report.zip"

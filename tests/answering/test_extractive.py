@@ -6,7 +6,8 @@ import re
 import pytest
 
 from bot.answering.question import analyse, extract_facts, search_text
-from bot.answering.extractive import NO_BASIS, answer_kind, asks_money, check_conditions, elsewhere, other_regime
+from bot.answering.conditions import check_conditions
+from bot.answering.extractive import NO_BASIS, answer_kind, asks_money, elsewhere, other_regime
 from bot.cli import main
 from bot.errors import QuestionError
 from bot.answering.pipeline import Conversation, is_follow_up
