@@ -151,10 +151,13 @@ def cmd_ask(bot, args) -> int:
 def cmd_match(bot, args) -> int:
     from dataclasses import asdict
 
-    from bot.matching.engine import format_verdict
+    from bot.cli import one_line
     from bot.matching.profile import load_profile
+    from bot.matching.render import format_verdict
 
     verdicts = bot.match(load_profile(args.profile))
+    for refused in bot.rule_set().refused:  # a rule file an admin broke: the others still serve
+        print(f"注意：{one_line(refused)}", file=sys.stderr)
     if args.json:
         rows = [{**asdict(v), "status_label": v.status_label, "citation_lines": [bot.cite(c) for c in v.citations]} for v in verdicts]
         print(json.dumps({"profile": str(args.profile), "verdicts": rows}, ensure_ascii=False, default=str))

@@ -6,7 +6,7 @@ import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import TYPE_CHECKING, Callable, Iterable
 
 from langchain_core.embeddings import Embeddings
 
@@ -21,6 +21,11 @@ from bot.records import Answer, Clause, Hit
 from bot.retrieval.search import Searcher
 from bot.settings import Settings
 from bot.ingest.amendments import editor_note, status_line
+
+if TYPE_CHECKING:
+    from bot.matching.engine import Verdict
+    from bot.matching.profile import EnterpriseProfile
+    from bot.matching.rules import Rule, RuleSet
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,7 @@ class PolicyBot:
             if conversation.guided is None or not conversation.replying_to_guided(question):
                 conversation.guided = GuidedMatch()
             facts = {**conversation.facts, **analysis.facts}
-            answer = step(self, conversation.guided, question, facts)
+            answer = step(conversation.guided, question, facts, self.rules(), self.cite)
             conversation.turns.append(Turn(question, question, analysis, answer))
             return answer
         conversation.guided = None
@@ -131,15 +136,22 @@ class PolicyBot:
             self._llm = LLMAnswerer(make_chat_model(self.settings), self.citation)
         return self._llm
 
-    def rules(self):
-        """The eligibility rules of corpus/rules, loaded once."""
-        if self._rules is None:
-            from bot.matching.engine import load_rules
+    def rule_set(self) -> RuleSet:
+        """The rules of corpus/rules that pass the validator against the corpus, and the files refused;
+        read again when a file of the corpus or of its rules folder changed (an admin may edit them)."""
+        from bot.matching.rules import load_corpus_rules
 
-            self._rules = load_rules(self.settings.corpus_dir / "rules")
-        return self._rules
+        corpus = self.settings.corpus_dir
+        stamp = _folder_stamp(corpus) + _folder_stamp(corpus / "rules")
+        loaded = self._rules
+        if loaded is None or loaded[0] != stamp:
+            loaded = self._rules = (stamp, load_corpus_rules(corpus))
+        return loaded[1]
 
-    def match(self, profile):
+    def rules(self) -> tuple[Rule, ...]:
+        return self.rule_set().rules
+
+    def match(self, profile: EnterpriseProfile) -> list[Verdict]:
         from bot.matching.engine import match
 
         return match(profile, self.rules())
@@ -166,6 +178,15 @@ class PolicyBot:
             status=status_line(amendment),
             editor_note=editor_note(amendment) if amendment else "",
         )
+
+
+def _folder_stamp(folder: Path) -> tuple:
+    """(name, mtime, size) of each entry of `folder`: changes when a file is added, removed or edited."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+        return tuple((e.name, e.stat().st_mtime_ns, e.stat().st_size) for e in entries)
+    except OSError:
+        return ()
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

@@ -8,12 +8,16 @@ it never asks for what it was already told.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.errors import ProfileError
 from bot.records import Answer
 from bot.text.facts import canonical
+
+if TYPE_CHECKING:
+    from bot.matching.rules import Rule
 
 MATCH_REQUEST = re.compile(
     r"(享受|申请|申报|符合|适用|拿到?)[^。？?]{0,6}(哪些|什么|啥)[^。？?]{0,4}(政策|优惠|扶持|补贴|支持)|政策匹配|匹配政策|适合(我们|我|本)[^。？?]{0,4}政策"
@@ -76,10 +80,13 @@ def field_value(name: str, text: str) -> Any:
     return text
 
 
-def step(bot: Any, guided: GuidedMatch, message: str, facts: dict[str, Any]) -> Answer:
-    """Take the reply to the pending question (if any), then ask the next one or show the list."""
+def step(guided: GuidedMatch, message: str, facts: dict[str, Any], rules: Sequence[Rule],
+         cite: Callable[[str], str]) -> Answer:
+    """Take the reply to the pending question (if any), then ask the next one or show the list
+    (`cite`: a clause id as its citation line)."""
     from bot.matching.engine import match, ranked_missing
     from bot.matching.profile import parse_profile
+    from bot.matching.render import match_list
 
     if not guided.asked and not guided.pending:
         guided.data.update(seed(facts))
@@ -101,7 +108,7 @@ def step(bot: Any, guided: GuidedMatch, message: str, facts: dict[str, Any]) -> 
                     warning = f"没能读懂这个回答：{exc.reason}"
                     guided.pending = name
     profile = parse_profile(guided.data)
-    verdicts = match(profile, bot.rules())
+    verdicts = match(profile, rules)
     done = any(w in message for w in DONE_WORDS) or len(guided.asked) >= MAX_QUESTIONS
     if not done:
         if guided.pending:
@@ -111,7 +118,7 @@ def step(bot: Any, guided: GuidedMatch, message: str, facts: dict[str, Any]) -> 
                 guided.pending = name
                 guided.asked.append(name)
                 return _ask(message, guided, question, warning)
-    return _results(message, verdicts, bot)
+    return Answer(question=message, text=match_list(verdicts, cite), abstained=False, intent="match")
 
 
 def _ask(message: str, guided: GuidedMatch, question: str, warning: str) -> Answer:
@@ -121,26 +128,3 @@ def _ask(message: str, guided: GuidedMatch, question: str, warning: str) -> Answ
     lines.append(f"问题 {len(guided.asked)}：{question}")
     return Answer(question=message, text="\n".join(lines), abstained=False, intent="match")
 
-
-def _results(message: str, verdicts: list, bot: Any) -> Answer:
-    groups = {"eligible": [], "needs_info": [], "not_eligible": []}
-    for v in verdicts:
-        groups[v.status].append(v)
-    lines = ["政策匹配结果（依据语料库中的条款逐条对照）："]
-    if groups["eligible"]:
-        lines.append("✓ 符合条件：")
-        for v in groups["eligible"]:
-            lines.append(f"- {v.name}：{v.benefit}")
-            if v.amendment_note:
-                lines.append(f"  【编者注】所依据的条款已被后续文件修改：{v.amendment_note}")
-            lines.append("  依据：" + "；".join(bot.cite(c) for c in v.citations))
-    if groups["needs_info"]:
-        lines.append("? 还需补充信息：")
-        for v in groups["needs_info"]:
-            lines.append(f"- {v.name}（还需了解：{'；'.join(list(v.missing.values())[:2])}）")
-    if groups["not_eligible"]:
-        lines.append("✗ 暂不符合：")
-        for v in groups["not_eligible"]:
-            reason = v.unmet[0].line() if v.unmet else ""
-            lines.append(f"- {v.name}（{reason}）")
-    return Answer(question=message, text="\n".join(lines), abstained=False, intent="match")

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from bot.matching.render import condition_line
 from bot.records import Answer, Citation, Clause, Hit
 
 NO_BASIS_CLASS = "pb-no-basis"
@@ -192,7 +193,7 @@ def sort_verdicts(verdicts: Iterable[Any]) -> list:
 
 def condition_summary(verdict: Any) -> str:
     """✓ / ✗ / ? per condition, one a line, with the clause's own wording."""
-    return "\n".join(c.line() for c in verdict.conditions) or "（无附加条件）"
+    return "\n".join(condition_line(c) for c in verdict.conditions) or "（无附加条件）"
 
 
 def verdict_row(verdict: Any, cite: Callable[[str], str] = str) -> list[str]:
