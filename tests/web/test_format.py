@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from bot.web import format as ui
@@ -48,7 +50,7 @@ def test_no_basis_answer_is_styled_apart():
 
 
 def test_corpus_text_is_html_escaped():
-    evil = Clause(**{**CLAUSE.__dict__, "text": "<script>alert(1)</script> & 研发"})
+    evil = dataclasses.replace(CLAUSE, text="<script>alert(1)</script> & 研发")
     md = ui.answer_markdown(answer(hits=(Hit(evil, "实施方案", 0.1),)))
     assert "<script>" not in md and "&lt;script&gt;" in md
     html = ui.hits_markdown([Hit(evil, "t", 0.1)], ["研发"], ["<b>引用</b>"])
