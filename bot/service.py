@@ -14,7 +14,7 @@ from .citations import citation_line
 from .documents import short_doc_number
 from .embedders import make_embedder
 from .errors import ClauseNotFound, ConfigError
-from .index import CURRENT, PolicyIndex, read_current
+from .index import CURRENT, PolicyIndex, read_current, release_unused
 from .ingest import IngestReport, ingest
 from .logsafe import mask_secrets
 from .models import Answer, Clause, Hit
@@ -62,6 +62,7 @@ class PolicyBot:
         with self._lock:
             if self._index is None or (current and self._index.generation != current):
                 self._index = PolicyIndex.open(self.settings, self.embedder)
+                release_unused()  # the replaced generation, unless a request still holds it
             self._stamp = stamp if current == self._index.generation else None
             return self._index
 
