@@ -14,7 +14,7 @@ from bot.answering.citations import citation_line
 from bot.ingest.metadata import short_doc_number
 from bot.index.embedders import make_embedder
 from bot.errors import ClauseNotFound, ConfigError
-from bot.index.store import CURRENT, PolicyIndex, read_current
+from bot.index.store import CURRENT, PolicyIndex, read_current, release_unused
 from bot.ingest.build import IngestReport, ingest
 from bot.logs import mask_secrets
 from bot.records import Answer, Clause, Hit
@@ -67,6 +67,7 @@ class PolicyBot:
         with self._lock:
             if self._index is None or (current and self._index.generation != current):
                 self._index = PolicyIndex.open(self.settings, self.embedder)
+                release_unused()  # the replaced generation, unless a request still holds it
             self._stamp = stamp if current == self._index.generation else None
             return self._index
 
