@@ -98,6 +98,10 @@ class Settings(BaseSettings):
         4, title="并发数",
         description="Events of one kind served at once by the UI, and as many again by /api/ (each has its own "
                     "queue; Gradio's default of 1 queues simultaneous questions behind each other).")
+    web_sessions: PositiveInt = Field(
+        1000, title="网页会话数",
+        description="Visitor sessions whose page state (the chat's conversation, the last answer) is kept in "
+                    "memory; the least recently used is dropped first. Bounds the web process's memory.")
     admin_token: str = Field("", repr=False, title="管理口令",
                              description="Enables document upload in the web app; empty = disabled.")
     index_retries: Annotated[int, Field(ge=0, le=10), Expect("0 到 10 之间的整数（0 表示不重试）")] = Field(

@@ -60,6 +60,9 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     common = dict(server_name=host, server_port=port, show_error=False, enable_monitoring=False,
                   run_history=False, max_file_size=settings.max_file_bytes, footer_links=["api"])
     for path, blocks, extra in (("/api", build_api(app), {}), ("/", build_app(bot, app), {"css": CSS})):
+        # Gradio keeps each session's state until 10,000 sessions (about 0.1 MB each for the UI): a
+        # busy app grew without a visible bound. Read when the Blocks is mounted.
+        blocks.state_session_capacity = settings.web_sessions
         gr.mount_gradio_app(server, blocks, path=path, **common, **extra)
         # As launch() marks it: only then does Gradio refuse an event's file outside its upload folder
         # (instead of copying it in). bot/web/protect.py and the handlers check that too.
