@@ -99,7 +99,7 @@ class Settings(BaseSettings):
         description="Events of one kind served at once by the UI, and as many again by /api/ (each has its own "
                     "queue; Gradio's default of 1 queues simultaneous questions behind each other).")
     web_sessions: PositiveInt = Field(
-        1000, title="网页会话数",
+        200, title="网页会话数",
         description="Visitor sessions whose page state (the chat's conversation, the last answer) is kept in "
                     "memory; the least recently used is dropped first. Bounds the web process's memory.")
     admin_token: str = Field("", repr=False, title="管理口令",

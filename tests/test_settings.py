@@ -29,6 +29,8 @@ PARSED = [  # (variable, value, field, parsed)
     ("POLICYBOT_CHROMA_URL", "http://127.0.0.1:8000", "chroma_url", "http://127.0.0.1:8000"),
     ("POLICYBOT_INDEX_DIR", "~/policy-index", "index_dir", Path("~/policy-index").expanduser()),
     ("POLICYBOT_WEB_CONCURRENCY", "", "web_concurrency", 4),  # empty = unset: the default
+    ("POLICYBOT_WEB_SESSIONS", "50", "web_sessions", 50),
+    ("POLICYBOT_WEB_SESSIONS", "", "web_sessions", 200),
 ]
 
 
