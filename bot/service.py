@@ -62,6 +62,7 @@ class PolicyBot:
         stamp = _stamp(self.settings.index_dir / CURRENT)
         index = self._index
         if index is not None and stamp is not None and stamp == self._stamp:
+            release_unused()  # a replaced generation whose last request just ended
             return index
         current = read_current(self.settings.index_dir)
         with self._lock:

@@ -83,7 +83,11 @@ def chroma_client(settings: Settings, generation_dir: Path):
 
 
 def release_unused() -> None:
-    """Close the clients of vector stores nothing uses any more (PolicyBot calls it after a swap)."""
+    """Close the clients of vector stores nothing uses any more. PolicyBot calls it after a swap and
+    at each ask while one is queued: the replaced generation is queued only when the last request
+    holding it ends, usually after the swap, and would otherwise stay loaded until the next swap."""
+    if not _unused:  # the common case, without taking the lock
+        return
     with _clients_lock:
         _close_unused()
 
