@@ -17,7 +17,6 @@ from bot.matching.rules import Rule, corpus_clauses, load_rules, read_rule_file
 from bot.matching.validate import condition_fields, validate_rules
 from bot.matching.profile import load_profile, parse_profile
 from bot.text.facts import facts
-from bot.text.numerals import written_values
 from bot.text.thresholds import implied_op
 from bot.ingest.amendments import load_amendments
 
@@ -410,18 +409,6 @@ def test_example_profiles_load_and_match(rules):
         verdicts = match(load_profile(path), rules, today=TODAY)
         assert len(verdicts) == len(rules)
         assert all(format_verdict(v) for v in verdicts)
-
-
-@pytest.mark.parametrize("text, numbers", [
-    ("最近一年销售收入小于5,000万元（含）", {1, 5000}),
-    ("营业收入超过3亿元", {3, 30000}),
-    ("不低于百分之五十的比例", {50}),
-    ("注册成立一年以上", {1}),
-    ("比例不低于10％", {10}),
-    ("每年从营业利润中提取", set()),
-])
-def test_numbers_are_read_as_the_text_writes_them(text, numbers):
-    assert written_values(text) == {float(n) for n in numbers}
 
 
 @pytest.mark.parametrize("wording, op", [
