@@ -17,6 +17,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from bot.ingest.chunking import clause_label, sentences
+from bot.logs import clip
 from bot.errors import ConfigError, LLMUnavailable
 from bot.records import Citation, Clause, Hit
 from bot.answering.prompts import (
@@ -244,5 +245,4 @@ def _root_cause(exc: BaseException) -> str:
 
 
 def _one_line(text: str, limit: int = 160) -> str:
-    line = " ".join(str(text).split())
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+    return clip(" ".join(str(text).split()), limit)

@@ -34,6 +34,7 @@ from urllib.parse import urlparse
 from langchain_core.embeddings import Embeddings
 
 from bot.index import lexical
+from bot.logs import clip
 from bot.errors import ConfigError, IndexUnavailable
 from bot.records import Amendment, Chunk, Clause, DocumentMeta
 from bot.settings import Settings
@@ -204,8 +205,9 @@ def with_retries(settings: Settings, call: Callable[[], T], where: str) -> T:
 
 
 def _one_line(exc: BaseException) -> str:
+    """An error's first line, clipped: a driver's message can span a page."""
     text = str(exc).strip().splitlines()
-    return (text[0] if text else type(exc).__name__)[:200]
+    return clip(text[0] if text else type(exc).__name__, 200)
 
 
 def read_current(index_dir: Path) -> str | None:

@@ -223,6 +223,12 @@ def load_profile(path: str | Path) -> EnterpriseProfile:
 
 def parse_profile_json(text: str, path: object = None) -> EnterpriseProfile:
     """A profile from JSON text (a file, the web's /match): refused by size before it is parsed."""
+    return parse_profile(profile_data(text, path), path)
+
+
+def profile_data(text: str, path: object = None) -> dict:
+    """The JSON object of a profile's text, unchecked field by field (the web form merges it into its
+    own fields first); refused by size before it is parsed."""
     if len(text) > MAX_PROFILE_BYTES:  # in characters, each at least a byte: no need to encode it first
         raise ProfileError(f"企业画像过大（{_kb(len(text))}，上限 {MAX_PROFILE_BYTES // 1024} KB）", path=path)
     try:
@@ -233,7 +239,9 @@ def parse_profile_json(text: str, path: object = None) -> EnterpriseProfile:
         raise ProfileError("企业画像嵌套层次过深，无法解析（应为一层字段映射）", path=path) from None
     except ValueError:  # an integer of thousands of digits
         raise ProfileError("企业画像中有过长的数字，无法解析", path=path) from None
-    return parse_profile(data, path)
+    if not isinstance(data, dict):
+        raise ProfileError(f"企业画像应为 JSON 对象（如 {{\"revenue_wan\": 5000}}），收到 {type(data).__name__}", path=path)
+    return data
 
 
 def _kb(size: int) -> str:

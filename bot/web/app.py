@@ -8,7 +8,6 @@ a filesystem path.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from typing import Any, Iterator
@@ -16,7 +15,7 @@ from typing import Any, Iterator
 import gradio as gr
 
 from bot.answering.pipeline import Conversation, check_query, llm_result, llm_unavailable
-from bot.errors import LLMUnavailable, PolicyBotError, ProfileError
+from bot.errors import LLMUnavailable, PolicyBotError
 from bot.records import MAX_K
 from bot.service import PolicyBot
 from bot.web import format as ui
@@ -215,14 +214,6 @@ def _with_reply(past: list, content: str) -> list:
 
 
 def _load_json(text: str) -> dict:
-    from bot.matching.profile import MAX_PROFILE_BYTES
+    from bot.matching.profile import profile_data
 
-    if len(text or "") > MAX_PROFILE_BYTES:  # refused before parsing: a huge value is never echoed or logged
-        raise ProfileError(f"企业画像过大（{len(text) // 1024} KB，上限 {MAX_PROFILE_BYTES // 1024} KB）")
-    try:
-        data = json.loads(text or "")
-    except json.JSONDecodeError as exc:
-        raise ProfileError(f"企业画像 JSON 格式错误：第 {exc.lineno} 行第 {exc.colno} 列，{exc.msg}") from None
-    if not isinstance(data, dict):
-        raise ProfileError(f"企业画像应为 JSON 对象（如 {{\"revenue_wan\": 5000}}），收到 {type(data).__name__}")
-    return data
+    return profile_data(text or "")
