@@ -126,6 +126,7 @@ def answer_json(bot, query: str, use_llm: bool) -> dict:
         "took_ms": round(took, 1),
         "hits": [hit_json(bot, h) for h in answer.hits],
         "answer": answer.text,
+        "lead": answer.lead,
         "abstained": answer.abstained,
         "citations": [
             {"clause_id": c.clause_id, "doc_title": c.doc_title, "path": c.path, "quote": c.quote, "citation": c.citation}

@@ -127,6 +127,7 @@ class Answer:
     text: str
     abstained: bool
     citations: tuple[Citation, ...] = ()
+    lead: str = ""  # the direct answer read first (a figure, condition, department or "no basis"), no quote
     hits: tuple[Hit, ...] = ()
     related: tuple[Hit, ...] = ()  # when abstaining: nearest clauses, "possibly related"
     intent: str = ""

@@ -84,7 +84,8 @@ class ExtractiveAnswerer:
             quotes.append(f"「{picked}」[{n}]")
             for sentence in sentences(picked):
                 checks += [c for c in check_conditions(sentence, analysis.facts) if c not in checks]
-        lines = [self._lead(analysis, citations, best[0])]
+        lead = self._lead(analysis, citations, best[0])
+        lines = [lead]
         for n, hit in enumerate(used, 1):
             if hit.amendment:
                 lines.insert(0, f"⚠ 注意：[{n}] 所依据的条款{status_line(hit.amendment)}。{editor_note(hit.amendment)}")
@@ -105,6 +106,7 @@ class ExtractiveAnswerer:
             citations=tuple(citations),
             hits=tuple(hits),
             intent=analysis.intent,
+            lead=lead_text(lead),
         )
 
     def answering(self, hits: Sequence[Hit], analysis: Analysis, wanted: dict[str, float] | None = None) -> list[Hit]:
@@ -128,6 +130,7 @@ class ExtractiveAnswerer:
             text="\n".join(lines),
             abstained=True,
             hits=tuple(hits),
+            lead="".join([NO_BASIS, why]),
             related=related,
             intent=analysis.intent,
         )
@@ -233,6 +236,12 @@ class ExtractiveAnswerer:
 
 
 _ANY = re.compile(r".")
+_MARKER = re.compile(r"\[\d+\]")
+
+
+def lead_text(line: str) -> str:
+    """The lead as data: the answer line without its 答： label and [n] markers."""
+    return _MARKER.sub("", line.removeprefix("答：")).replace("依据，", "")
 
 
 _ITEM = re.compile(rf"(?:\d+[.．、]|[（(][{NUMERAL_CHARS}\d]+[)）]|[{NUMERAL_CHARS}]+、)")

@@ -107,7 +107,8 @@ def citation_dict(c: Citation) -> dict:
 
 def answer_dict(answer: Answer) -> dict:
     """What the /ask API returns."""
-    return {"question": answer.question, "answer": answer.text, "abstained": answer.abstained,
+    return {"question": answer.question, "answer": answer.text, "lead": answer.lead,
+            "abstained": answer.abstained,
             "answerer": answer.answerer, "citations": [citation_dict(c) for c in answer.citations]}
 
 
