@@ -1,10 +1,11 @@
 """The extractive answerer: the default, offline, and honest by construction.
 
-Everything it states is copied from a retrieved clause: the lead line is a phrase of a quoted
-sentence, quotes are exact substrings, conditions are compared only against thresholds that the
-quoted text contains. It says the corpus has no basis (abstains) when the evidence is too weak, when
-the question is about another place's own policy, and when the clause that would answer does not state
-the sum asked or mention the tax asked about.
+It reads the question as an answer type, a focus and the asker's facts (bot/answering/question.py),
+finds a span of that type about that focus in the top few clauses (bot/answering/spans.py) and leads
+with it. Everything it states is copied from a clause, except an amended clause's current rule, which
+is our editor's note and labelled as such. It says the corpus has no basis when the evidence is too
+weak, and that the related clauses do not say (相关条款没有规定…) when the topic is there but no clause
+states what was asked: no date for a deadline, no sum for an amount, no place or tax it names.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from bot.answering.abstention import AbstentionModel, Evidence, should_abstain
 from bot.answering.conditions import ConditionCheck, check_conditions
 from bot.answering.prompts import NO_BASIS
 from bot.answering.question import Analysis, search_text
+from bot.answering.spans import (Span, about_focus, definition_lead, find_span, list_lead, phrase_with, plain,
+                                 shorten, words)
+from bot.answering.types import GENERAL, AnswerType, without_cues
 from bot.index.lexical import asked_words, tokenize
 from bot.ingest.amendments import editor_note, status_line
 from bot.ingest.chunking import sentences
-from bot.records import Answer, Citation, Clause, Hit
-from bot.text.numerals import NUMERAL_CHARS
+from bot.records import Amendment, Answer, Citation, Clause, Hit
 
-_FIGURE = re.compile(rf"\d+(?:[.,]\d+)*\s*(?:%|％|万元|亿元|元|岁|年|个月|日|人|家|个|件|项|位|亩)|[{NUMERAL_CHARS}]+(?:年|个月|日|个工作日)")
+_FIGURE_TYPES = ("rate", "money", "reward", "duration", "count", "figure", "benefit", "conditions", "age")
 
 
 class ExtractiveAnswerer:
@@ -31,11 +34,9 @@ class ExtractiveAnswerer:
 
     max_sources = 3
     whole_clause_chars = 350  # shorter clauses are quoted whole
-    quote_chars = 300  # otherwise the quote grows around the best sentence up to this
-    list_chars = 600  # or, when the best sentence opens a list (申请时提交下列材料：), up to this
-    lead_chars = 90  # the answer line quotes at most this much of a sentence (and the list it opens)
-    runner_up_ratio = 0.5  # a hit scoring this share of the top one may answer if it has the asked figure
-    close_ratio = 0.8  # otherwise a hit must score this share of the top one to answer instead
+    quote_chars = 300  # otherwise the quote grows around the span up to this
+    list_chars = 600  # or, when the span is a list, up to this
+    lead_chars = 120  # a lead quoting a sentence states at most this much of it
 
     def __init__(
         self,
@@ -51,25 +52,22 @@ class ExtractiveAnswerer:
 
     def answer(self, analysis: Analysis, hits: Sequence[Hit], evidence: Evidence, extra: Sequence[Hit] = ()) -> Answer:
         """`extra`: the best clause for each further sub-question, cited after the main one."""
-        question = analysis.question
-        why = elsewhere_reason(analysis.question, self.known)
+        why = self.outside(analysis, hits[:5])
         if why:
-            return self.no_basis(analysis, hits, why)
+            return self.no_basis(analysis, hits, why, partial=bool(hits))
         if not hits or should_abstain(evidence, self.abstention):
             return self.no_basis(analysis, hits)
-        wanted = self._asked(analysis)
-        used = self.answering(hits, analysis, wanted)
-        why = unstated(analysis.question, used)
-        if why:
-            return self.no_basis(analysis, hits, why)
+        kind = analysis.kind
+        span = self.span(analysis, hits)
+        if span is None:
+            return self.no_basis(analysis, hits, f"相关条款没有规定{kind.absent}。", partial=True)
+        used = [span.hit] + linked(span.hit, hits[:5])[:1]
         used += [h for h in extra if h.clause.id not in {u.clause.id for u in used}][: self.max_sources - 1]
         citations: list[Citation] = []
         quotes: list[str] = []
         checks: list[ConditionCheck] = []
-        best: list[str] = []
         for n, hit in enumerate(used, 1):
-            picked, best_sentence = self._quote(hit.clause, analysis, wanted)
-            best.append(best_sentence)
+            picked = self._quote(hit.clause, analysis, span.text if hit is span.hit else None)
             citations.append(
                 Citation(
                     n=n,
@@ -82,10 +80,10 @@ class ExtractiveAnswerer:
                 )
             )
             quotes.append(f"「{picked}」[{n}]")
-            for sentence in sentences(picked):
-                checks += [c for c in check_conditions(sentence, analysis.facts) if c not in checks]
-        lead = self._lead(analysis, citations, best[0])
-        lines = [lead]
+        for sentence in sentences(span.text):
+            checks += [c for c in check_conditions(sentence, analysis.facts) if c not in checks]
+        lead = self._lead(analysis, span, checks)
+        lines = [f"答：{lead}"]
         for n, hit in enumerate(used, 1):
             if hit.amendment:
                 lines.insert(0, f"⚠ 注意：[{n}] 所依据的条款{status_line(hit.amendment)}。{editor_note(hit.amendment)}")
@@ -95,166 +93,159 @@ class ExtractiveAnswerer:
         lines.append("条款原文：")
         lines += quotes
         units = [u for c in citations for u in c.responsible_units]
-        if units and analysis.intent in ("responsibility", "procedure"):
+        if units and kind.intent in ("responsibility", "procedure"):
             lines.append("责任单位：" + "、".join(dict.fromkeys(units)))
         lines.append("出处：")
         lines += [f"[{c.n}] {c.citation}" for c in citations]
         return Answer(
-            question=question,
+            question=analysis.question,
             text="\n".join(lines),
             abstained=False,
             citations=tuple(citations),
             hits=tuple(hits),
-            intent=analysis.intent,
+            intent=kind.intent,
             lead=lead_text(lead),
         )
 
-    def answering(self, hits: Sequence[Hit], analysis: Analysis, wanted: dict[str, float] | None = None) -> list[Hit]:
-        """The clause that answers, and the law article it defines a word of, if that is close too."""
-        used = self._primary(hits, analysis, self._asked(analysis) if wanted is None else wanted)[:1]
-        return used + linked(used[0], hits[:5])[:1]
+    def span(self, analysis: Analysis, hits: Sequence[Hit]) -> Span | None:
+        """The span that answers: of the asked type and about the focus; for a type that may not be
+        answered by anything else (absent set), None when no clause states it."""
+        kind = analysis.kind
+        focus = self.focus(analysis.question, kind)
+        span = find_span(kind, focus, analysis.facts, hits, analysis.names_clause)
+        if kind.absent:
+            return span if span is not None and about_focus(span, hits[0]) else None
+        return span or find_span(GENERAL, focus, analysis.facts, hits, analysis.names_clause)
 
-    def _asked(self, analysis: Analysis) -> dict[str, float]:
-        """What the question asks about, each word with how much it counts (lexical.asked_words of the
-        question without what the asker says they are not): read once per answer."""
-        return asked_words(search_text(analysis.question), self.known)
+    def focus(self, question: str, kind: AnswerType) -> dict[str, float]:
+        """What the question is about, each word weighted by its rarity and how much it counts; the
+        type's cue words, the asker's own figures and words the corpus never uses (一共, 够不够: they
+        can match nothing) left out."""
+        asked = asked_words(search_text(without_cues(question, kind)), self.known)
+        return {t: self.weight(t) * f for t, f in asked.items() if not t[0].isdigit() and self.known(t)}
 
-    def no_basis(self, analysis: Analysis, hits: Sequence[Hit], why: str = "") -> Answer:
-        related = tuple(hits[:3])
-        lines = [NO_BASIS, *([why] if why else [])]
+    def outside(self, analysis: Analysis, used: Sequence[Hit]) -> str:
+        """Why the clauses cannot answer, whatever they say: the question is about a place or a tax
+        that neither the corpus nor the answering clause names; "" when they can."""
+        place = unknown_place(analysis.question, self.known)
+        if place:
+            return f"本库收录的是国家和贵州省的政策文本，相关条款没有关于{place}的规定。"
+        if used:
+            tax = other_tax(analysis.question, used)
+            if tax:
+                return f"本库收录的税法只有企业所得税法及其实施条例，相关条款没有关于{tax}的规定。"
+        return ""
+
+    def no_basis(self, analysis: Analysis, hits: Sequence[Hit], why: str = "", partial: bool = False) -> Answer:
+        """No basis: nothing close enough, or (partial) clauses on the topic that do not state what was
+        asked, cited for context."""
+        related = tuple(hits[: 2 if partial else 3])
+        lead = why if partial else NO_BASIS + why
+        lines = [f"答：{lead}" if partial else lead]
         if related:
-            lines.append("以下条款可能相关，但不能直接回答您的问题：")
+            lines.append("以下条款与问题的主题相关，可供参考，但没有规定所问内容：" if partial
+                         else "以下条款可能相关，但不能直接回答您的问题：")
             lines += [f"- {self.citation_of(h.clause)}" for h in related]
         return Answer(
             question=analysis.question,
             text="\n".join(lines),
             abstained=True,
             hits=tuple(hits),
-            lead="".join([NO_BASIS, why]),
+            lead=lead,
             related=related,
             intent=analysis.intent,
         )
 
-    def _primary(self, hits: Sequence[Hit], analysis: Analysis, wanted: dict[str, float]) -> list[Hit]:
-        """The clause that answers: the close hit whose best sentence shares the most weighted words
-        with the question (the answer is a sentence, and two clauses often score alike). When the
-        question asks for a kind of figure (a share, a count, a period, a sum, an age), only sentences
-        with that figure count and a hit half as close may answer; for any other question, including
-        an amount/target one that names no kind (then any figure counts), it must be close_ratio as close."""
-        hits = list(hits)
-        if analysis.names_clause or len(hits) < 2:
-            return hits
-        if analysis.intent == "responsibility":
-            return hits  # a department, never a figure
-        kind, ratio = answer_kind(analysis.question), self.runner_up_ratio
-        if kind is None and analysis.intent in ("amount", "target"):
-            kind, ratio = _FIGURE, self.close_ratio  # any figure: the runner-up must be nearly as close
-        if kind is None:  # no figure asked: a nearly as close clause whose best sentence says more of it
-            kind, ratio = _ANY, self.close_ratio
-        asked = {t: f for t, f in wanted.items() if not t[0].isdigit()}  # nor the asker's own figures (8个月, 2000万)
-        top = hits[0]
-
-        def fit(hit: Hit) -> float:
-            wanted = asked
-            if hit.doc_title.removeprefix("中华人民共和国") in analysis.question:
-                title = _words(hit.doc_title)  # naming the document doesn't pick a clause
-                wanted = {t: f for t, f in asked.items() if t not in title}
-            total = self._weigh(wanted, wanted.keys()) or 1.0
-            shares = [self._weigh(wanted, _words(s)) / total for s in sentences(hit.clause.text) if kind.search(s)]
-            best = max(shares, default=0.0)  # a figure in a sentence sharing no asked word answers nothing
-            return hit.score / top.score + (best if best > 0 else -1.0)
-
-        pool = [h for h in hits[:5] if h.score >= ratio * top.score and not h.clause.instructs]
-        if top not in pool:
-            return hits
-        best = max(pool, key=fit)
-        return hits if best is top else [best] + [h for h in hits if h is not best]
-
-    def _weigh(self, wanted: dict[str, float], words) -> float:
-        """The weight of the wanted words among `words`: rarity (IDF) times how much each counts."""
-        return sum(self.weight(t) * wanted[t] for t in words if t in wanted)
-
-    def _quote(self, clause: Clause, analysis: Analysis, wanted: dict[str, float]) -> tuple[str, str]:
-        """The sentences of the clause that best answer the question, as one exact substring (a
-        short clause whole, else the best sentence widened by its neighbours up to quote_chars, or by
-        the whole list it opens up to list_chars), and that best sentence (with its list, if it opens one)."""
+    def _quote(self, clause: Clause, analysis: Analysis, span: str | None) -> str:
+        """One exact substring of the clause: a short clause whole, else the span (or the sentence
+        sharing most of the question) widened by its neighbours up to quote_chars (list_chars for a list)."""
+        if analysis.intent == "lookup" or len(clause.text) <= self.whole_clause_chars:
+            return clause.text
         parts = sentences(clause.text) or [clause.text]
-        kind = answer_kind(analysis.question)
+        focus = self.focus(analysis.question, analysis.kind)
 
         def score(s: str) -> float:
-            value = self._weigh(wanted, _words(s)) / (1 + 0.01 * len(s))
-            if analysis.intent in ("amount", "target", "eligibility") and _FIGURE.search(s):
-                value += 0.5
-            if kind and kind.search(s):
-                value += 1.0
-            if analysis.intent == "responsibility" and "责任单位" in s:
-                value += 3.0
-            return value
+            return sum(w for t, w in focus.items() if t in words(s)) / (1 + 0.01 * len(s))
 
-        scores = [score(p) for p in parts]
-        lo = hi = max(range(len(parts)), key=scores.__getitem__)
-        best_sentence = parts[lo]
-        items = _listed(parts, lo)  # "申请时提交下列材料：" answers with the list that follows it
-        if items:
-            start = clause.text.index(best_sentence)
-            best_sentence = clause.text[start : clause.text.index(parts[lo + items], start) + len(parts[lo + items])]
-        if analysis.intent == "lookup" or len(clause.text) <= self.whole_clause_chars:
-            return clause.text, best_sentence
-        for i in range(lo + 1, lo + items + 1):  # a list asked for is quoted whole, up to list_chars
-            if sum(len(p) for p in parts[lo : i + 1]) <= self.list_chars:
-                hi = i
+        if span is None:
+            span = max(parts, key=score)
+        if len(span) >= self.quote_chars:
+            return span
+        start = clause.text.index(span)
+        end = start + len(span)
         while True:
-            size = sum(len(p) for p in parts[lo : hi + 1])
-            options = [i for i in (lo - 1, hi + 1) if 0 <= i < len(parts) and scores[i] > 0]
-            options = [i for i in options if size + len(parts[i]) <= self.quote_chars]
+            before = clause.text[:start].rstrip()
+            after = clause.text[end:]
+            options = []
+            prev = [p for p in parts if before.endswith(p)]
+            nxt = [p for p in parts if after.lstrip().startswith(p)]
+            if prev and score(prev[-1]) > 0:
+                options.append((score(prev[-1]), "before", prev[-1]))
+            if nxt and score(nxt[0]) > 0:
+                options.append((score(nxt[0]), "after", nxt[0]))
+            options = [o for o in options if end - start + len(o[2]) <= self.quote_chars]
             if not options:
                 break
-            best = max(options, key=scores.__getitem__)
-            lo, hi = min(lo, best), max(hi, best)
-        start = clause.text.index(parts[lo])
-        end = clause.text.index(parts[hi], start) + len(parts[hi])
-        return clause.text[start:end], best_sentence
+            _, side, part = max(options)
+            if side == "before":
+                start = clause.text.rindex(part, 0, start)
+            else:
+                end = clause.text.index(part, end) + len(part)
+        return clause.text[start:end]
 
-    def _lead(self, analysis: Analysis, citations: Sequence[Citation], best: str) -> str:
-        """The direct answer first: the department, the figure, or the best sentence in a phrase."""
-        first = citations[0]
-        if analysis.intent == "responsibility" and first.responsible_units:
-            return f"答：该事项的责任单位是{'、'.join(first.responsible_units)}[1]。"
-        if analysis.intent == "lookup":
-            return f"答：{first.citation}的内容如下[1]。"
-        kind = answer_kind(analysis.question)
-        figure = (kind and kind.search(best)) or _FIGURE.search(best)
-        if (kind or analysis.intent in ("amount", "target", "eligibility")) and figure:
-            phrase = _phrase_with(best, figure.group(0))
-            if phrase:
-                return f"答：依据[1]，{phrase}。"
-        head = best.rstrip("。；！？")
-        if len(head) > self.lead_chars:  # a long list: its beginning, and the quote below has the rest
-            cut = max(head.rfind(mark, 0, self.lead_chars) for mark in "；;\n，,")
-            head = head[: cut if cut > 0 else self.lead_chars].rstrip("，,；;：:、\n") + "……（详见下方条款原文）"
-        return f"答：依据[1]，{head}。"
+    def _lead(self, analysis: Analysis, span: Span, checks: Sequence[ConditionCheck]) -> str:
+        """The direct answer: what the span states, in the way its type asks (bot/data/answer_types.yaml)."""
+        kind, first = analysis.kind, span.hit
+        if kind.lead == "units" and first.clause.responsible_units:
+            return f"该事项的责任单位是{'、'.join(first.clause.responsible_units)}[1]。"
+        if kind.name == "lookup":
+            return f"{self.citation_of(first.clause)}规定[1]：{shorten(first.clause.text, self.lead_chars)}。"
+        if kind.lead == "list":
+            stated = list_lead(span, self.focus(analysis.question, kind))
+        elif kind.lead == "definition":
+            stated = definition_lead(span)
+        elif kind.lead == "phrase":
+            stated = phrase_with(span.text, span.evidence)
+        else:
+            stated = shorten(span.text, self.lead_chars)
+        if kind.lead == "judgement":
+            stated = judgement(span.text, stated, checks)
+        stated = stated.rstrip("。；;，,")
+        if first.amendment and kind.name in _FIGURE_TYPES:
+            current = current_rule(first.amendment, kind)
+            if current:
+                return f"现行：{current}（{first.amendment.by_number}，编者注）；条款原文“{stated}”[1]已被修改。"
+        return f"依据[1]，{stated}。"
 
 
-_ANY = re.compile(r".")
+_CONDITIONAL = re.compile(r"应当|须|符合|满足|条件|以上|以下|不低于|不超过|超过|达到")
+
+
+def judgement(span: str, stated: str, checks: Sequence[ConditionCheck]) -> str:
+    """A yes/no question's lead: 不能 when the asker's facts fail a threshold of the span, 满足 when they
+    meet all it was held against (stating that sentence), else the conditions to meet, or the rule."""
+    decided = [c for c in checks if c.status != "unknown"]
+    if decided:
+        held = next((plain(s) for s in sentences(span) if any(c.phrase in s for c in decided)), stated)
+        failed = [c.phrase for c in decided if c.status == "not_met"]
+        if failed:
+            return f"不能：按您提供的情况，不满足“{'、'.join(failed)}”（{held}）"
+        return f"按您提供的情况，满足“{'、'.join(c.phrase for c in decided)}”（{held}）"
+    return f"需满足：{stated}" if _CONDITIONAL.search(stated) else stated
+
+
+def current_rule(amendment: Amendment, kind: AnswerType) -> str:
+    """The phrase of the editor's note holding what the asked type asks for (the current figure)."""
+    found = kind.answers(amendment.note)
+    return phrase_with(amendment.note, found.group(0), min_chars=30) if found else ""
+
+
 _MARKER = re.compile(r"\[\d+\]")
 
 
 def lead_text(line: str) -> str:
-    """The lead as data: the answer line without its 答： label and [n] markers."""
-    return _MARKER.sub("", line.removeprefix("答：")).replace("依据，", "")
-
-
-_ITEM = re.compile(rf"(?:\d+[.．、]|[（(][{NUMERAL_CHARS}\d]+[)）]|[{NUMERAL_CHARS}]+、)")
-
-
-def _listed(parts: Sequence[str], at: int) -> int:
-    """How many list items follow sentence `at` when it opens a list (ends with a colon)."""
-    if not parts[at].rstrip().endswith(("：", ":")):
-        return 0
-    n = 0
-    while at + n + 1 < len(parts) and _ITEM.match(parts[at + n + 1]):
-        n += 1
-    return n
+    """The lead as data: without its [n] markers and 依据 preamble."""
+    return _MARKER.sub("", line).removeprefix("依据，")
 
 
 def linked(primary: Hit, pool: Sequence[Hit]) -> list[Hit]:
@@ -266,97 +257,50 @@ def linked(primary: Hit, pool: Sequence[Hit]) -> list[Hit]:
         name = b.doc_title.removeprefix("中华人民共和国")
         return article.startswith("第") and article.endswith("条") and f"{name}{article}" in a.clause.text
 
-    if not _DEFINITION.search(primary.clause.text) or _FIGURE.search(primary.clause.text):
+    if not _DEFINITION.search(primary.clause.text) or _ANY_FIGURE.search(primary.clause.text):
         return []  # a rule (with its figures) stands alone; a bare definition needs the rule it serves
     return [h for h in pool if h.clause.id != primary.clause.id and refers(primary, h)]
 
 
 _DEFINITION = re.compile(r"所称.{0,60}?是指")
+_ANY_FIGURE = re.compile(r"\d+(?:[.,]\d+)*\s*(?:%|％|万元|亿元|元|岁|年|个月|日|人|家|个|件|项|位|亩)")
 
 
-# What kind of figure a question asks for: (question words, the figure that answers them).
-_KINDS = (
-    (re.compile(r"哪天|哪一天|日期|几号|哪年|何时起|什么时候(?:开始|起)"), re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*日")),
-    (re.compile(r"比例|比重|占比|百分之|百分比|几成|多少%"), re.compile(r"\d+(?:\.\d+)?\s*[%％]|百分之")),
-    (re.compile(r"(?<!哪)几家|(?<!哪)几个|多少家|多少个"), re.compile(r"\d+\s*(?:家|个)")),
-    (re.compile(r"几年|多少年|年限|多久|多长时间|期限|什么时候|何时|几天|多少天|几个月|最晚|最迟"),
-     re.compile(rf"(?<!\d)(?:\d{{1,2}}|[{NUMERAL_CHARS}]+)\s*(?:个)?(?:年|月|日|天|个工作日)")),
-    (_ASKS_MONEY := re.compile(r"多少钱|多少万|金额|多少资金|(?:补贴|奖励|支持|资助|租金|价格|费用|给|补|奖)多少|几折"
-                               r"|(?:补|奖|给|拿|支持|资助)(?:了|到)?\s*\d+(?:\.\d+)?\s*(?:万|亿)"),  # "能补2000万，是真的吗"
-     _MONEY := re.compile(r"\d+(?:\.\d+)?\s*(?:万|亿)?元")),
-    (re.compile(r"多大年纪|年龄|岁数|多少岁|几岁"), re.compile(r"\d+\s*周?岁")),
-)
+@lru_cache(maxsize=1)
+def _places():
+    import jieba.posseg
+
+    from bot.index.lexical import _jieba
+
+    return jieba.posseg.POSTokenizer(_jieba())
 
 
-@lru_cache(maxsize=8192)
-def _words(text: str) -> frozenset[str]:
-    """A clause sentence's tokens: the same sentences come back question after question."""
-    return frozenset(tokenize(text))
+# A place owning what is asked: "深圳的…", "上海对…", "成都高新区…", "杭州出台的…", "苏州那边…".
+_OWNS = re.compile(r"^(?:省|市|州|县|区)?(?:的|对|高新区|开发区|出台|政策|那边|当地|有没有|给|发)")
 
 
-# Other provinces and big cities, when the question asks about their policy ("深圳对…奖励多少"): the
-# corpus is national and Guizhou law, so another place's local policy has no basis here.
-_ELSEWHERE = re.compile(
-    r"(北京|天津|上海|重庆|河北|山西|辽宁|吉林|黑龙江|江苏|浙江|安徽|福建|江西|山东|河南|湖北|湖南|广东|海南|四川|云南|"
-    r"陕西|甘肃|青海|内蒙古|广西|西藏|宁夏|新疆|深圳|广州|杭州|南京|苏州|成都|武汉|西安|长沙|厦门|青岛|宁波|合肥|郑州|济南)"
-    r"(?:省|市|自治区)?(?=对|的|有|出台|给|发的|政策|奖励|补贴|补助|规定|那边|当地)")
+def unknown_place(question: str, known: Callable[[str], bool]) -> str:
+    """A place the corpus never names whose own rules the question asks about ("深圳对引进博士补贴
+    多少"), when it names no place the corpus knows: the corpus is national and Guizhou law."""
+    places, at = [], 0
+    for w in _places().cut(question):
+        at += len(w.word)
+        if w.flag.startswith("ns") and len(w.word) >= 2:
+            places.append((w.word, bool(_OWNS.match(question[at:]))))
+    if any(known(p) for p, _ in places):
+        return ""
+    return next((p for p, owns in places if owns), "")
 
 
-def elsewhere(question: str, known: Callable[[str], bool]) -> str:
-    """The other province or city whose local policy the question asks about, when the corpus never
-    names it; "" otherwise."""
-    m = _ELSEWHERE.search(question)
-    return m.group(1) if m and not known(m.group(1)) else ""
+# Words ending in 税 that name no tax of their own: paying, exempting, rates.
+_TAX_VERBS = frozenset("纳税 征税 免税 减税 计税 缴税 交税 扣税 抵税 退税 少交税 税 报税 避税 节税 完税".split())
 
 
-def elsewhere_reason(question: str, known: Callable[[str], bool]) -> str:
-    """Why a question is outside the corpus whatever is retrieved: another place's own policy; "" if not."""
-    place = elsewhere(question, known)
-    return f"本库收录的是国家和贵州省的政策文本，没有{place}的地方政策。" if place else ""
-
-
-def unstated(question: str, used: Sequence[Hit]) -> str:
-    """Why the clauses that would answer cannot: a sum asked that none states, another tax none
-    mentions; "" when they can."""
-    if asks_money(question) and not any(_MONEY.search(h.clause.text) for h in used):
-        return "相关条款没有规定具体金额。"
-    regime = other_regime(question, used[0].clause.text) if used else ""
-    if regime:
-        return f"本库收录的税法只有企业所得税法及其实施条例，相关条款没有关于{regime}的规定。"
-    return ""
-
-
-# Taxes and levies other than the enterprise income tax, the one tax the corpus's laws are about.
-_OTHER_REGIME = re.compile(
-    r"土地增值税|增值税|个人所得税|(?<![这那一每某几两各哪整])个税|印花税|消费税|房产税|契税|城镇土地使用税|车船税|资源税|环境保护税")
-
-
-def other_regime(question: str, text: str) -> str:
-    """The other tax a question is about when the clause that would answer it does not mention it."""
-    m = _OTHER_REGIME.search(question)
-    return m.group(0) if m and m.group(0) not in text else ""
-
-
-def asks_money(question: str) -> bool:
-    """The question asks for a sum of money: a clause that states none cannot answer it, however
-    closely it matches the topic ("人才公寓租金多少" against "鼓励…建设人才用房")."""
-    return bool(_ASKS_MONEY.search(question))
-
-
-def answer_kind(question: str) -> re.Pattern | None:
-    """The pattern of the figure the question asks for, if it asks for one."""
-    return next((figure for asks, figure in _KINDS if asks.search(question)), None)
-
-
-def _phrase_with(sentence: str, figure: str) -> str:
-    """The comma-delimited phrase of `sentence` holding `figure`, widened to a readable length."""
-    pieces = re.split(r"(?<=[，,；;：:])", sentence.rstrip("。；"))
-    for i, piece in enumerate(pieces):
-        if figure in piece:
-            phrase = piece
-            j = i
-            while len(phrase) < 24 and j > 0:
-                j -= 1
-                phrase = pieces[j] + phrase
-            return phrase.strip("，,；;：: ")
+def other_tax(question: str, hits: Sequence[Hit]) -> str:
+    """A tax the question names that none of the close clauses nor their documents' titles name
+    (个税 against 企业所得税法; 所得税 is the corpus's own)."""
+    for token in tokenize(question):
+        if token.endswith("税") and token not in _TAX_VERBS and not any(
+                token in h.clause.text or token in h.doc_title for h in hits):
+            return token
     return ""

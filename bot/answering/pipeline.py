@@ -71,9 +71,9 @@ class Conversation:
             return analysis.question, analysis
         last = self.turns[-1]
         facts = {**last.analysis.facts, **analysis.facts}
-        intent = analysis.intent if analysis.intent != "general" else last.analysis.intent
+        kind = analysis.kind if analysis.kind.name != "general" else last.analysis.kind
         query = f"{last.query} {analysis.question}"
-        return query, replace(analysis, facts=facts, intent=intent)
+        return query, replace(analysis, facts=facts, kind=kind)
 
 
 def is_follow_up(question: str) -> bool:

@@ -10,20 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from bot.answering.types import GENERAL, LOOKUP, AnswerType, answer_type
 from bot.retrieval.search import clause_refs
 from bot.text.facts import fact
 from bot.text.numerals import CN_NUM, parse_number
 from bot.text.units import amounts, convert
 from bot.text.width import figures
 
-
-_INTENT_WORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("responsibility", ("由谁", "谁来", "哪个机构", "哪些单位", "哪个部门", "哪些部门", "什么部门", "找谁", "找哪", "谁负责", "责任单位", "主管部门", "哪个单位", "哪家单位", "牵头")),
-    ("procedure", ("怎么申请", "如何申请", "怎么申报", "如何申报", "流程", "程序", "材料", "怎么办理", "在哪", "哪里办", "去哪", "怎么报", "手续", "步骤")),
-    ("target", ("目标", "到2025年", "要达到", "达到多少", "要求达到", "规划")),
-    ("amount", ("多少钱", "最多", "上限", "封顶", "最高", "多少万", "几万", "补贴多少", "补多少", "奖励多少", "税率", "扣除多少", "能扣多少", "比例是多少", "多少比例", "几年", "多少")),
-    ("eligibility", ("能不能", "可不可以", "可以吗", "能吗", "行吗", "是否", "符合", "条件", "资格", "达标", "够不够", "有没有资格", "算不算", "是不是")),
-)
 
 _NUM = r"(\d+(?:\.\d+)?)"
 _REVENUE = re.compile(r"(?:营收|营业收入|销售收入|主营收入|主营业务收入|年收入|收入)[^\d。,，?？]{0,6}$")
@@ -37,20 +30,22 @@ FACTS = ("rd_intensity", "revenue_wan", "talents.age", "employees", "st_staff", 
 @dataclass(frozen=True)
 class Analysis:
     question: str
-    intent: str
+    kind: AnswerType = GENERAL  # what the question asks for (bot/data/answer_types.yaml)
     facts: dict[str, float | str] = field(default_factory=dict)
     names_clause: bool = False
 
+    @property
+    def intent(self) -> str:
+        return self.kind.intent
 
-def detect_intent(question: str) -> str:
-    if clause_refs(question) or re.search(r"(讲|说|写)的?(是)?什么|原文|文号|全文", question):
-        return "lookup"
-    for intent, words in _INTENT_WORDS:
-        if any(w in question for w in words):
-            return intent
-    if re.search(r"(能|可以|可否|允许).*[吗么][？?]?\s*$", question):
-        return "eligibility"
-    return "general"
+
+def question_type(question: str) -> AnswerType:
+    """A question asking for a text's wording, or naming a clause and asking nothing of a type, is a
+    lookup; else its answer type."""
+    kind = answer_type(question)
+    if re.search(r"(讲|说|写|规定)的?(是|了)?(什么|啥)|原文|文号|全文", question) or clause_refs(question) and kind is GENERAL:
+        return LOOKUP
+    return kind
 
 
 def extract_facts(question: str) -> dict[str, float | str]:
@@ -111,7 +106,7 @@ def question_parts(question: str) -> list[str]:
 def analyse(question: str) -> Analysis:
     return Analysis(
         question=question,
-        intent=detect_intent(question),
+        kind=question_type(question),
         facts=extract_facts(question),
         names_clause=bool(clause_refs(question)),
     )

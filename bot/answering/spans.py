@@ -1,0 +1,172 @@
+"""The evidence for an answer: a span of the asked type, about the question's focus, in one of the top
+few clauses (not only the first); and the lead that states it.
+
+A span is a sentence of a clause (with the list it opens, when it ends in a colon). It answers when it
+holds the type's evidence (a rate for a rate question, a date for a deadline question…); among those,
+the one that shares the most of the question's focus (weighted by rarity), in the closest clause, and
+whose thresholds the asker's facts meet (the tier they are in), wins.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Mapping, Sequence
+
+from bot.answering.conditions import check_conditions
+from bot.answering.types import AnswerType
+from bot.index.lexical import tokenize
+from bot.ingest.chunking import sentences
+from bot.records import Hit
+from bot.text.numerals import NUMERAL_CHARS
+
+CANDIDATES = 5  # how many of the top hits are read for a span
+CLOSE = 0.5  # a hit scoring this share of the top one may hold the span
+MIN_FOCUS = 0.34  # a span's clause holding this share of the question's focus is about it
+NEAR_TOP = 0.8  # and so is one scoring this share of the top hit
+LIST_CHARS = 160  # a list longer than this is led by its opening and "（共N项，见条款原文）"
+
+_ITEM = re.compile(rf"(?:\d+[.．、]|[（(][{NUMERAL_CHARS}\d]+[)）]|[{NUMERAL_CHARS}]+、)")
+_HEADING = re.compile(rf"^第[{NUMERAL_CHARS}\d]+条\s*")
+
+
+@dataclass(frozen=True)
+class Span:
+    hit: Hit
+    text: str  # an exact substring of the clause: the sentence, with its list when it opens one
+    evidence: str  # what of the type the span states (15％, 5月底前…)
+    items: int  # list items that follow the opening sentence
+    score: float
+    focus: float  # share of the question's focus the span's clause holds
+
+
+@lru_cache(maxsize=8192)
+def words(text: str) -> frozenset[str]:
+    """A sentence's tokens: the same sentences come back question after question."""
+    return frozenset(tokenize(text))
+
+
+def units(text: str) -> list[tuple[str, int]]:
+    """The clause's sentences as spans: a sentence opening a list (ending in a colon) carries its items."""
+    parts = sentences(text) or [text]
+    out = []
+    for i, part in enumerate(parts):
+        n = 0
+        if part.rstrip().endswith(("：", ":")):
+            while i + n + 1 < len(parts) and _ITEM.match(parts[i + n + 1]):
+                n += 1
+        if n:
+            start = text.index(part)
+            last = parts[i + n]
+            out.append((text[start: text.index(last, start) + len(last)], n))
+        out.append((part, 0))
+    return out
+
+
+def share(focus: Mapping[str, float], tokens: frozenset[str]) -> float:
+    total = sum(focus.values())
+    return sum(w for t, w in focus.items() if t in tokens) / total if total else 0.0
+
+
+def find_span(
+    kind: AnswerType, focus: Mapping[str, float], facts: Mapping, hits: Sequence[Hit],
+    pinned: bool = False,
+) -> Span | None:
+    """The best span of `kind` about `focus` in the top hits; None when none holds the type's evidence.
+
+    `focus`: the question's words with their weights (rarity times how much each counts); `pinned`:
+    the question names its clause, so only the first hit is read. The asker's facts pick a tier: in a
+    clause where a span's thresholds are met by them, a span whose thresholds they fail is another
+    tier's; a yes/no question is answered by the span its facts are held against, met or not."""
+    if not hits:
+        return None
+    top = hits[0].score or 1.0
+    close = CLOSE if kind.absent else NEAR_TOP  # a type others may answer: only a nearly as close clause
+    pool = [hits[0]] if pinned else [h for h in hits[:CANDIDATES] if h.score >= close * top and not h.clause.instructs]
+    found: list[tuple[Span, set[str]]] = []
+    for rank, hit in enumerate(pool):
+        in_clause = share(focus, words(hit.clause.text))
+        for text, items in units(hit.clause.text):
+            evidence = kind.answers(text)
+            if not evidence and kind.absent:
+                continue  # only a span holding what is asked may answer
+            bonus = 0.3 if evidence and kind.evidence is not None else 0.0  # otherwise it is preferred
+            own = share(focus, words(text))
+            if kind.lead != "list":
+                own /= 1 + len(text) / 400  # a short sentence saying it beats a long list that holds it
+            if own == 0 and kind.absent and len(pool) > 1:
+                continue  # a figure in a sentence sharing no asked word answers nothing
+            score = own + 0.25 * in_clause + hit.score / top - 0.02 * rank + (0.05 if items else 0.0) + bonus
+            statuses = {c.status for c in check_conditions(text, facts)} if facts else set()
+            said = evidence.group(0) if evidence else ""
+            found.append((Span(hit, text, said, items, score, max(in_clause, own)), statuses))
+    if not found:
+        return None
+    tiered = {s.hit.clause.id for s, statuses in found if "met" in statuses and "not_met" not in statuses}
+
+    def adjusted(span: Span, statuses: set[str]) -> float:
+        if kind.lead == "judgement":
+            return span.score + (0.6 if statuses - {"unknown"} else 0.0)
+        if "not_met" in statuses and span.hit.clause.id in tiered:
+            return span.score - 0.8
+        return span.score + (0.3 if "met" in statuses and "not_met" not in statuses else 0.0)
+
+    return max(found, key=lambda f: adjusted(*f))[0]
+
+
+def about_focus(span: Span, top: Hit) -> bool:
+    """Whether the span is about what was asked: its clause is about as close to the question as the
+    closest one, or holds a good share of the question's focus."""
+    return span.hit.score >= NEAR_TOP * top.score or span.focus >= MIN_FOCUS
+
+
+# ---- the lead ----
+
+def plain(text: str) -> str:
+    """A span as a lead states it: no article heading, no trailing stop."""
+    return _HEADING.sub("", text.strip()).rstrip("。；;，,：: ")
+
+
+def phrase_with(sentence: str, figure: str, min_chars: int = 24) -> str:
+    """The comma-delimited phrase of `sentence` holding `figure`, widened to a readable length."""
+    pieces = re.split(r"(?<=[，,；;：:])", plain(sentence))
+    for i, piece in enumerate(pieces):
+        if figure in piece:
+            lo = hi = i
+            phrase = piece
+            while len(phrase) < min_chars and (lo > 0 or hi < len(pieces) - 1):
+                if lo > 0:
+                    lo -= 1
+                elif hi < len(pieces) - 1:
+                    hi += 1
+                phrase = "".join(pieces[lo: hi + 1])
+            return phrase.strip("，,；;：: ")
+    return plain(sentence)
+
+
+def list_lead(span: Span, focus: Mapping[str, float]) -> str:
+    """A list whole when short; else its opening, the items that share the question's focus, and
+    how many items there are in all (共N项)."""
+    if not span.items or len(span.text) <= LIST_CHARS:
+        return plain(span.text).replace("\n", "")
+    opening, *items = sentences(span.text)
+    shared = [plain(i) for i in items if share(focus, words(i)) >= 0.25]
+    named = "；".join(shared[:3])
+    return f"{plain(opening)}：{named + '；' if named else ''}……（共{span.items}项，见条款原文）"
+
+
+def shorten(text: str, limit: int) -> str:
+    """At most `limit` characters, cut at a pause, with "……" when cut."""
+    text = plain(text)
+    if len(text) <= limit:
+        return text
+    cut = max(text.rfind(mark, 0, limit) for mark in "；;，,")
+    return text[: cut if cut > 0 else limit].rstrip("，,；;：:、") + "……"
+
+
+def definition_lead(span: Span) -> str:
+    """What the defining sentence says the term is: from 是指 / 包括 on, else the sentence."""
+    m = re.search(r"(所称)?(.{0,40}?)(是指|包括)", span.text)
+    return shorten(span.text[m.start():] if m else span.text, 140)
+
