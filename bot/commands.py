@@ -230,7 +230,8 @@ def cmd_eval(bot, args) -> int:
 
         previous = load_metrics(args.compare)
     if args.system:
-        run = run_system(bot, questions, str(args.questions), args.system)
+        texts = {cid: c.text for cid, c in bot.index.store.clauses.items()} if bot.has_index() else {}
+        run = run_system(questions, str(args.questions), args.system, texts)
     else:
         from tqdm import tqdm
 
