@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("ask", help="answer a question with quoted, cited clauses (or an honest no-basis)")
     p.add_argument("question", nargs="?", help="the question, in your own words")
-    p.add_argument("-k", type=int, default=5, help="how many clauses to retrieve (default 5)")
+    p.add_argument("-k", type=int, default=5, help="how many clauses the answer considers and lists (default 5)")
     p.add_argument("--json", action="store_true", help="machine-readable output (DESIGN.md)")
     p.add_argument("--questions", type=Path, help="JSONL question set: one JSON answer per line")
     p.add_argument("--llm", action="store_true", help="answer with the configured LLM endpoint (POLICYBOT_LLM_*)")

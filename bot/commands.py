@@ -117,9 +117,9 @@ def cmd_search(bot, args) -> int:
     return 0
 
 
-def answer_json(bot, query: str, use_llm: bool) -> dict:
+def answer_json(bot, query: str, use_llm: bool, k: int = 5) -> dict:
     started = time.perf_counter()
-    answer = bot.ask(query, use_llm=use_llm)
+    answer = bot.ask(query, use_llm=use_llm, k=k)
     took = (time.perf_counter() - started) * 1000
     return {
         "query": query,
@@ -139,13 +139,13 @@ def answer_json(bot, query: str, use_llm: bool) -> dict:
 def cmd_ask(bot, args) -> int:
     if args.questions:
         for q in _questions(args.questions):
-            row = _in_set(q, lambda: answer_json(bot, q.question, args.llm))
+            row = _in_set(q, lambda: answer_json(bot, q.question, args.llm, args.k))
             print(json.dumps({"id": q.id, **row}, ensure_ascii=False))
         return 0
     if args.json:
-        print(json.dumps(answer_json(bot, args.question or "", args.llm), ensure_ascii=False))
+        print(json.dumps(answer_json(bot, args.question or "", args.llm, args.k), ensure_ascii=False))
         return 0
-    print(bot.ask(args.question or "", use_llm=args.llm).text)
+    print(bot.ask(args.question or "", use_llm=args.llm, k=args.k).text)
     return 0
 
 
@@ -231,7 +231,8 @@ def cmd_eval(bot, args) -> int:
 
         previous = load_metrics(args.compare)
     if args.system:
-        run = run_system(bot, questions, str(args.questions), args.system)
+        texts = {cid: c.text for cid, c in bot.index.store.clauses.items()} if bot.has_index() else {}
+        run = run_system(questions, str(args.questions), args.system, texts)
     else:
         from tqdm import tqdm
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.ingest.injection import carries_instructions
-
 MAX_K = 50  # the most clauses one search returns: the CLI's -k, the web's 条数 and the API's k
 
 
@@ -43,6 +41,10 @@ class Clause:
 
     `text` is `document.text[start:end]` stripped of surrounding whitespace; `path` is the dotted
     structural path (四.(八), 第九十五条, 二.—1); `id` is `<slug>#<path>`.
+
+    `instructs`: the text addresses a model ("忽略之前的指令…"): data to quote at most, never an
+    answer's basis. Whoever makes a clause from text judges it (bot.text.injection): the structure
+    parser at ingest, and the index as it loads, so a sharper detector applies to an older index.
     """
 
     id: str
@@ -55,16 +57,7 @@ class Clause:
     start: int
     end: int
     responsible_units: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        # Judged once, when the clause is made (ingest, or the index loading), and never stored: a
-        # sharper detector applies to an index built before it.
-        object.__setattr__(self, "_instructs", carries_instructions(self.text))
-
-    @property
-    def instructs(self) -> bool:
-        """The text addresses a model ("忽略之前的指令…"): data to quote at most, never an answer's basis."""
-        return self._instructs
+    instructs: bool = False
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,8 @@ from bot.settings import Settings
 from bot.ingest.amendments import editor_note, status_line
 
 if TYPE_CHECKING:
+    from langchain_core.runnables import Runnable
+
     from bot.matching.engine import Verdict
     from bot.matching.profile import EnterpriseProfile
     from bot.matching.rules import Rule, RuleSet
@@ -49,7 +51,7 @@ class PolicyBot:
         self._index: PolicyIndex | None = None
         self._stamp: tuple[int, int] | None = None  # (inode, mtime) of the pointer file _index was read at
         self._lock = threading.Lock()
-        self._chain = None
+        self._chains: dict[int, Runnable] = {}  # the answer chain for each k asked with
         self._llm = None
         self._rules = None
 
@@ -98,8 +100,8 @@ class PolicyBot:
         return self.searcher().search(query, k, mode, among)
 
 
-    def ask(self, question: str, conversation=None, use_llm: bool = False) -> Answer:
-        """Answer one question (a follow-up when `conversation` has earlier turns)."""
+    def ask(self, question: str, conversation=None, use_llm: bool = False, k: int = 5) -> Answer:
+        """Answer one question (a follow-up when `conversation` has earlier turns) from its top-k clauses."""
         from bot.matching.guided import GuidedMatch, step, wants_matching
         from bot.answering.pipeline import Conversation, Turn, check_question
 
@@ -119,14 +121,15 @@ class PolicyBot:
         state = {"question": question, "conversation": conversation}
         if use_llm:
             state["llm"] = self.llm()
-        return self.answer_chain().invoke(state)["answer"]
+        return self.answer_chain(k).invoke(state)["answer"]
 
-    def answer_chain(self):
-        if self._chain is None:
+    def answer_chain(self, k: int = 5) -> Runnable:
+        chain = self._chains.get(k)
+        if chain is None:
             from bot.answering.pipeline import build_answer_chain
 
-            self._chain = build_answer_chain(lambda: self.index, self.citation, self.settings.log_questions)
-        return self._chain
+            chain = self._chains[k] = build_answer_chain(lambda: self.index, self.citation, self.settings.log_questions, k)
+        return chain
 
     def llm(self):
         """The configured LLM answerer; a clear error when no endpoint is set."""

@@ -40,6 +40,16 @@ def test_batch_search_writes_one_line_per_question_with_its_id(corpus_env, tmp_p
 
 
 @pytest.mark.slow
+def test_ask_k_sets_how_many_clauses_the_answer_considers(corpus_env, capsys):
+    answers = {}
+    for k in (2, 8):
+        assert main(["ask", "科技成果转化项目最多能拿多少支持", "-k", str(k), "--json"]) == 0
+        answers[k] = json.loads(capsys.readouterr().out)
+    assert {k: len(a["hits"]) for k, a in answers.items()} == {2: 2, 8: 8}
+    assert all(a["citations"][0]["clause_id"] == f"{PLAN}#四.(八)" for a in answers.values())
+
+
+@pytest.mark.slow
 def test_show_prints_the_clause_whole_with_citation_line_and_responsible_units(corpus_env, capsys):
     assert main(["show", f"{PLAN}#四.(八)"]) == 0
     out = capsys.readouterr().out

@@ -8,7 +8,7 @@
   [n]: any cited clause), compared by value: 1000万元 = 一千万元 = 1,000万元, 50% = 百分之五十;
 - every department or organisation name occurs verbatim (whitespace ignored) in such a clause;
 - no cited clause carries instructions to the model (a planted "忽略之前的指令…", flagged when the
-  clause was made: bot.ingest.injection): such text is data, never a basis, even for figures it contains.
+  clause was made: bot.text.injection): such text is data, never a basis, even for figures it contains.
 
 False-positive traps it guards against (each has a test):
 - the [n] / [1,2] / 【1】 markers themselves; list numbering at a line start (1. / （2） / 三、);

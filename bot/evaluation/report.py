@@ -18,21 +18,26 @@ CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto S
 RECALL_CHART = "recall_by_category.png"
 SCORES_CHART = "abstention_scores.png"
 
-SUMMARY_ROWS = [  # (label, path in metrics.json, format)
-    ("Recall@1 (hybrid)", "retrieval.{mode}.recall@1", "rate"),
-    ("Recall@5 (hybrid)", "retrieval.{mode}.recall@5", "rate"),
-    ("MRR (hybrid)", "retrieval.{mode}.mrr", "rate"),
-    ("nDCG@5 (hybrid)", "retrieval.{mode}.ndcg@5", "rate"),
-    ("search p95 (hybrid)", "retrieval.{mode}.p95_ms", "ms"),
-    ("must_mention recall", "answers.must_mention_recall", "rate"),
-    ("citation precision", "answers.citation_precision", "rate"),
-    ("citation recall", "answers.citation_recall", "rate"),
-    ("abstention on unanswerable", "answers.abstention_rate", "rate"),
-    ("false abstention on answerable", "answers.false_abstention_rate", "rate"),
-    ("exact-quote rate", "answers.exact_quote_rate", "rate"),
-    ("answer p50 / p95", "answers.p50_ms|answers.p95_ms", "ms"),
-    ("matching accuracy", "matching.accuracy", "rate"),
-]
+# The summary table, section by section of metrics.json: (label, metric) rows. Retrieval rows are of the
+# summary mode (hybrid when it ran); a metric ending in _ms is a latency; a|b puts two metrics in one row.
+SUMMARY = {
+    "retrieval": [("Recall@1", "recall@1"), ("Recall@5", "recall@5"), ("MRR", "mrr"), ("nDCG@5", "ndcg@5"),
+                  ("search p95", "p95_ms")],
+    "answers": [("must_mention recall", "must_mention_recall"), ("citation precision", "citation_precision"),
+                ("citation recall", "citation_recall"), ("abstention on unanswerable", "abstention_rate"),
+                ("false abstention on answerable", "false_abstention_rate"), ("exact-quote rate", "exact_quote_rate"),
+                ("answer p50 / p95", "p50_ms|p95_ms")],
+    "matching": [("matching accuracy", "accuracy")],
+}
+
+
+def summary_rows(mode: str) -> list[tuple[str, list[str]]]:
+    """(label, paths in metrics.json) of each summary row: ("Recall@1 (hybrid)", ["retrieval.hybrid.recall@1"])."""
+    rows = []
+    for section, metrics in SUMMARY.items():
+        where, suffix = (f"{section}.{mode}", f" ({mode})") if section == "retrieval" else (section, "")
+        rows += [(label + suffix, [f"{where}.{name}" for name in metric.split("|")]) for label, metric in metrics]
+    return rows
 
 
 def _get(metrics: dict, dotted: str):
@@ -67,12 +72,12 @@ def summary_table(metrics: dict, changes: Sequence[Change] = ()) -> str:
     by_name = {c.metric: c for c in changes}
     head = "| metric | value |" + (" before | |" if changes else "")
     rows = [head, "|---|---|" + ("---|---|" if changes else "")]
-    for label, path, kind in SUMMARY_ROWS:
-        paths = [p.format(mode=mode) for p in path.split("|")]
+    for label, paths in summary_rows(mode):
+        kind = "ms" if paths[0].endswith("_ms") else "rate"
         values = [_get(metrics, p) for p in paths]
         if all(v is None for v in values):
             continue
-        row = f"| {label.replace('hybrid', mode)} | {' / '.join(_fmt(v, kind) for v in values)} |"
+        row = f"| {label} | {' / '.join(_fmt(v, kind) for v in values)} |"
         if changes:
             old = [by_name[p].old if p in by_name else None for p in paths]
             marks = "".join(by_name[p].mark for p in paths if p in by_name)

@@ -136,13 +136,15 @@ def run_bot(
     return run
 
 
-def run_system(bot: PolicyBot | None, questions: Sequence[Question], questions_file: str, outputs_file: Path) -> EvalRun:
-    """Score another system's `ask --json` lines; clause texts come from the index when there is one."""
+def run_system(
+    questions: Sequence[Question], questions_file: str, outputs_file: Path, clause_texts: dict[str, str] | None = None
+) -> EvalRun:
+    """Score another system's `ask --json` lines; a cited clause it gave no text for is read from
+    `clause_texts` (id -> text, from our index when there is one)."""
     from bot.evaluation.system_outputs import load_system_outputs, score_system
 
     outputs = load_system_outputs(outputs_file)
-    texts = {cid: c.text for cid, c in bot.index.store.clauses.items()} if bot is not None and bot.has_index() else {}
-    retrieval, records, missing = score_system(questions, outputs, texts)
+    retrieval, records, missing = score_system(questions, outputs, clause_texts)
     run = EvalRun(f"system {Path(outputs_file).name}", questions_file, list(questions))
     run.retrieval, run.records, run.missing = {"system": retrieval}, records, missing
     return run

@@ -38,6 +38,7 @@ from bot.logs import clip
 from bot.errors import ConfigError, IndexUnavailable
 from bot.records import Amendment, Chunk, Clause, DocumentMeta
 from bot.settings import Settings
+from bot.text.injection import carries_instructions
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -249,7 +250,8 @@ class Store:
     def to_json(self) -> dict[str, Any]:
         return {
             "documents": {k: asdict(v) for k, v in self.documents.items()},
-            "clauses": [asdict(c) for c in self.clauses.values()],
+            # `instructs` is not kept: it is judged again on loading, so the file reads as it did before it.
+            "clauses": [{k: v for k, v in asdict(c).items() if k != "instructs"} for c in self.clauses.values()],
             "chunks": [asdict(c) for c in self.chunks.values()],
             "amendments": [asdict(a) for a in self.amendments.values()],
         }
@@ -257,7 +259,8 @@ class Store:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Store":
         def clause(d: dict[str, Any]) -> Clause:
-            return Clause(**{**d, "parents": tuple(d["parents"]), "responsible_units": tuple(d["responsible_units"])})
+            return Clause(**{**d, "parents": tuple(d["parents"]), "responsible_units": tuple(d["responsible_units"]),
+                             "instructs": carries_instructions(d["text"])})
 
         return cls(
             documents={k: DocumentMeta(**v) for k, v in data["documents"].items()},

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 
 from bot.records import Clause, Document
+from bot.text.injection import carries_instructions
 from bot.text.numerals import NUMERAL_CHARS
 
 CHAPTER = re.compile(rf"^第[{NUMERAL_CHARS}\d]+章(?=\s|$)")
@@ -170,6 +171,7 @@ def _close(doc: Document, lines: list[_Line], opened: list[_Open]) -> list[Claus
                 start=abs_start,
                 end=abs_start + len(body),
                 responsible_units=units,
+                instructs=carries_instructions(body),
             )
         )
     return out

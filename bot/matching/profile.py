@@ -5,7 +5,8 @@ a refused profile becomes one ProfileError line (bot.matching.profile_errors) na
 
 `EnterpriseProfile.fact(name)` is what the matcher reads: a stored field, or one derived from
 others (bot.matching.derived), together with the fields to ask about when it is unknown. Each
-name's label, unit and question are in bot/text/facts.yaml (bot.text.facts).
+name's label, unit and question are in bot/text/facts.yaml (bot.text.facts), and so is each field's
+description: the models below declare types only, so no wording of a fact is written twice.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ import functools
 import json
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
 
 from bot.errors import ProfileError
 from bot.matching.derived import DERIVED, Fact
@@ -34,20 +35,31 @@ from bot.matching.values import (
     ZoneLevel,
     short_text,
 )
+from bot.text.facts import fact
 
 _MAINLAND = {"中国", "中华人民共和国", "中国大陆", "cn", "chn", "china", "prc"}
 
 
+def _described(schema: dict[str, Any], model: type[_Model]) -> None:
+    """Each field's JSON-schema description is its fact's (bot/text/facts.yaml), read when a schema is
+    asked for rather than when this module is imported."""
+    for name, prop in schema.get("properties", {}).items():
+        prop["description"] = fact(model.fact_prefix + name).description
+
+
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True, json_schema_extra=_described)
+    fact_prefix: ClassVar[str] = ""  # the facts.yaml key of field f is fact_prefix + f: talents.age
 
 
 class Zone(_Model):
-    name: str | None = Field(None, description="高新区名称，如 贵阳国家高新区")
-    level: ZoneLevel = Field(description="national 国家级 / provincial 省级 / none 不在高新区")
+    fact_prefix = "zone."
+    name: str | None = None
+    level: ZoneLevel
 
 
 class IPCounts(_Model):
+    fact_prefix = "ip."
     invention_patents: Count = 0
     utility_models: Count = 0
     design_patents: Count = 0
@@ -60,11 +72,12 @@ class IPCounts(_Model):
 
 
 class Talent(_Model):
+    fact_prefix = "talents."
     name: str | None = None
     age: Age | None = None
-    nationality: str | None = Field(None, description="国籍或地区，如 德国、中国香港")
+    nationality: str | None = None
     position: str | None = None
-    is_high_end: YesNo | None = Field(None, description="是否属于境外高端人才")
+    is_high_end: YesNo | None = None
 
     @property
     def is_foreign(self) -> bool | None:
@@ -82,26 +95,24 @@ class Talent(_Model):
         return f"{self.name or '人才'}（{details}）" if details else (self.name or "人才")
 
 
-
-
 class EnterpriseProfile(_Model):
     """What an enterprise tells us about itself. Unknown is None: the matcher asks, never guesses."""
 
-    name: str | None = Field(None, description="企业名称")
-    province: str | None = Field(None, description="注册所在省份，如 贵州")
-    industry: str | None = Field(None, description="所属行业")
+    name: str | None = None
+    province: str | None = None
+    industry: str | None = None
     zone: Zone | None = None
-    registered_years: Years | None = Field(None, description="注册成立年限（年）")
-    registration_date: date | None = Field(None, description="注册成立日期；给出时优先于 registered_years")
-    revenue_wan: Money | None = Field(None, description="上一年度营业收入（销售收入），万元")
-    rd_expense_wan: Money | None = Field(None, description="上一年度研发费用，万元")
-    rd_intensity: Percent | None = Field(None, description="研发投入强度：研发费用占营业收入的百分比，6 表示 6%")
-    rd_share_3y: Percent | None = Field(None, description="近三个会计年度研发费用总额占同期销售收入总额的百分比")
-    domestic_rd_share: Share | None = Field(None, description="境内研发费用占全部研发费用的百分比")
-    hightech_income_share: Share | None = Field(None, description="近一年高新技术产品（服务）收入占总收入的百分比")
-    employees: Count | None = Field(None, description="职工总数（从业人数）")
-    st_staff: Count | None = Field(None, description="科技人员数")
-    ip: IPCounts | None = Field(None, description="知识产权件数")
+    registered_years: Years | None = None
+    registration_date: date | None = None
+    revenue_wan: Money | None = None
+    rd_expense_wan: Money | None = None
+    rd_intensity: Percent | None = None
+    rd_share_3y: Percent | None = None
+    domestic_rd_share: Share | None = None
+    hightech_income_share: Share | None = None
+    employees: Count | None = None
+    st_staff: Count | None = None
+    ip: IPCounts | None = None
     owns_core_ip: YesNo | None = None
     in_key_hitech_field: YesNo | None = None
     innovation_assessment_ok: YesNo | None = None
@@ -112,12 +123,12 @@ class EnterpriseProfile(_Model):
     is_high_growth: YesNo | None = None
     is_leading_enterprise: YesNo | None = None
     listing_status: ListingStatus | None = None
-    taxable_income_wan: SignedMoney | None = Field(None, description="年度应纳税所得额，万元（亏损为负数）")
-    total_assets_wan: Money | None = Field(None, description="资产总额，万元")
-    restricted_industry: YesNo | None = Field(None, description="是否从事国家限制或禁止行业")
-    excluded_industry: YesNo | None = Field(None, description="是否属于财税〔2015〕119号规定的加计扣除不适用行业")
-    resident_enterprise: YesNo | None = Field(True, description="在中国境内成立的企业都是居民企业")
-    tech_transfer_income_wan: Money | None = Field(None, description="本纳税年度技术转让所得，万元")
+    taxable_income_wan: SignedMoney | None = None
+    total_assets_wan: Money | None = None
+    restricted_industry: YesNo | None = None
+    excluded_industry: YesNo | None = None
+    resident_enterprise: YesNo | None = True
+    tech_transfer_income_wan: Money | None = None
     is_venture_capital: YesNo | None = None
     vc_target_unlisted_sme_hightech: YesNo | None = None
     vc_holding_years: Years | None = None
@@ -127,8 +138,8 @@ class EnterpriseProfile(_Model):
     converted_service_achievement: YesNo | None = None
     has_reward_agreement: YesNo | None = None
     has_unrecovered_losses: YesNo | None = None
-    talents: list[Talent] | None = Field(None, description="境外人才：年龄、国籍、职位")
-    as_of: date | None = Field(None, description="这些情况对应的日期；默认今天")
+    talents: list[Talent] | None = None
+    as_of: date | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> EnterpriseProfile:

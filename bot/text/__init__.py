@@ -5,6 +5,7 @@
 - `units`: money to 万元 and back (4个亿 -> 40000, 30000 -> 3亿元); quantities to one unit each.
 - `thresholds`: 不超过/以上/未满… -> <=, >=, <; thresholds found in a sentence; compare().
 - `facts`: the fact vocabulary (key, unit, label, question, aliases, cue words) from bot/data/facts.yaml.
+- `injection`: wording that addresses a model (忽略之前的指令…), judged wherever a clause is made.
 
 Nothing is imported here: importing `bot.text` costs nothing.
 """

@@ -29,10 +29,22 @@ class FactDefinition:
     aliases: Mapping[str, str] = field(default_factory=dict)  # older key -> the unit its values are in
     cues: tuple[str, ...] = ()  # words that name it in text
     choices: Mapping[str, str] = field(default_factory=dict)  # stored value -> how it reads
+    note: str = ""  # what a profile field's description adds to label（unit）: its period, an example
 
     @property
     def form_label(self) -> str:
-        return self.form or (f"{self.label}（{self.unit}）" if self.unit else self.label)
+        return self.form or self._labelled
+
+    @property
+    def description(self) -> str:
+        """The profile field's description (its JSON schema): 营业收入（万元）：上一年度，即销售收入."""
+        choices = " / ".join(f"{value} {reads}" for value, reads in self.choices.items())
+        details = "；".join(part for part in (self.note, choices) if part)
+        return f"{self._labelled}：{details}" if details else self._labelled
+
+    @property
+    def _labelled(self) -> str:
+        return f"{self.label}（{self.unit}）" if self.unit else self.label
 
     def show(self, value: Any) -> str:
         """A value as a person reads it: 6 -> 6%, national -> 国家级高新区, True -> 是, 30000 万元 -> 3亿元,

@@ -139,6 +139,18 @@ def test_every_askable_field_has_a_question():
         assert fact(name).question.endswith("？"), name
 
 
+def test_the_schema_describes_every_field_in_the_words_of_its_fact():
+    schema = EnterpriseProfile.model_json_schema()
+    described = {f"{model}.{name}": field.get("description")
+                 for model, part in [("EnterpriseProfile", schema), *schema["$defs"].items()]
+                 for name, field in part["properties"].items()}
+    assert all(described.values()), [name for name, words in described.items() if not words]
+    assert described["EnterpriseProfile.revenue_wan"] == fact("revenue_wan").description == "营业收入（万元）：上一年度，即销售收入"
+    assert described["EnterpriseProfile.rd_intensity"] == "研发投入强度（%）：研发费用占营业收入的百分比，6 表示 6%"
+    assert described["Zone.level"] == "高新区级别：national 国家级高新区 / provincial 省级高新区 / none 不在高新区"
+    assert described["Talent.age"] == "人才年龄（岁）" and described["IPCounts.utility_models"] == "实用新型专利（件）"
+
+
 def test_load_profile_from_yaml_and_json(tmp_path):
     data = {"revenue_wan": 5000, "rd_intensity": 6, "zone": {"name": "贵阳国家高新区", "level": "national"},
             "talents": [{"age": 63, "nationality": "德国", "position": "总工程师"}]}
