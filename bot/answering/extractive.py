@@ -52,7 +52,7 @@ class ExtractiveAnswerer:
 
     def answer(self, analysis: Analysis, hits: Sequence[Hit], evidence: Evidence, extra: Sequence[Hit] = ()) -> Answer:
         """`extra`: the best clause for each further sub-question, cited after the main one."""
-        why = self.outside(analysis, hits[:5])
+        why = self.outside(analysis, hits[:1], hits[:5])
         if why:
             return self.no_basis(analysis, hits, why, partial=bool(hits))
         if not hits or should_abstain(evidence, self.abstention):
@@ -61,6 +61,9 @@ class ExtractiveAnswerer:
         span = self.span(analysis, hits)
         if span is None:
             return self.no_basis(analysis, hits, f"相关条款没有规定{kind.absent}。", partial=True)
+        why = self.outside(analysis, [span.hit], hits[:5])
+        if why:
+            return self.no_basis(analysis, hits, why, partial=True)
         used = [span.hit] + linked(span.hit, hits[:5])[:1]
         used += [h for h in extra if h.clause.id not in {u.clause.id for u in used}][: self.max_sources - 1]
         citations: list[Citation] = []
@@ -112,6 +115,9 @@ class ExtractiveAnswerer:
         answered by anything else (absent set), None when no clause states it."""
         kind = analysis.kind
         focus = self.focus(analysis.question, kind)
+        for hit in hits[:5]:  # naming a document does not pick a clause of it ("…转化法是哪天施行的")
+            if hit.doc_title.removeprefix("中华人民共和国") in analysis.question:
+                focus = {t: w for t, w in focus.items() if t not in words(hit.doc_title)}
         span = find_span(kind, focus, analysis.facts, hits, analysis.names_clause)
         if kind.absent:
             return span if span is not None and about_focus(span, hits[0]) else None
@@ -124,14 +130,14 @@ class ExtractiveAnswerer:
         asked = asked_words(search_text(without_cues(question, kind)), self.known)
         return {t: self.weight(t) * f for t, f in asked.items() if not t[0].isdigit() and self.known(t)}
 
-    def outside(self, analysis: Analysis, used: Sequence[Hit]) -> str:
+    def outside(self, analysis: Analysis, used: Sequence[Hit], close: Sequence[Hit] = ()) -> str:
         """Why the clauses cannot answer, whatever they say: the question is about a place or a tax
         that neither the corpus nor the answering clause names; "" when they can."""
         place = unknown_place(analysis.question, self.known)
         if place:
             return f"本库收录的是国家和贵州省的政策文本，相关条款没有关于{place}的规定。"
         if used:
-            tax = other_tax(analysis.question, used)
+            tax = other_tax(analysis.question, used[0], close)
             if tax:
                 return f"本库收录的税法只有企业所得税法及其实施条例，相关条款没有关于{tax}的规定。"
         return ""
@@ -296,11 +302,11 @@ def unknown_place(question: str, known: Callable[[str], bool]) -> str:
 _TAX_VERBS = frozenset("纳税 征税 免税 减税 计税 缴税 交税 扣税 抵税 退税 少交税 税 报税 避税 节税 完税".split())
 
 
-def other_tax(question: str, hits: Sequence[Hit]) -> str:
-    """A tax the question names that none of the close clauses nor their documents' titles name
-    (个税 against 企业所得税法; 所得税 is the corpus's own)."""
+def other_tax(question: str, used: Hit, close: Sequence[Hit]) -> str:
+    """A tax the question names that the answering clause does not, nor the title of a close clause's
+    document (个税 against 企业所得税法; 所得税 is the corpus's own)."""
     for token in tokenize(question):
-        if token.endswith("税") and token not in _TAX_VERBS and not any(
-                token in h.clause.text or token in h.doc_title for h in hits):
+        if token.endswith("税") and token not in _TAX_VERBS and token not in used.clause.text and not any(
+                token in h.doc_title for h in (used, *close)):
             return token
     return ""

@@ -28,6 +28,7 @@ NEAR_TOP = 0.8  # and so is one scoring this share of the top hit
 LIST_CHARS = 160  # a list longer than this is led by its opening and "（共N项，见条款原文）"
 
 _ITEM = re.compile(rf"(?:\d+[.．、]|[（(][{NUMERAL_CHARS}\d]+[)）]|[{NUMERAL_CHARS}]+、)")
+_OPENS = re.compile(r"(?<=[：:])\s*\n")  # "…如下：\n（一）…": the opening ends at its colon
 _HEADING = re.compile(rf"^第[{NUMERAL_CHARS}\d]+条\s*")
 
 
@@ -49,7 +50,7 @@ def words(text: str) -> frozenset[str]:
 
 def units(text: str) -> list[tuple[str, int]]:
     """The clause's sentences as spans: a sentence opening a list (ending in a colon) carries its items."""
-    parts = sentences(text) or [text]
+    parts = [p.strip() for s in (sentences(text) or [text]) for p in _OPENS.split(s) if p.strip()]
     out = []
     for i, part in enumerate(parts):
         n = 0
@@ -97,7 +98,9 @@ def find_span(
                 own /= 1 + len(text) / 400  # a short sentence saying it beats a long list that holds it
             if own == 0 and kind.absent and len(pool) > 1:
                 continue  # a figure in a sentence sharing no asked word answers nothing
-            score = own + 0.25 * in_clause + hit.score / top - 0.02 * rank + (0.05 if items else 0.0) + bonus
+            if items:  # the whole list answers a list question; one item of it answers any other
+                bonus += 0.05 if kind.lead == "list" else -0.1
+            score = own + 0.25 * in_clause + hit.score / top - 0.02 * rank + bonus
             statuses = {c.status for c in check_conditions(text, facts)} if facts else set()
             said = evidence.group(0) if evidence else ""
             found.append((Span(hit, text, said, items, score, max(in_clause, own)), statuses))
