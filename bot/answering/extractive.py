@@ -17,10 +17,12 @@ from typing import Callable, Sequence
 from bot.answering.abstention import AbstentionModel, Evidence, should_abstain
 from bot.answering.conditions import ConditionCheck, check_conditions
 from bot.answering.prompts import NO_BASIS
-from bot.answering.question import Analysis, search_text
-from bot.answering.spans import (Span, about_focus, definition_lead, find_span, list_lead, phrase_with, plain,
+from dataclasses import replace
+
+from bot.answering.question import Analysis, question_parts, question_type, search_text
+from bot.answering.spans import (Span, about_focus, after_definition, with_opening, definition_lead, find_span, list_lead, phrase_with, plain,
                                  shorten, words)
-from bot.answering.types import GENERAL, AnswerType, without_cues
+from bot.answering.types import GENERAL, AnswerType, asking_part, this_year, without_cues
 from bot.index.lexical import asked_words, tokenize
 from bot.ingest.amendments import editor_note, status_line
 from bot.ingest.chunking import sentences
@@ -58,19 +60,27 @@ class ExtractiveAnswerer:
         if not hits or should_abstain(evidence, self.abstention):
             return self.no_basis(analysis, hits)
         kind = analysis.kind
-        span = self.span(analysis, hits)
-        if span is None:
-            return self.no_basis(analysis, hits, f"相关条款没有规定{kind.absent}。", partial=True)
+        pool = list(hits) + [h for h in extra if h.clause.id not in {x.clause.id for x in hits}]
+        parts = self.parts(analysis)
+        spans = [self.span(part, pool if n else hits, analysis.question) for n, part in enumerate(parts)]
+        if spans[0] is None and not any(spans):
+            return self.no_basis(analysis, hits, f"相关条款没有规定{parts[0].kind.absent}。", partial=True)
+        span = next(s for s in spans if s is not None)
         why = self.outside(analysis, [span.hit], hits[:5])
         if why:
             return self.no_basis(analysis, hits, why, partial=True)
         used = [span.hit] + linked(span.hit, hits[:5])[:1]
-        used += [h for h in extra if h.clause.id not in {u.clause.id for u in used}][: self.max_sources - 1]
+        used += [s.hit for s in spans if s is not None and s.hit.clause.id not in {u.clause.id for u in used}]
+        used += [h for h in extra if h.clause.id not in {u.clause.id for u in used}]
+        used = used[: self.max_sources]
+        number = {h.clause.id: n for n, h in enumerate(used, 1)}
+        spans = [s if s is None or s.hit.clause.id in number else None for s in spans]
         citations: list[Citation] = []
         quotes: list[str] = []
         checks: list[ConditionCheck] = []
         for n, hit in enumerate(used, 1):
-            picked = self._quote(hit.clause, analysis, span.text if hit is span.hit else None)
+            told = [s.text for s in spans if s is not None and s.hit is hit]
+            picked = self._quote(hit.clause, analysis, told[0] if told else None)
             citations.append(
                 Citation(
                     n=n,
@@ -85,7 +95,13 @@ class ExtractiveAnswerer:
             quotes.append(f"「{picked}」[{n}]")
         for sentence in sentences(span.text):
             checks += [c for c in check_conditions(sentence, analysis.facts) if c not in checks]
-        lead = self._lead(analysis, span, checks)
+        leads = []
+        for part, found in zip(parts, spans):
+            said = (self._lead(part, found, checks, number[found.hit.clause.id]) if found is not None
+                    else f"相关条款没有规定{part.kind.absent or '这一点'}。")
+            if said not in leads:
+                leads.append(said)
+        lead = "".join(leads) if len(leads) == 1 else "".join(f"{'①②③④⑤'[i]}{x}" for i, x in enumerate(leads))
         lines = [f"答：{lead}"]
         for n, hit in enumerate(used, 1):
             if hit.amendment:
@@ -110,16 +126,33 @@ class ExtractiveAnswerer:
             lead=lead_text(lead),
         )
 
-    def span(self, analysis: Analysis, hits: Sequence[Hit]) -> Span | None:
+    def parts(self, analysis: Analysis) -> list[Analysis]:
+        """The sub-questions, each read for its own type ("最短按几年折旧？能不能加速折旧？"); the
+        question itself when it asks one thing."""
+        if analysis.names_clause:
+            return [analysis]
+        pieces = question_parts(analysis.question)
+        if len(pieces) < 2:
+            return [analysis]
+        return [replace(analysis, question=p, kind=question_type(p)) for p in pieces[:3]]
+
+    def span(self, analysis: Analysis, hits: Sequence[Hit], context: str = "") -> Span | None:
         """The span that answers: of the asked type and about the focus; for a type that may not be
-        answered by anything else (absent set), None when no clause states it."""
+        answered by anything else (absent set), None when no clause states it. `context`: the whole
+        question a sub-question is part of; its words count half."""
         kind = analysis.kind
         focus = self.focus(analysis.question, kind)
+        if context and context != analysis.question:
+            for t, w in self.focus(context, kind).items():
+                focus[t] = max(focus.get(t, 0.0), w / 2)
         for hit in hits[:5]:  # naming a document does not pick a clause of it ("…转化法是哪天施行的")
             if hit.doc_title.removeprefix("中华人民共和国") in analysis.question:
                 focus = {t: w for t, w in focus.items() if t not in words(hit.doc_title)}
         span = find_span(kind, focus, analysis.facts, hits, analysis.names_clause)
+        year = this_year(asking_part(context or analysis.question), kind)
         if kind.absent:
+            if span is not None and year is not None and not year.search(span.text):
+                return None  # standing rules do not say this year's date or sum
             return span if span is not None and about_focus(span, hits[0]) else None
         return span or find_span(GENERAL, focus, analysis.facts, hits, analysis.names_clause)
 
@@ -199,13 +232,13 @@ class ExtractiveAnswerer:
                 end = clause.text.index(part, end) + len(part)
         return clause.text[start:end]
 
-    def _lead(self, analysis: Analysis, span: Span, checks: Sequence[ConditionCheck]) -> str:
+    def _lead(self, analysis: Analysis, span: Span, checks: Sequence[ConditionCheck], n: int = 1) -> str:
         """The direct answer: what the span states, in the way its type asks (bot/data/answer_types.yaml)."""
         kind, first = analysis.kind, span.hit
         if kind.lead == "units" and first.clause.responsible_units:
-            return f"该事项的责任单位是{'、'.join(first.clause.responsible_units)}[1]。"
+            return f"该事项的责任单位是{'、'.join(first.clause.responsible_units)}[{n}]。"
         if kind.name == "lookup":
-            return f"{self.citation_of(first.clause)}规定[1]：{shorten(first.clause.text, self.lead_chars)}。"
+            return f"{self.citation_of(first.clause)}规定[{n}]：{shorten(after_definition(first.clause.text), 160)}。"
         if kind.lead == "list":
             stated = list_lead(span, self.focus(analysis.question, kind))
         elif kind.lead == "definition":
@@ -213,15 +246,33 @@ class ExtractiveAnswerer:
         elif kind.lead == "phrase":
             stated = phrase_with(span.text, span.evidence)
         else:
-            stated = shorten(span.text, self.lead_chars)
+            stated = shorten(rule_of(span), self.lead_chars)
+        if kind.lead != "list":
+            stated = with_opening(span, stated)
         if kind.lead == "judgement":
             stated = judgement(span.text, stated, checks)
         stated = stated.rstrip("。；;，,")
         if first.amendment and kind.name in _FIGURE_TYPES:
             current = current_rule(first.amendment, kind)
             if current:
-                return f"现行：{current}（{first.amendment.by_number}，编者注）；条款原文“{stated}”[1]已被修改。"
-        return f"依据[1]，{stated}。"
+                return f"现行：{current}（{first.amendment.by_number}，编者注）；条款原文“{stated}”[{n}]已被修改。"
+        return f"依据[{n}]，{stated}。"
+
+
+def rule_of(span: Span) -> str:
+    """What a rule sentence says, for a lead: after its 是指 when it defines a term it names (…所称技术
+    转让所得免征、减征，是指 一个纳税年度内…), with the next sentence when that one carries the rule on
+    (…；超过500万元的部分，减半征收企业所得税)."""
+    text = after_definition(span.text)
+    after = span.hit.clause.text.split(span.text, 1)[-1].lstrip()
+    following = sentences(after)[:1]
+    if following and not _ITEM_START.match(following[0]) and len(text) + len(following[0]) <= 160:
+        if re.match(r"超过|不足|低于|其中|但|对", following[0]):
+            text = text.rstrip("。") + following[0]
+    return text
+
+
+_ITEM_START = re.compile(r"[（(]?[一二三四五六七八九十\d]+[)）、.．]")
 
 
 _CONDITIONAL = re.compile(r"应当|须|符合|满足|条件|以上|以下|不低于|不超过|超过|达到")
@@ -251,7 +302,7 @@ _MARKER = re.compile(r"\[\d+\]")
 
 def lead_text(line: str) -> str:
     """The lead as data: without its [n] markers and 依据 preamble."""
-    return _MARKER.sub("", line).removeprefix("依据，")
+    return _MARKER.sub("", line).replace("依据，", "")
 
 
 def linked(primary: Hit, pool: Sequence[Hit]) -> list[Hit]:

@@ -28,7 +28,8 @@ NEAR_TOP = 0.8  # and so is one scoring this share of the top hit
 LIST_CHARS = 160  # a list longer than this is led by its opening and "（共N项，见条款原文）"
 
 _ITEM = re.compile(rf"(?:\d+[.．、]|[（(][{NUMERAL_CHARS}\d]+[)）]|[{NUMERAL_CHARS}]+、)")
-_OPENS = re.compile(r"(?<=[：:])\s*\n")  # "…如下：\n（一）…": the opening ends at its colon
+# "…如下：\n（一）…": the opening ends at its colon; the plan's sentences also end at an ASCII ";".
+_OPENS = re.compile(r"(?<=[：:])\s*\n|(?<=;)")
 _HEADING = re.compile(rf"^第[{NUMERAL_CHARS}\d]+条\s*")
 
 
@@ -40,6 +41,7 @@ class Span:
     items: int  # list items that follow the opening sentence
     score: float
     focus: float  # share of the question's focus the span's clause holds
+    opening: str = ""  # for an item of a list: the sentence that opens the list (下列支出不得扣除：)
 
 
 @lru_cache(maxsize=8192)
@@ -48,10 +50,12 @@ def words(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
-def units(text: str) -> list[tuple[str, int]]:
-    """The clause's sentences as spans: a sentence opening a list (ending in a colon) carries its items."""
+def units(text: str) -> list[tuple[str, int, str]]:
+    """The clause's sentences as spans (text, items, opening): a sentence opening a list (ending in a
+    colon) carries its items; an item carries the sentence that opened its list."""
     parts = [p.strip() for s in (sentences(text) or [text]) for p in _OPENS.split(s) if p.strip()]
     out = []
+    opening = ""
     for i, part in enumerate(parts):
         n = 0
         if part.rstrip().endswith(("：", ":")):
@@ -60,8 +64,11 @@ def units(text: str) -> list[tuple[str, int]]:
         if n:
             start = text.index(part)
             last = parts[i + n]
-            out.append((text[start: text.index(last, start) + len(last)], n))
-        out.append((part, 0))
+            out.append((text[start: text.index(last, start) + len(last)], n, ""))
+            opening = part
+        elif not _ITEM.match(part):
+            opening = ""
+        out.append((part, 0, opening if _ITEM.match(part) else ""))
     return out
 
 
@@ -88,7 +95,7 @@ def find_span(
     found: list[tuple[Span, set[str]]] = []
     for rank, hit in enumerate(pool):
         in_clause = share(focus, words(hit.clause.text))
-        for text, items in units(hit.clause.text):
+        for text, items, opening in units(hit.clause.text):
             evidence = kind.answers(text)
             if not evidence and kind.absent:
                 continue  # only a span holding what is asked may answer
@@ -102,8 +109,8 @@ def find_span(
                 bonus += 0.05 if kind.lead == "list" else -0.1
             score = own + 0.25 * in_clause + hit.score / top - 0.02 * rank + bonus
             statuses = {c.status for c in check_conditions(text, facts)} if facts else set()
-            said = evidence.group(0) if evidence else ""
-            found.append((Span(hit, text, said, items, score, max(in_clause, own)), statuses))
+            said = best_evidence(kind, text, focus) if evidence else ""
+            found.append((Span(hit, text, said, items, score, max(in_clause, own), opening), statuses))
     if not found:
         return None
     tiered = {s.hit.clause.id for s, statuses in found if "met" in statuses and "not_met" not in statuses}
@@ -118,6 +125,21 @@ def find_span(
     return max(found, key=lambda f: adjusted(*f))[0]
 
 
+def best_evidence(kind: AnswerType, text: str, focus: Mapping[str, float]) -> str:
+    """Of the type's evidence in `text`, the one in the comma-phrase sharing most of the focus
+    ("…研发经费支出…1.8%,技术合同成交额达到60亿元": the 成交额 question's figure is 60亿元)."""
+    if kind.evidence is None:
+        return text[:1]
+    best, best_share = "", -1.0
+    for m in kind.evidence.finditer(text):
+        lo = max(text.rfind(c, 0, m.start()) for c in "，,；;：:")
+        hi = min([i for i in (text.find(c, m.end()) for c in "，,；;。") if i >= 0] or [len(text)])
+        shared = share(focus, words(text[lo + 1: hi]))
+        if shared > best_share:
+            best, best_share = m.group(0), shared
+    return best
+
+
 def about_focus(span: Span, top: Hit) -> bool:
     """Whether the span is about what was asked: its clause is about as close to the question as the
     closest one, or holds a good share of the question's focus."""
@@ -125,6 +147,20 @@ def about_focus(span: Span, top: Hit) -> bool:
 
 
 # ---- the lead ----
+
+def with_opening(span: Span, stated: str) -> str:
+    """An item's lead under the sentence that opens its list (下列支出不得扣除：……（三）税收滞纳金):
+    the item alone does not say what the list is of."""
+    if not span.opening:
+        return stated
+    return f"{shorten(after_definition(span.opening), 80)}：……{stated}"
+
+
+def after_definition(text: str) -> str:
+    """What a defining sentence says after its 是指 (企业所得税法第九条所称…，是指 …), when enough follows."""
+    m = re.search(r"是指[：:，,]?", text)
+    return text[m.end():] if m and len(text) - m.end() >= 15 else text
+
 
 def plain(text: str) -> str:
     """A span as a lead states it: no article heading, no trailing stop."""

@@ -66,6 +66,19 @@ def answer_types() -> tuple[AnswerType, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=1)
+def _this_year() -> tuple[tuple[str, ...], frozenset[str], re.Pattern]:
+    data = yaml.safe_load((resources.files("bot") / "data" / "answer_types.yaml").read_text(encoding="utf-8"))
+    rule = data["this_year"]
+    return tuple(rule["cues"]), frozenset(rule["types"]), re.compile(rule["evidence"])
+
+
+def this_year(question: str, kind: AnswerType) -> re.Pattern | None:
+    """What a span must also hold when the question asks about this year's call (今年…截止): a year."""
+    cues, types, evidence = _this_year()
+    return evidence if kind.name in types and any(c in question for c in cues) else None
+
+
 def answer_type(question: str) -> AnswerType:
     """Among the types of the lowest rank whose cues the question's asking part holds, the one whose
     cue ends last (earlier in the file on a tie); GENERAL when it holds none."""
