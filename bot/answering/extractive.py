@@ -239,7 +239,9 @@ class ExtractiveAnswerer:
             return f"该事项的责任单位是{'、'.join(first.clause.responsible_units)}[{n}]。"
         if kind.name == "lookup":
             return f"{self.citation_of(first.clause)}规定[{n}]：{shorten(after_definition(first.clause.text), 160)}。"
-        if kind.lead == "list":
+        if kind.lead == "citation":
+            return f"见{self.citation_of(first.clause)}[{n}]：{shorten(rule_of(span), self.lead_chars)}。"
+        if kind.lead == "list" or span.items and kind.evidence is None:
             stated = list_lead(span, self.focus(analysis.question, kind))
         elif kind.lead == "definition":
             stated = definition_lead(span)
@@ -251,6 +253,10 @@ class ExtractiveAnswerer:
             stated = with_opening(span, stated)
         if kind.lead == "judgement":
             stated = judgement(span.text, stated, checks)
+        else:
+            failed = [c.phrase for c in checks if c.status == "not_met" and c.phrase in span.text]
+            if failed:
+                stated = f"{stated.rstrip('。；;，,')}（按您提供的情况，不满足“{'、'.join(failed)}”）"
         stated = stated.rstrip("。；;，,")
         if first.amendment and kind.name in _FIGURE_TYPES:
             current = current_rule(first.amendment, kind)

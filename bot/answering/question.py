@@ -93,7 +93,7 @@ def search_text(question: str) -> str:
     return stripped if len(re.findall(r"[\u4e00-\u9fff]", stripped)) >= 6 else question
 
 
-_ASKING = re.compile(r"多少|哪些|哪个|什么|吗|怎么|如何|是否|能否|几|谁|呢|能不能|可不可以|有没有|是不是|要不要")
+_ASKING = re.compile(r"多少|哪些|哪个|什么|吗|怎么|如何|是否|能否|几|谁|呢|能不能|可不可以|有没有|是不是|要不要|还是")
 
 
 def question_parts(question: str) -> list[str]:

@@ -68,7 +68,8 @@ def units(text: str) -> list[tuple[str, int, str]]:
             opening = part
         elif not _ITEM.match(part):
             opening = ""
-        out.append((part, 0, opening if _ITEM.match(part) else ""))
+        if not n:  # an opening is read with its list, never alone ("下列支出不得扣除：")
+            out.append((part, 0, opening if _ITEM.match(part) else ""))
     return out
 
 
@@ -95,7 +96,7 @@ def find_span(
     found: list[tuple[Span, set[str]]] = []
     for rank, hit in enumerate(pool):
         in_clause = share(focus, words(hit.clause.text))
-        for text, items, opening in units(hit.clause.text):
+        for at, (text, items, opening) in enumerate(units(hit.clause.text)):
             evidence = kind.answers(text)
             if not evidence and kind.absent:
                 continue  # only a span holding what is asked may answer
@@ -106,21 +107,25 @@ def find_span(
             if own == 0 and kind.absent and len(pool) > 1:
                 continue  # a figure in a sentence sharing no asked word answers nothing
             if items:  # the whole list answers a list question; one item of it answers any other
-                bonus += 0.05 if kind.lead == "list" else -0.1
-            score = own + 0.25 * in_clause + hit.score / top - 0.02 * rank + bonus
-            statuses = {c.status for c in check_conditions(text, facts)} if facts else set()
+                bonus += 0.05 if kind.lead == "list" else -0.3
+            score = own + 0.25 * in_clause + hit.score / top - 0.02 * rank - 0.004 * at + bonus
+            checks = check_conditions(text, facts) if facts else []
+            statuses = {c.status for c in checks}
+            band = next((c.status for c in checks if c.status != "unknown"), "")  # a tier's first bound
+            statuses |= {f"band_{band}"} if band else set()
             said = best_evidence(kind, text, focus) if evidence else ""
             found.append((Span(hit, text, said, items, score, max(in_clause, own), opening), statuses))
     if not found:
         return None
-    tiered = {s.hit.clause.id for s, statuses in found if "met" in statuses and "not_met" not in statuses}
+    tiered = {s.hit.clause.id for s, statuses in found if "band_met" in statuses}
 
     def adjusted(span: Span, statuses: set[str]) -> float:
-        if kind.lead == "judgement":
-            return span.score + (0.6 if statuses - {"unknown"} else 0.0)
-        if "not_met" in statuses and span.hit.clause.id in tiered:
-            return span.score - 0.8
-        return span.score + (0.3 if "met" in statuses and "not_met" not in statuses else 0.0)
+        score = span.score
+        if kind.lead == "judgement" and statuses & {"met", "not_met"}:
+            score += 0.6  # a yes/no question is answered by the bounds its facts are held against
+        if "band_not_met" in statuses and span.hit.clause.id in tiered:
+            return score - 0.8  # another tier than the asker's (its first bound they fail)
+        return score + (0.4 if "band_met" in statuses and not span.items else 0.0)
 
     return max(found, key=lambda f: adjusted(*f))[0]
 
@@ -190,7 +195,9 @@ def list_lead(span: Span, focus: Mapping[str, float]) -> str:
     if not span.items or len(span.text) <= LIST_CHARS:
         return plain(span.text).replace("\n", "")
     opening, *items = sentences(span.text)
-    shared = [plain(i) for i in items if share(focus, words(i)) >= 0.25]
+    said = words(opening)  # items are named when they hold an asked word the opening does not
+    asked = {t: w for t, w in focus.items() if t not in said}
+    shared = [plain(i) for i in items if asked and share(asked, words(i)) >= 0.5]
     named = "；".join(shared[:3])
     return f"{plain(opening)}：{named + '；' if named else ''}……（共{span.items}项，见条款原文）"
 

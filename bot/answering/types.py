@@ -14,7 +14,7 @@ from importlib import resources
 
 import yaml
 
-LEADS = ("phrase", "sentence", "list", "units", "definition", "judgement")
+LEADS = ("phrase", "sentence", "list", "units", "definition", "judgement", "citation")
 
 
 @dataclass(frozen=True)
