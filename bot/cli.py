@@ -82,10 +82,13 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "eval", help="evaluate on a question set; --out DIR writes report.md, metrics.json and charts",
         description="Retrieval, answer and matching metrics on a question set, overall and per category.",
-        epilog="example: policybot eval --out eval/reports/today --compare eval/reports/last-week",
+        epilog="examples:\n  policybot eval --out eval/reports/today --compare eval/reports/last-week\n"
+               "  policybot eval --questions eval/questions.jsonl eval/blind/*.jsonl",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("--questions", type=Path, default=Path("eval/questions.jsonl"))
+    p.add_argument("--questions", type=Path, nargs="+", action="extend", metavar="FILE.jsonl",
+                   help="question sets, e.g. eval/questions.jsonl eval/blind/*.jsonl (default eval/questions.jsonl); "
+                        "several: one column each, blind ones (eval/blind/) also pooled")
     p.add_argument("--mode", default=",".join(MODES), help="retriever modes, comma-separated (default hybrid,dense,bm25)")
     p.add_argument("--retrieval-only", action="store_true", help="only retrieval metrics")
     p.add_argument("--llm", action="store_true", help="answer with the configured LLM endpoint (POLICYBOT_LLM_*)")

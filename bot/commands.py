@@ -15,6 +15,7 @@ from pathlib import Path
 from bot.errors import PolicyBotError
 from bot.settings import MODES
 
+DEFAULT_QUESTIONS = Path("eval/questions.jsonl")  # the development set, relative to the checkout
 MAX_QUESTION_SET_BYTES = 20 * 1024 * 1024  # ~100k questions; more is a mistake, not a question set
 
 
@@ -68,21 +69,10 @@ def cmd_ingest(bot, args) -> int:
 
 
 def hit_json(bot, hit) -> dict:
-    c = hit.clause
-    out = {
-        "clause_id": c.id,
-        "doc_title": hit.doc_title,
-        "path": c.path,
-        "heading": c.heading,
-        "text": c.text,
-        "score": hit.score,
-        "citation": bot.citation(c),
-        "responsible_units": list(c.responsible_units),
-        "status": hit.amendment.status if hit.amendment else "in_force",
-    }
-    if hit.amendment:
-        out["editor_note"] = hit.amendment.note
-    return out
+    """One hit as `search --json` and the /search API show it (one shape: bot/web/format.py)."""
+    from bot.web.format import hit_dict
+
+    return hit_dict(hit, bot.citation(hit.clause))
 
 
 def _search_json(bot, query: str, k: int, mode: str) -> dict:
@@ -117,9 +107,11 @@ def cmd_search(bot, args) -> int:
     return 0
 
 
-def answer_json(bot, query: str, use_llm: bool, k: int = 5) -> dict:
+def answer_json(bot, query: str, use_llm: bool, k: int = 5, conversation=None) -> dict:
+    from bot.web.format import citation_dict
+
     started = time.perf_counter()
-    answer = bot.ask(query, use_llm=use_llm, k=k)
+    answer = bot.ask(query, conversation=conversation, use_llm=use_llm, k=k)
     took = (time.perf_counter() - started) * 1000
     return {
         "query": query,
@@ -128,19 +120,20 @@ def answer_json(bot, query: str, use_llm: bool, k: int = 5) -> dict:
         "answer": answer.text,
         "lead": answer.lead,
         "abstained": answer.abstained,
-        "citations": [
-            {"clause_id": c.clause_id, "doc_title": c.doc_title, "path": c.path, "quote": c.quote, "citation": c.citation}
-            for c in answer.citations
-        ],
+        "citations": [citation_dict(c) for c in answer.citations],
         "answerer": answer.answerer,
     }
 
 
 def cmd_ask(bot, args) -> int:
     if args.questions:
+        from bot.answering.pipeline import Conversation
+
         for q in _questions(args.questions):
-            row = _in_set(q, lambda: answer_json(bot, q.question, args.llm, args.k))
-            print(json.dumps({"id": q.id, **row}, ensure_ascii=False))
+            conversation = Conversation()  # a line with `turns` is one conversation, one output per turn
+            for turn in q.asked:
+                row = _in_set(turn, lambda: answer_json(bot, turn.question, args.llm, args.k, conversation))
+                print(json.dumps({"id": turn.id, **row}, ensure_ascii=False))
         return 0
     if args.json:
         print(json.dumps(answer_json(bot, args.question or "", args.llm, args.k), ensure_ascii=False))
@@ -191,7 +184,7 @@ def cmd_show(bot, args) -> int:
                 {
                     "clause_id": c.id,
                     "doc_title": view.doc_title,
-                    "path": c.path,
+                    "clause_path": c.path,
                     "heading": c.heading,
                     "parents": list(c.parents),
                     "text": c.text,
@@ -215,31 +208,45 @@ def cmd_show(bot, args) -> int:
     return 0
 
 
+def _run_sets(bot, args, sets: list, modes: list[str]) -> list:
+    """One EvalRun per question set, in order, under one progress bar."""
+    from bot.evaluation.run import count_steps, run_bot, run_system
+
+    if args.system:
+        texts = {cid: c.text for cid, c in bot.index.store.clauses.items()} if bot.has_index() else {}
+        return [run_system(questions, str(path), args.system, texts) for path, questions in sets]
+    from tqdm import tqdm
+
+    total = sum(count_steps(questions, modes, not args.retrieval_only) for _, questions in sets)
+    with tqdm(total=total, desc="评测", unit="问", file=sys.stderr, disable=True if args.quiet else None) as bar:
+        return [run_bot(bot, questions, str(path), modes, args.llm, not args.retrieval_only, bar.update)
+                for path, questions in sets]
+
+
 def cmd_eval(bot, args) -> int:
-    from bot.evaluation.run import count_steps, evaluate_matching, run_bot, run_system
+    """Several question files: each is run, the first one's metrics in full, all side by side in `by_set`."""
+    from bot.evaluation.run import evaluate_matching
     from bot.evaluation.metrics import answer_table, retrieval_table
     from bot.evaluation.regressions import changes_table, metric_changes
+    from bot.evaluation.sets import by_set, sets_table
 
     modes = [m.strip() for m in args.mode.split(",") if m.strip()]
     unknown = [m for m in modes if m not in MODES]
     if unknown or not modes:
         raise PolicyBotError(f"--mode 无效：{args.mode!r}（可用 {','.join(MODES)}，用逗号分隔）")
-    questions = _questions(args.questions)
+    files = list(dict.fromkeys(args.questions or [DEFAULT_QUESTIONS]))
+    sets = [(path, _questions(path)) for path in files]  # every file checked before the long run
     previous = None
     if args.compare:
         from bot.evaluation.report import load_metrics
 
         previous = load_metrics(args.compare)
-    if args.system:
-        texts = {cid: c.text for cid, c in bot.index.store.clauses.items()} if bot.has_index() else {}
-        run = run_system(questions, str(args.questions), args.system, texts)
-    else:
-        from tqdm import tqdm
-
-        total = count_steps(questions, modes, not args.retrieval_only)
-        with tqdm(total=total, desc="评测", unit="问", file=sys.stderr, disable=True if args.quiet else None) as bar:
-            run = run_bot(bot, questions, str(args.questions), modes, args.llm, not args.retrieval_only, bar.update)
+    runs = _run_sets(bot, args, sets, modes)
+    run, questions = runs[0], sets[0][1]
     metrics = run.metrics()
+    if len(runs) > 1:
+        metrics["meta"]["questions_files"] = [str(path) for path in files]
+        metrics["by_set"] = by_set(list(zip(files, runs)))
     if not args.system and not args.retrieval_only and args.expected.exists() and args.profiles.is_dir():
         metrics["matching"] = evaluate_matching(bot.rules(), args.profiles, args.expected)
     if args.out:
@@ -250,12 +257,16 @@ def cmd_eval(bot, args) -> int:
     if args.json:
         print(json.dumps(metrics, ensure_ascii=False))
         return 0
-    print(f"检索评测：{args.questions}，可回答问题 {metrics['meta']['retrieval_questions']} 个（多轮问题只用第一轮）")
-    print(retrieval_table(run.retrieval))
-    if "answers" in metrics:
-        print()
-        print(f"回答评测：{len(questions)} 个问题，{len(run.records)} 轮")
-        print(answer_table(metrics["answers"], metrics["answers_by_category"]))
+    if len(runs) > 1:
+        print(f"{len(runs)} 个问题集并列（盲测集：eval/blind/ 下的文件；多轮问题逐轮计分，检索只用第一轮）")
+        print(sets_table(metrics["by_set"]))
+    else:
+        print(f"检索评测：{files[0]}，可回答问题 {metrics['meta']['retrieval_questions']} 个（多轮问题只用第一轮）")
+        print(retrieval_table(run.retrieval))
+        if "answers" in metrics:
+            print()
+            print(f"回答评测：{len(questions)} 个问题，{len(run.records)} 轮")
+            print(answer_table(metrics["answers"], metrics["answers_by_category"]))
     if "matching" in metrics:
         print()
         print(f"政策匹配：{int(metrics['matching']['verdicts'])} 个预期结论，准确率 {metrics['matching']['accuracy']:.3f}")

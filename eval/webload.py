@@ -76,7 +76,7 @@ def client(url: str, shared_tls: bool = True):
     ssl.SSLContext built once (same verification) removes that; shared_tls=False keeps the default."""
     from gradio_client import Client
 
-    # download_files=False: a citation's "path" key would otherwise be taken for a file to download.
+    # download_files=False: no endpoint returns a file, so there is nothing to fetch.
     verify = _tls_context() if shared_tls else True
     return Client(url, verbose=False, download_files=False, ssl_verify=verify)
 
@@ -129,7 +129,7 @@ def questions(path: Path = QUESTIONS, n: int | None = None) -> list[str]:
 
 def citation_key(result: dict) -> tuple:
     return (result["answer"], result["abstained"],
-            tuple((c["clause_id"], c["path"], c["quote"]) for c in result["citations"]))
+            tuple((c["clause_id"], c["clause_path"], c["quote"]) for c in result["citations"]))
 
 
 def answer_problems(result: dict, reference: dict, texts: dict[str, str]) -> list[str]:
@@ -145,8 +145,8 @@ def answer_problems(result: dict, reference: dict, texts: dict[str, str]) -> lis
             problems.append(f"cites unknown clause {c['clause_id']}")
         elif c["quote"] not in text:
             problems.append(f"quote not in {c['clause_id']}: {c['quote'][:30]}")
-        elif not c["clause_id"].endswith("#" + c["path"]):
-            problems.append(f"path {c['path']} does not match {c['clause_id']}")
+        elif not c["clause_id"].endswith("#" + c["clause_path"]):
+            problems.append(f"clause_path {c['clause_path']} does not match {c['clause_id']}")
     if not result["abstained"] and not result["citations"]:
         problems.append("answer without citations")
     return problems

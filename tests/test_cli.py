@@ -20,7 +20,7 @@ def test_search_json_has_the_design_shape(corpus_env, capsys):
     out = json.loads(capsys.readouterr().out)
     assert out["query"] == "科技成果转化项目最多能拿多少支持" and out["took_ms"] >= 0
     assert len(out["hits"]) == 3
-    assert set(out["hits"][0]) >= {"clause_id", "doc_title", "path", "heading", "text", "score"}
+    assert set(out["hits"][0]) >= {"clause_id", "doc_title", "clause_path", "heading", "text", "score"}
     assert out["hits"][0]["clause_id"] == f"{PLAN}#四.(八)"
     assert out["hits"][0]["doc_title"] == "关于推进全省高新技术产业开发区高质量发展的实施方案"
 
@@ -47,6 +47,21 @@ def test_ask_k_sets_how_many_clauses_the_answer_considers(corpus_env, capsys):
         answers[k] = json.loads(capsys.readouterr().out)
     assert {k: len(a["hits"]) for k, a in answers.items()} == {2: 2, 8: 8}
     assert all(a["citations"][0]["clause_id"] == f"{PLAN}#四.(八)" for a in answers.values())
+
+
+@pytest.mark.slow
+def test_batch_ask_puts_a_lines_turns_in_one_conversation_one_object_per_turn(corpus_env, tmp_path, capsys):
+    lines = [{"id": "s1", "question": "外籍高端人才年龄超过60岁还能办工作许可吗？"},
+             {"id": "m1", "turns": [{"question": "研发费用加计扣除的比例是多少？"}, {"question": "那形成无形资产的呢？"}]},
+             {"id": "s2", "question": "那形成无形资产的呢？"}]
+    questions = tmp_path / "q.jsonl"
+    questions.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines) + "\n", encoding="utf-8")
+    assert main(["ask", "--questions", str(questions), "--json"]) == 0
+    out = {o["id"]: o for o in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert list(out) == ["s1", "m1#1", "m1#2", "s2"]
+    assert out["m1#2"]["query"] == "那形成无形资产的呢？"
+    assert "150%" in out["m1#2"]["lead"]  # read after turn 1: the R&D super-deduction's intangible assets
+    assert "150%" not in out["s2"]["lead"]  # the same words on a line of their own have no context
 
 
 @pytest.mark.slow

@@ -47,7 +47,7 @@ def web_app(index_dir: Path, log: Path, **settings: str) -> Iterator[str]:
 def client(url: str):
     from gradio_client import Client
 
-    # download_files=False: a citation's "path" key would otherwise be taken for a file to download.
+    # download_files=False: no endpoint returns a file (tests/web/test_api.py checks a default Client too).
     return Client(url, verbose=False, download_files=False)
 
 

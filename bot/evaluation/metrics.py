@@ -188,19 +188,33 @@ class AnswerRecord:
     quotes_exact: bool
     latency_ms: float
     abstain_score: float | None = None  # P(no basis) of the abstention model; None when not known
+    lead: str | None = None  # the answer's lead (read first); None when a system gave none
+
+
+NEAR_MISS = "near-miss"  # how a question set's note marks an unanswerable question close to a corpus topic
+
+
+def _abstention(records: Sequence[AnswerRecord]) -> float | None:
+    return sum(r.abstained for r in records) / len(records) if records else None
 
 
 def answer_metrics(records: Sequence[AnswerRecord]) -> dict[str, float | None]:
+    """Answer scores; abstention also split into near-miss questions (note starting "near-miss") and the rest."""
     answerable = [r for r in records if r.question.answerable]
     unanswerable = [r for r in records if not r.question.answerable]
+    near_miss = [r.question.note.startswith(NEAR_MISS) for r in unanswerable]
     answered = [r for r in answerable if not r.abstained]
     return {
         "questions": float(len(records)),
         "must_mention_recall": _mean([mention_recall(r.text, r.question.must_mention) for r in answerable]),
+        "lead_must_mention_recall": _mean([mention_recall(r.lead, r.question.must_mention) for r in answerable
+                                           if r.lead is not None]),
         "citation_precision": _mean([citation_precision(r.cited_texts, r.question.gold_quotes) for r in answered]),
         "citation_recall": _mean([citation_recall(r.cited_texts, r.question.gold_quotes) for r in answered]),
-        "abstention_rate": (sum(r.abstained for r in unanswerable) / len(unanswerable)) if unanswerable else None,
-        "false_abstention_rate": (sum(r.abstained for r in answerable) / len(answerable)) if answerable else None,
+        "abstention_rate": _abstention(unanswerable),
+        "abstention_rate_out_of_scope": _abstention([r for r, near in zip(unanswerable, near_miss) if not near]),
+        "abstention_rate_near_miss": _abstention([r for r, near in zip(unanswerable, near_miss) if near]),
+        "false_abstention_rate": _abstention(answerable),
         "exact_quote_rate": _mean([1.0 if r.quotes_exact else 0.0 for r in records if r.cited_texts]),
         "p50_ms": percentile([r.latency_ms for r in records], 50),
         "p95_ms": percentile([r.latency_ms for r in records], 95),
@@ -214,13 +228,24 @@ def answer_metrics_by_category(records: Sequence[AnswerRecord]) -> dict[str, dic
     return {cat: answer_metrics(rs) for cat, rs in sorted(cats.items())}
 
 
-def answer_table(overall: dict, by_category: dict[str, dict]) -> str:
-    cols = ["questions", "must_mention_recall", "citation_precision", "citation_recall", "abstention_rate", "false_abstention_rate", "exact_quote_rate"]
-    head = ["| category | n | must_mention | cit. precision | cit. recall | abstention (unanswerable) | false abstention | exact quotes |",
-            "|---|---|---|---|---|---|---|---|"]
+ANSWER_COLUMNS = [  # (metric, heading) of the answer tables, CLI and report
+    ("must_mention_recall", "must_mention"), ("lead_must_mention_recall", "lead must_mention"),
+    ("citation_precision", "cit. precision"), ("citation_recall", "cit. recall"),
+    ("abstention_rate", "abstention (unanswerable)"), ("abstention_rate_out_of_scope", "abst. out-of-scope"),
+    ("abstention_rate_near_miss", "abst. near-miss"), ("false_abstention_rate", "false abstention"),
+    ("exact_quote_rate", "exact quotes"),
+]
 
-    def fmt(v):
-        return "–" if v is None else (f"{v:.0f}" if v > 1.5 else f"{v:.3f}")
 
-    rows = [f"| {name} | " + " | ".join(fmt(m[c]) for c in cols) + " |" for name, m in [("all", overall), *by_category.items()]]
+def rate(value: float | None) -> str:
+    return "–" if value is None else f"{value:.3f}"
+
+
+def answer_table(overall: dict, by_category: dict[str, dict], latency: bool = False) -> str:
+    """A Markdown table: all answers, then one row per category; `latency` adds p50/p95 columns."""
+    cols = ANSWER_COLUMNS + ([("p50_ms", "p50 ms"), ("p95_ms", "p95 ms")] if latency else [])
+    head = ["| category | n | " + " | ".join(h for _, h in cols) + " |", "|---|---|" + "---|" * len(cols)]
+    rows = [f"| {name} | {int(m['questions'])} | "
+            + " | ".join(f"{m[c]:.1f}" if c.endswith("_ms") else rate(m.get(c)) for c, _ in cols) + " |"
+            for name, m in [("all", overall), *by_category.items()]]
     return "\n".join(head + rows)

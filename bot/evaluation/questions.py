@@ -46,9 +46,13 @@ def _turn_question(obj: dict, where: str, qid: str) -> Question:
     )
 
 
+def _in_line(turn: Question, category: str, note: str) -> Question:
+    return replace(turn, category=category, note=turn.note or note)
+
+
 def turn_id(question_id: str, n: int) -> str:
-    """The id of turn n (from 1) of a multi-turn question, as system outputs key it: q150/2."""
-    return f"{question_id}/{n}"
+    """The id of turn n (from 1) of a multi-turn question, as `ask --questions --json` writes it: q150#2."""
+    return f"{question_id}#{n}"
 
 
 def read_jsonl(path: Path, what: str):
@@ -80,8 +84,8 @@ def load_questions(path: Path) -> list[Question]:
             if not isinstance(turns, list) or not turns:
                 raise QuestionSetError(f"{path} 第 {n} 行的 turns 应为非空列表")
             category, note = str(obj.get("category", "")), str(obj.get("note", ""))
-            asked = tuple(
-                replace(_turn_question(t, f"{path} 第 {n} 行第 {i} 轮", turn_id(qid, i)), category=category)
+            asked = tuple(  # a turn is scored in its line's category; the line's note (near-miss …) unless its own
+                _in_line(_turn_question(t, f"{path} 第 {n} 行第 {i} 轮", turn_id(qid, i)), category, note)
                 for i, t in enumerate(turns, 1)
             )
             first = asked[0]  # retrieval metrics use the first turn: the later ones lean on it

@@ -37,7 +37,7 @@ class Change:
 
 
 def metric_changes(old: dict, new: dict, keys: Iterable[str] = ("retrieval", "retrieval_by_category", "answers",
-            "answers_by_category", "matching")) -> list[Change]:
+            "answers_by_category", "matching", "by_set")) -> list[Change]:
     """Every metric present in both reports; `worse` when it moved the wrong way beyond the tolerance."""
     before = flatten({k: old[k] for k in keys if k in old})
     after = flatten({k: new[k] for k in keys if k in new})

@@ -12,6 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
+from bot.evaluation.metrics import answer_table
 from bot.evaluation.regressions import Change, changes_table, metric_changes
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Serif CJK SC", "WenQuanYi Zen Hei")
@@ -114,15 +115,7 @@ def retrieval_modes_table(metrics: dict) -> str:
 
 
 def answers_table(metrics: dict) -> str:
-    cols = ["questions", "must_mention_recall", "citation_precision", "citation_recall", "abstention_rate",
-            "false_abstention_rate", "exact_quote_rate", "p50_ms", "p95_ms"]
-    head = ["| category | n | must_mention | cit. precision | cit. recall | abstention (unanswerable) "
-            "| false abstention | exact quotes | p50 ms | p95 ms |", "|---|---|---|---|---|---|---|---|---|---|"]
-    rows = []
-    for name, m in [("all", metrics["answers"]), *metrics.get("answers_by_category", {}).items()]:
-        cells = [str(int(m["questions"]))] + [_fmt(m[c]) for c in cols[1:7]] + [f"{m['p50_ms']:.1f}", f"{m['p95_ms']:.1f}"]
-        rows.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(head + rows)
+    return answer_table(metrics["answers"], metrics.get("answers_by_category", {}), latency=True)
 
 
 def matching_section(matching: dict) -> list[str]:
@@ -150,6 +143,12 @@ def render_markdown(metrics: dict, changes: Sequence[Change] = (), charts: Seque
         summary_table(metrics, changes),
         "",
     ]
+    if "by_set" in metrics:
+        from bot.evaluation.sets import sets_table
+
+        lines += ["## Development and blind sets", "", "Each question set run on its own; the blind sets (eval/blind/) "
+                  f"also pooled. The sections below are of the first set, `{meta.get('questions_file', '')}`.", "",
+                  sets_table(metrics["by_set"]), ""]
     worse = [c for c in changes if c.worse]
     if changes:
         lines += ["## Regressions against the earlier report", "",

@@ -105,7 +105,7 @@ def run_answers(
             try:
                 answer = ask(turn.question, conversation=conversation, use_llm=use_llm)
             except PolicyBotError as exc:
-                records.append(AnswerRecord(turn, str(exc), True, [], True, (time.perf_counter() - started) * 1000))
+                records.append(AnswerRecord(turn, str(exc), True, [], True, (time.perf_counter() - started) * 1000, lead=str(exc)))
                 if progress:
                     progress()
                 continue
@@ -117,7 +117,7 @@ def run_answers(
                 # What the pipeline's decide step decided on: the query it retrieved with, its hits.
                 evidence = looks(conversation.turns[-1].query, answer.hits, index, closeness, model)[-1]
                 score = model.probability(evidence)
-            records.append(AnswerRecord(turn, answer.text, answer.abstained, cited, exact, latency, score))
+            records.append(AnswerRecord(turn, answer.text, answer.abstained, cited, exact, latency, score, answer.lead))
             if progress:
                 progress()
     return records

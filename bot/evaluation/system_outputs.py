@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Sequence
 
@@ -10,17 +11,22 @@ from bot.evaluation.metrics import AnswerRecord, RetrievalResult
 from bot.evaluation.questions import Question, read_jsonl, turn_id
 
 
+_TURN = re.compile(r"(.+)[#/](\d+)")
+
+
 def load_system_outputs(path: Path) -> dict[str, dict]:
-    """JSONL of `ask --json` objects keyed by `id` (a turn of a multi-turn question: `q150/2`,
-    or `"id": "q150", "turn": 2`)."""
+    """JSONL of `ask --json` objects keyed by `id` (a turn of a multi-turn question: `q150#2` as
+    `ask --questions` writes it, `q150/2` as earlier versions did, or `"id": "q150", "turn": 2`)."""
     out: dict[str, dict] = {}
     for n, obj in read_jsonl(path, "系统输出"):
         if not isinstance(obj, dict) or "id" not in obj:
             raise QuestionSetError(f"{path} 第 {n} 行缺少字段 id")
-        for key, kind in (("hits", list), ("citations", list), ("answer", str), ("abstained", bool)):
+        for key, kind in (("hits", list), ("citations", list), ("answer", str), ("lead", str), ("abstained", bool)):
             if key in obj and not isinstance(obj[key], kind):
                 raise QuestionSetError(f"{path} 第 {n} 行的 {key} 类型不对")
         key = turn_id(str(obj["id"]), int(obj["turn"])) if "turn" in obj else str(obj["id"])
+        if turn := _TURN.fullmatch(key):
+            key = turn_id(turn.group(1), int(turn.group(2)))
         out[key] = obj
     if not out:
         raise QuestionSetError(f"{path}：系统输出为空")
@@ -67,6 +73,6 @@ def score_system(
                 cited.append(text)
             records.append(
                 AnswerRecord(turn, str(out.get("answer", "")), bool(out.get("abstained", False)), cited, exact,
-                             float(out.get("took_ms", 0.0) or 0.0))
+                             float(out.get("took_ms", 0.0) or 0.0), lead=out.get("lead"))
             )
     return retrieval, records, missing

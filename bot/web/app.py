@@ -42,12 +42,12 @@ class WebApp:
 
     @guarded("ask", text=True, api=True)
     def api_ask(self, question: str) -> dict:
-        """Answer one question: {answer, abstained, citations: [{clause_id, path, quote, …}]}."""
+        """Answer one question: {answer, abstained, citations: [{clause_id, clause_path, quote, …}]}."""
         return ui.answer_dict(self.bot.ask(question))
 
     @guarded("search", text=True, api=True)
     def api_search(self, query: str, k: int = 5) -> dict:
-        """The k best clauses for a query: {query, hits: [{clause_id, path, text, citation, …}]}."""
+        """The k best clauses for a query: {query, hits: [{clause_id, clause_path, text, citation, …}]}."""
         query = check_query(query)  # as searched: no control character is echoed
         hits = self._search(query, whole_number("k", k, 1, MAX_K))
         return {"query": query, "hits": [ui.hit_dict(h, self.bot.citation(h.clause)) for h in hits]}

@@ -101,7 +101,7 @@ def _render(answer: Answer, lines: Sequence[str], clauses: Mapping[str, Clause] 
 
 
 def citation_dict(c: Citation) -> dict:
-    return {"n": c.n, "clause_id": c.clause_id, "doc_title": c.doc_title, "path": c.path,
+    return {"n": c.n, "clause_id": c.clause_id, "doc_title": c.doc_title, "clause_path": c.path,
             "quote": c.quote, "citation": c.citation, "responsible_units": list(c.responsible_units)}
 
 
@@ -157,7 +157,7 @@ def hits_markdown(hits: Sequence[Hit], terms: Iterable[str], citations: Sequence
 def hit_dict(hit: Hit, citation: str) -> dict:
     """One hit as the /search API returns it (the CLI's --json fields)."""
     c = hit.clause
-    out = {"clause_id": c.id, "doc_title": hit.doc_title, "path": c.path, "heading": c.heading, "text": c.text,
+    out = {"clause_id": c.id, "doc_title": hit.doc_title, "clause_path": c.path, "heading": c.heading, "text": c.text,
            "score": hit.score, "citation": citation, "responsible_units": list(c.responsible_units),
            "status": hit.amendment.status if hit.amendment else "in_force"}
     if hit.amendment:

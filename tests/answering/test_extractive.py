@@ -141,7 +141,7 @@ def test_ask_json_has_the_design_shape(corpus_index_dir, monkeypatch, capsys):
     out = json.loads(capsys.readouterr().out)
     assert {"query", "took_ms", "hits", "answer", "abstained", "citations"} <= set(out)
     assert out["abstained"] is False
-    assert set(out["citations"][0]) >= {"clause_id", "doc_title", "path", "quote"}
+    assert set(out["citations"][0]) >= {"clause_id", "doc_title", "clause_path", "quote"}
 
 
 @pytest.mark.slow

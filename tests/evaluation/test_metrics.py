@@ -74,9 +74,9 @@ def test_must_mention_and_citation_scores():
     assert citation_precision([], [GOLD]) is None
 
 
-def _rec(qid, answerable, abstained, text="", cited=(), exact=True, gold=(GOLD,), mention=()):
-    q = Question(qid, "问", answerable=answerable, gold_quotes=gold if answerable else (), must_mention=mention)
-    return AnswerRecord(q, text, abstained, list(cited), exact, 10.0)
+def _rec(qid, answerable, abstained, text="", cited=(), exact=True, gold=(GOLD,), mention=(), lead=None, note=""):
+    q = Question(qid, "问", answerable=answerable, gold_quotes=gold if answerable else (), must_mention=mention, note=note)
+    return AnswerRecord(q, text, abstained, list(cited), exact, 10.0, lead=lead)
 
 
 def test_abstention_and_false_abstention_rates():
@@ -92,3 +92,28 @@ def test_abstention_and_false_abstention_rates():
     assert m["must_mention_recall"] == 0.5  # over answerable questions: 1 and 0
     assert m["citation_precision"] == 1.0  # only answered answerable questions count
     assert m["exact_quote_rate"] == 0.5  # over records that cite something
+
+
+def test_lead_must_mention_is_scored_on_the_lead_by_the_same_matching_rules():
+    records = [
+        _rec("a1", True, False, "答：最多1000万元，一事一议。", lead="最多１０００万元", mention=("1000万元", "一事一议")),
+        _rec("a2", True, True, "没有依据", lead="没有依据", mention=("65岁",)),
+        _rec("a3", True, False, "x", lead=None, mention=("x",)),  # a system that gives no lead: not scored
+        _rec("u1", False, True, "没有依据", lead="没有依据"),  # unanswerable: nothing to mention
+    ]
+    m = answer_metrics(records)
+    assert m["must_mention_recall"] == pytest.approx((1 + 0 + 1) / 3)
+    assert m["lead_must_mention_recall"] == pytest.approx((0.5 + 0) / 2)  # full-width digits folded as in the answer
+
+
+def test_abstention_is_reported_for_near_miss_and_other_unanswerable_questions_and_all():
+    records = [
+        _rec("u1", False, True, note="near-miss: the corpus has 补贴 clauses, not this one"),
+        _rec("u2", False, False, note="near-miss"),
+        _rec("u3", False, True, note="weather, not policy"),
+        _rec("u4", False, True),
+        _rec("a1", True, False, mention=("x",)),
+    ]
+    m = answer_metrics(records)
+    assert (m["abstention_rate"], m["abstention_rate_near_miss"], m["abstention_rate_out_of_scope"]) == (0.75, 0.5, 1.0)
+    assert answer_metrics(records[2:])["abstention_rate_near_miss"] is None  # no near-miss question: no figure

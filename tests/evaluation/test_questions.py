@@ -25,10 +25,18 @@ def test_multi_turn_question_loads_its_turns_and_retrieves_by_the_first(tmp_path
     path = write_jsonl(tmp_path / "q.jsonl", [{"id": "q1", "question": "单轮问题？", "category": "amount"}, MULTI])
     single, multi = load_questions(path)
     assert single.asked == (single,)
-    assert [t.id for t in multi.asked] == ["q150/1", "q150/2"]
+    assert [t.id for t in multi.asked] == ["q150#1", "q150#2"]
     assert multi.question == "高新区科技成果转化有什么支持？" and multi.gold_quotes == (GOLD,)
     assert all(t.category == "eligibility" for t in multi.asked)
     assert multi.asked[1].must_mention == ("一事一议",)
+
+
+def test_a_multi_turn_lines_note_marks_its_turns_so_a_near_miss_turn_is_scored_as_one(tmp_path):
+    line = {**MULTI, "answerable": False, "note": "near-miss: the follow-up asks for a figure no clause gives",
+            "turns": [MULTI["turns"][0], {"question": "那补贴多少钱？", "answerable": False}]}
+    (multi,) = load_questions(write_jsonl(tmp_path / "q.jsonl", [line]))
+    assert [t.note.startswith("near-miss") for t in multi.asked] == [True, True]
+    assert multi.asked[1].answerable is False and multi.asked[1].category == "eligibility"
 
 
 @pytest.mark.parametrize("line, message", [

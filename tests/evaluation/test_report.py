@@ -53,7 +53,7 @@ def test_eval_out_writes_report_metrics_and_charts_per_category(corpus_env, ques
     assert metrics["answers"]["abstention_rate"] == 1.0  # u1
     by_id = {s["id"]: s for s in metrics["abstention_scores"]}
     assert by_id["u1"]["score"] > by_id["a1"]["score"]
-    assert "m1/2" in by_id
+    assert "m1#2" in by_id
     assert metrics["matching"]["verdicts"] > 0 and 0 <= metrics["matching"]["accuracy"] <= 1
     report = (out / "report.md").read_text(encoding="utf-8")
     assert report.startswith("# PolicyBot evaluation report")
@@ -61,6 +61,36 @@ def test_eval_out_writes_report_metrics_and_charts_per_category(corpus_env, ques
     assert "first turn only" in report and "| eligibility |" in report
     for chart in (RECALL_CHART, SCORES_CHART):
         assert (out / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and f"]({chart})" in report
+
+
+def _write(path: Path, lines: list[dict]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_eval_puts_the_development_set_beside_each_blind_set_and_the_blind_sets_pooled(corpus_env, questions_file, tmp_path, capsys):
+    a1, a2, u1 = QUESTIONS[:3]
+    blind_a = _write(tmp_path / "eval" / "blind" / "x.jsonl", [a2, {**u1, "id": "bx2", "note": "near-miss: 补贴, but not this one"}])
+    blind_b = _write(tmp_path / "eval" / "blind" / "y.jsonl", [{**a1, "id": "by1"}])
+    out = tmp_path / "report"
+    assert main(["eval", "--questions", str(questions_file), str(blind_a), "--questions", str(blind_b),
+                 "--mode", "bm25", "--out", str(out), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "| metric | q | x (blind) | y (blind) | blind pooled |" in printed
+    assert "| lead must_mention recall |" in printed and "| abstention, near-miss |" in printed
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert metrics["answers"]["questions"] == 5  # the first set's own metrics, in full, as with one file
+    columns = metrics["by_set"]["columns"]
+    assert list(columns) == ["q", "x", "y", "blind pooled"]
+    x, y, pooled = columns["x"], columns["y"], columns["blind pooled"]
+    assert pooled["questions"] == 3 and pooled["file"] == [str(blind_a), str(blind_b)]
+    assert pooled["recall@5"] == (x["recall@5"] + y["recall@5"]) / 2  # one retrieval question each
+    assert pooled["abstention_rate_near_miss"] == x["abstention_rate_near_miss"] and y["abstention_rate"] is None
+    report = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Development and blind sets" in report and "| metric | q | x (blind) | y (blind) | blind pooled |" in report
+    assert "| category | n | must_mention | lead must_mention |" in report
 
 
 @pytest.mark.slow
@@ -92,18 +122,19 @@ def test_compare_flags_a_metric_that_fell(corpus_env, questions_file, tmp_path, 
 
 @pytest.mark.slow
 def test_system_outputs_from_ask_json_score_like_the_bot(corpus_env, questions_file, tmp_path, capsys):
-    single = tmp_path / "single.jsonl"  # `ask --questions` asks each line's question once: single-turn ones
-    single.write_text("\n".join(json.dumps(q, ensure_ascii=False) for q in QUESTIONS if "turns" not in q) + "\n", encoding="utf-8")
-    assert main(["ask", "--questions", str(single), "--json"]) == 0
+    """`ask --questions` writes a multi-turn line turn by turn (m1#1, m1#2); `eval --system` reads them back."""
+    assert main(["ask", "--questions", str(questions_file), "--json"]) == 0
     answers = tmp_path / "answers.jsonl"
     answers.write_text(capsys.readouterr().out, encoding="utf-8")
-    assert main(["eval", "--questions", str(single), "--json", "--quiet"]) == 0
+    assert main(["eval", "--questions", str(questions_file), "--json", "--quiet"]) == 0
     own = json.loads(capsys.readouterr().out)
-    assert main(["eval", "--questions", str(single), "--system", str(answers), "--json"]) == 0
+    assert main(["eval", "--questions", str(questions_file), "--system", str(answers), "--json"]) == 0
     system = json.loads(capsys.readouterr().out)
-    assert system["meta"]["source"] == "system answers.jsonl"
-    for key in ("must_mention_recall", "citation_precision", "citation_recall", "abstention_rate", "false_abstention_rate", "exact_quote_rate"):
+    assert system["meta"]["source"] == "system answers.jsonl" and "missing_outputs" not in system["meta"]
+    for key in ("must_mention_recall", "lead_must_mention_recall", "citation_precision", "citation_recall",
+                "abstention_rate", "false_abstention_rate", "exact_quote_rate"):
         assert system["answers"][key] == own["answers"][key], key
+    assert system["answers"]["questions"] == 5  # four lines, m1 in two turns
     assert system["retrieval"]["system"]["recall@5"] == own["retrieval"]["hybrid"]["recall@5"]
 
 

@@ -33,11 +33,11 @@ def test_another_systems_outputs_are_scored_with_the_same_rules(tmp_path):
     assert retrieval.ranks == {"q1": 2, "q150": 1, "q9": None}
     by_id = {r.question.id: r for r in records}
     assert by_id["q1"].cited_texts == [clause, "无关"] and by_id["q1"].quotes_exact is False
-    assert by_id["q150/1"].quotes_exact is True
+    assert by_id["q150#1"].quotes_exact is True
     m = answer_metrics(records)
     assert m["abstention_rate"] == 1.0
-    assert m["false_abstention_rate"] == pytest.approx(1 / 4)  # q150/2; the missing q9 is an empty answer
-    assert m["must_mention_recall"] == pytest.approx(2 / 3)  # q1, q150/1 yes; q150/2 no; q9 has no must_mention
+    assert m["false_abstention_rate"] == pytest.approx(1 / 4)  # q150#2; the missing q9 is an empty answer
+    assert m["must_mention_recall"] == pytest.approx(2 / 3)  # q1, q150#1 yes; q150#2 no; q9 has no must_mention
     assert m["citation_precision"] == pytest.approx((0.5 + 1.0) / 2)
     assert m["exact_quote_rate"] == 0.5
 

@@ -29,7 +29,7 @@ def varied_questions(n: int) -> list[str]:
 
 def cited(result: dict) -> tuple:
     return (result["answer"], result["abstained"],
-            tuple((c["clause_id"], c["path"], c["quote"]) for c in result["citations"]))
+            tuple((c["clause_id"], c["clause_path"], c["quote"]) for c in result["citations"]))
 
 
 @pytest.fixture(scope="module")
@@ -43,7 +43,7 @@ def test_twenty_concurrent_asks_each_get_the_answer_and_citations_they_get_alone
     questions = ["科技成果转化项目最多能拿多少支持？", *varied_questions(USERS - 1)]
     alone = {q: client(app_url).predict(q, api_name="/ask") for q in questions}  # a session each: burst is 10
     first = alone[questions[0]]
-    assert "1000万元" in first["answer"] and "四.(八)" in {c["path"] for c in first["citations"]}
+    assert "1000万元" in first["answer"] and "四.(八)" in {c["clause_path"] for c in first["citations"]}
 
     clients = [client(app_url) for _ in questions]
     barrier = threading.Barrier(len(questions))
@@ -71,7 +71,7 @@ def test_twenty_concurrent_asks_each_get_the_answer_and_citations_they_get_alone
         assert cited(result) == cited(alone[question])
         for c in result["citations"]:
             assert c["quote"] in clauses[c["clause_id"]].text
-            assert c["clause_id"] == f"{clauses[c['clause_id']].doc_slug}#{c['path']}"
+            assert c["clause_id"] == f"{clauses[c['clause_id']].doc_slug}#{c['clause_path']}"
     answered = [r for r in results.values() if not r["abstained"]]
     assert len(answered) >= len(questions) // 2 and all(r["citations"] for r in answered)
 

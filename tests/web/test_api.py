@@ -96,10 +96,24 @@ def test_ask_endpoint_answers_with_the_amount_and_its_clause(client):
     result = client.predict("科技成果转化项目最多能拿多少支持？", api_name="/ask")
     assert "1000万元" in result["answer"]
     assert result["abstained"] is False
-    paths = {c["path"] for c in result["citations"]}
+    paths = {c["clause_path"] for c in result["citations"]}
     assert "四.(八)" in paths
     first = result["citations"][0]
-    assert {"clause_id", "path", "quote"} <= set(first) and first["quote"]
+    assert {"clause_id", "clause_path", "quote"} <= set(first) and first["quote"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mount", ["api/", ""])
+def test_a_default_gradio_client_gets_the_cited_answer_and_hits(app_url, mount):
+    """DESIGN.md: a default `Client(url)` must work; one that downloads files (the default) used to fail
+    with 403 on a citation's "path" key, taken for a file on the server."""
+    from gradio_client import Client
+
+    client = Client(app_url + mount, verbose=False)
+    answer = client.predict("科技成果转化项目最多能拿多少支持？", api_name="/ask")
+    assert "1000万元" in answer["answer"] and "四.(八)" in {c["clause_path"] for c in answer["citations"]}
+    found = client.predict("研发费用加计扣除", 3, api_name="/search")
+    assert len(found["hits"]) == 3 and all(h["clause_id"].endswith("#" + h["clause_path"]) for h in found["hits"])
 
 
 @pytest.mark.slow

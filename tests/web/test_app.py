@@ -28,7 +28,7 @@ def test_an_extractive_answer_streams_line_by_line_then_gets_its_footnotes(corpu
     assert "1000万元" in shown[0]  # the lead line comes first
     assert len(shown[0]) < len(shown[1]) < len(shown[-1])
     question_box, history, conversation, last = updates[-1]
-    assert question_box == "" and last["citations"][0]["path"] == "四.(八)" and len(conversation.turns) == 1
+    assert question_box == "" and last["citations"][0]["clause_path"] == "四.(八)" and len(conversation.turns) == 1
 
 
 def test_an_llm_answer_streams_token_by_token_and_is_verified_at_the_end(corpus_bot):

@@ -84,7 +84,7 @@ def test_hits_markdown_gives_each_hit_a_citation_line():
 
 def test_hit_dict_has_the_cli_json_fields():
     d = ui.hit_dict(HIT, LINE)
-    assert d["clause_id"] == CLAUSE.id and d["path"] == "四.(八)" and d["citation"] == LINE
+    assert d["clause_id"] == CLAUSE.id and d["clause_path"] == "四.(八)" and d["citation"] == LINE
     assert d["status"] == "in_force" and d["responsible_units"] == ["省科技厅", "省教育厅"]
 
 
@@ -92,7 +92,21 @@ def test_answer_dict_lists_citations_with_id_path_quote():
     d = ui.answer_dict(answer())
     assert d["abstained"] is False
     assert d["citations"][0]["clause_id"] == CLAUSE.id
-    assert d["citations"][0]["path"] == "四.(八)" and d["citations"][0]["quote"] == "给予不超过1000万元支持"
+    assert d["citations"][0]["clause_path"] == "四.(八)" and d["citations"][0]["quote"] == "给予不超过1000万元支持"
+
+
+def _keys(node) -> set:
+    """Every dict key at any depth of a JSON-like value."""
+    if isinstance(node, dict):
+        return set(node) | {k for v in node.values() for k in _keys(v)}
+    return {k for v in node for k in _keys(v)} if isinstance(node, (list, tuple)) else set()
+
+
+def test_no_api_dict_has_a_path_key_that_gradio_client_would_fetch_as_a_file():
+    """gradio_client takes any dict with a "path" key for a file to download: the clause path is `clause_path`."""
+    amended = dataclasses.replace(HIT, amendment=Amendment(CLAUSE.id, "amended", "某公告", "某号", "2023-01-01", "现行100%"))
+    for d in (ui.answer_dict(answer()), ui.hit_dict(amended, LINE), ui.verdict_dict(verdict("eligible", [cond("met", 7.5)]))):
+        assert "path" not in _keys(d)
 
 
 def test_clause_markdown_shows_status_note_units_and_text():
