@@ -62,7 +62,8 @@ class ExtractiveAnswerer:
         kind = analysis.kind
         pool = list(hits) + [h for h in extra if h.clause.id not in {x.clause.id for x in hits}]
         parts = self.parts(analysis)
-        spans = [self.span(part, pool if n else hits, analysis.question) for n, part in enumerate(parts)]
+        context = " ".join(filter(None, (analysis.context, analysis.question)))
+        spans = [self.span(part, pool if n else hits, context) for n, part in enumerate(parts)]
         if spans[0] is None and not any(spans):
             return self.no_basis(analysis, hits, f"相关条款没有规定{parts[0].kind.absent}。", partial=True)
         span = next(s for s in spans if s is not None)

@@ -73,7 +73,7 @@ class Conversation:
         facts = {**last.analysis.facts, **analysis.facts}
         kind = analysis.kind if analysis.kind.name != "general" else last.analysis.kind
         query = f"{last.query} {analysis.question}"
-        return query, replace(analysis, facts=facts, kind=kind)
+        return query, replace(analysis, facts=facts, kind=kind, context=last.query)
 
 
 def is_follow_up(question: str) -> bool:

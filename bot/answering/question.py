@@ -33,6 +33,7 @@ class Analysis:
     kind: AnswerType = GENERAL  # what the question asks for (bot/data/answer_types.yaml)
     facts: dict[str, float | str] = field(default_factory=dict)
     names_clause: bool = False
+    context: str = ""  # for a follow-up: the earlier question it is read against (its words count half)
 
     @property
     def intent(self) -> str:
