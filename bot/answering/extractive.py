@@ -20,7 +20,7 @@ from bot.answering.prompts import NO_BASIS
 from dataclasses import replace
 
 from bot.answering.question import Analysis, question_parts, question_type, search_text
-from bot.answering.spans import (Span, about_focus, after_definition, with_opening, definition_lead, find_span, list_lead, phrase_with, plain,
+from bot.answering.spans import (Span, about_focus, after_definition, share, with_opening, definition_lead, find_span, list_lead, phrase_with, plain,
                                  shorten, words)
 from bot.answering.types import GENERAL, AnswerType, asking_part, this_year, without_cues
 from bot.index.lexical import asked_words, tokenize
@@ -38,7 +38,7 @@ class ExtractiveAnswerer:
     whole_clause_chars = 350  # shorter clauses are quoted whole
     quote_chars = 300  # otherwise the quote grows around the span up to this
     list_chars = 600  # or, when the span is a list, up to this
-    lead_chars = 120  # a lead quoting a sentence states at most this much of it
+    lead_chars = 160  # a lead quoting a sentence states at most this much of it
 
     def __init__(
         self,
@@ -246,10 +246,13 @@ class ExtractiveAnswerer:
             stated = list_lead(span, self.focus(analysis.question, kind))
         elif kind.lead == "definition":
             stated = definition_lead(span)
-        elif kind.lead == "phrase":
+        elif kind.lead == "phrase" or kind.lead == "units" and span.evidence:
             stated = phrase_with(span.text, span.evidence)
+            carried = carried_on(span)
+            if carried and len(stated) + len(carried) <= 160:
+                stated = f"{stated.rstrip('。；;，,')}；{plain(carried)}"
         else:
-            stated = shorten(rule_of(span), self.lead_chars)
+            stated = shorten(rule_of(span, self.focus(analysis.question, kind)), self.lead_chars)
         if kind.lead != "list":
             stated = with_opening(span, stated)
         if kind.lead == "judgement":
@@ -266,15 +269,26 @@ class ExtractiveAnswerer:
         return f"依据[{n}]，{stated}。"
 
 
-def rule_of(span: Span) -> str:
+def carried_on(span: Span) -> str:
+    """The sentence after the span when it carries the span's rule on (…12％以内的部分准予扣除；
+    超过…的部分，准予结转以后三年内…扣除); "" otherwise."""
+    after = span.hit.clause.text.split(span.text, 1)[-1].lstrip()
+    following = sentences(after)[:1]
+    if following and not _ITEM_START.match(following[0]) and re.match(r"超过|超出|不足|低于|其中|但|对|未", following[0]):
+        return following[0]
+    return ""
+
+
+def rule_of(span: Span, focus: dict[str, float] | None = None) -> str:
     """What a rule sentence says, for a lead: after its 是指 when it defines a term it names (…所称技术
     转让所得免征、减征，是指 一个纳税年度内…), with the next sentence when that one carries the rule on
-    (…；超过500万元的部分，减半征收企业所得税)."""
+    (…；超过500万元的部分，减半征收企业所得税) or, for a short one, says more of what was asked."""
     text = after_definition(span.text)
     after = span.hit.clause.text.split(span.text, 1)[-1].lstrip()
     following = sentences(after)[:1]
     if following and not _ITEM_START.match(following[0]) and len(text) + len(following[0]) <= 160:
-        if re.match(r"超过|不足|低于|其中|但|对", following[0]):
+        asked = focus and share(focus, words(following[0])) > 0
+        if carried_on(span) or asked and len(text) < 100:
             text = text.rstrip("。") + following[0]
     return text
 
