@@ -246,7 +246,7 @@ class ExtractiveAnswerer:
             stated = list_lead(span, self.focus(analysis.question, kind))
         elif kind.lead == "definition":
             stated = definition_lead(span)
-        elif kind.lead == "phrase" or kind.lead == "units" and span.evidence:
+        elif kind.lead == "phrase":
             stated = phrase_with(span.text, span.evidence)
             carried = carried_on(span)
             if carried and len(stated) + len(carried) <= 160:
