@@ -218,8 +218,12 @@ def llm_result(extractive: Answer, text: str, citations, problems) -> Answer:
         log.info("LLM answer failed verification (%d problems), extractive answer shown", len(problems))
         note = FALLBACK_NOTE.render(reason=f"{len(problems)} 处引用或数字无法在所引条款中核实")
         return replace(extractive, text=f"{note}\n{extractive.text}", notes=(note, *problems))
+    from bot.answering.extractive import lead_text
+
+    first = next((line for line in text.splitlines() if line.strip()), "")
     if is_no_basis(text):
-        return replace(extractive, text=text, abstained=True, citations=(), answerer="llm")
+        return replace(extractive, text=text, abstained=True, citations=(), answerer="llm", lead=lead_text(first))
     amended = [line for line in extractive.text.splitlines() if line.startswith("⚠ 注意")]
     sources = ["出处："] + [f"[{c.n}] {c.citation}" for c in citations]
-    return replace(extractive, text="\n".join([*amended, text, *sources]), citations=tuple(citations), answerer="llm")
+    return replace(extractive, text="\n".join([*amended, text, *sources]), citations=tuple(citations), answerer="llm",
+                   lead=lead_text(first.removeprefix("答：")))
