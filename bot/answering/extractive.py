@@ -20,9 +20,9 @@ from bot.answering.prompts import NO_BASIS
 from dataclasses import replace
 
 from bot.answering.question import Analysis, question_parts, question_type, search_text
-from bot.answering.spans import (Span, about_focus, after_definition, share, with_opening, definition_lead, find_span, list_lead, phrase_with, plain,
+from bot.answering.spans import (LIST_CHARS, Span, about_focus, after_definition, share, with_opening, definition_lead, find_span, list_lead, phrase_with, plain,
                                  shorten, words)
-from bot.answering.types import GENERAL, AnswerType, asking_part, this_year, without_cues
+from bot.answering.types import GENERAL, AnswerType, asking_part, language, this_year, without_cues
 from bot.index.lexical import asked_words, tokenize
 from bot.ingest.amendments import editor_note, status_line
 from bot.ingest.chunking import sentences
@@ -242,7 +242,7 @@ class ExtractiveAnswerer:
             return f"{self.citation_of(first.clause)}规定[{n}]：{shorten(after_definition(first.clause.text), 160)}。"
         if kind.lead == "citation":
             return f"见{self.citation_of(first.clause)}[{n}]：{shorten(rule_of(span), self.lead_chars)}。"
-        if kind.lead == "list" or span.items and kind.evidence is None:
+        if kind.lead == "list" or span.items and (kind.evidence is None or len(span.text) <= LIST_CHARS):
             stated = list_lead(span, self.focus(analysis.question, kind))
         elif kind.lead == "definition":
             stated = definition_lead(span)
@@ -274,7 +274,7 @@ def carried_on(span: Span) -> str:
     超过…的部分，准予结转以后三年内…扣除); "" otherwise."""
     after = span.hit.clause.text.split(span.text, 1)[-1].lstrip()
     following = sentences(after)[:1]
-    if following and not _ITEM_START.match(following[0]) and re.match(r"超过|超出|不足|低于|其中|但|对|未", following[0]):
+    if following and not _ITEM_START.match(following[0]) and language()["carries_on"].match(following[0]):
         return following[0]
     return ""
 
@@ -287,16 +287,13 @@ def rule_of(span: Span, focus: dict[str, float] | None = None) -> str:
     after = span.hit.clause.text.split(span.text, 1)[-1].lstrip()
     following = sentences(after)[:1]
     if following and not _ITEM_START.match(following[0]) and len(text) + len(following[0]) <= 160:
-        asked = focus and share(focus, words(following[0])) > 0
-        if carried_on(span) or asked and len(text) < 100:
-            text = text.rstrip("。") + following[0]
+        new = {t: w for t, w in (focus or {}).items() if t not in words(text)}  # asked, not yet said
+        if carried_on(span) or new and share(new, words(following[0])) > 0 and len(text) < 100:
+            text = text.rstrip("。；;") + "；" + following[0]
     return text
 
 
 _ITEM_START = re.compile(r"[（(]?[一二三四五六七八九十\d]+[)）、.．]")
-
-
-_CONDITIONAL = re.compile(r"应当|须|符合|满足|条件|以上|以下|不低于|不超过|超过|达到")
 
 
 def judgement(span: str, stated: str, checks: Sequence[ConditionCheck]) -> str:
@@ -309,7 +306,7 @@ def judgement(span: str, stated: str, checks: Sequence[ConditionCheck]) -> str:
         if failed:
             return f"不能：按您提供的情况，不满足“{'、'.join(failed)}”（{held}）"
         return f"按您提供的情况，满足“{'、'.join(c.phrase for c in decided)}”（{held}）"
-    return f"需满足：{stated}" if _CONDITIONAL.search(stated) else stated
+    return f"需满足：{stated}" if language()["conditional"].search(stated) else stated
 
 
 def current_rule(amendment: Amendment, kind: AnswerType) -> str:
@@ -353,10 +350,6 @@ def _places():
     return jieba.posseg.POSTokenizer(_jieba())
 
 
-# A place owning what is asked: "深圳的…", "上海对…", "成都高新区…", "杭州出台的…", "苏州那边…".
-_OWNS = re.compile(r"^(?:省|市|州|县|区)?(?:的|对|高新区|开发区|出台|政策|那边|当地|有没有|给|发)")
-
-
 def unknown_place(question: str, known: Callable[[str], bool]) -> str:
     """A place the corpus never names whose own rules the question asks about ("深圳对引进博士补贴
     多少"), when it names no place the corpus knows: the corpus is national and Guizhou law."""
@@ -364,21 +357,17 @@ def unknown_place(question: str, known: Callable[[str], bool]) -> str:
     for w in _places().cut(question):
         at += len(w.word)
         if w.flag.startswith("ns") and len(w.word) >= 2:
-            places.append((w.word, bool(_OWNS.match(question[at:]))))
+            places.append((w.word, bool(language()["place_owns"].match(question[at:]))))
     if any(known(p) for p, _ in places):
         return ""
     return next((p for p, owns in places if owns), "")
-
-
-# Words ending in 税 that name no tax of their own: paying, exempting, rates.
-_TAX_VERBS = frozenset("纳税 征税 免税 减税 计税 缴税 交税 扣税 抵税 退税 少交税 税 报税 避税 节税 完税".split())
 
 
 def other_tax(question: str, used: Hit, close: Sequence[Hit]) -> str:
     """A tax the question names that the answering clause does not, nor the title of a close clause's
     document (个税 against 企业所得税法; 所得税 is the corpus's own)."""
     for token in tokenize(question):
-        if token.endswith("税") and token not in _TAX_VERBS and token not in used.clause.text and not any(
+        if token.endswith("税") and token not in language()["tax_verbs"] and token not in used.clause.text and not any(
                 token in h.doc_title for h in (used, *close)):
             return token
     return ""

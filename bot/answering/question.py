@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from bot.answering.types import GENERAL, LOOKUP, AnswerType, answer_type
+from bot.answering.types import GENERAL, LOOKUP, AnswerType, answer_type, language
 from bot.retrieval.search import clause_refs
 from bot.text.facts import fact
 from bot.text.numerals import CN_NUM, parse_number
@@ -94,14 +94,11 @@ def search_text(question: str) -> str:
     return stripped if len(re.findall(r"[\u4e00-\u9fff]", stripped)) >= 6 else question
 
 
-_ASKING = re.compile(r"多少|哪些|哪个|什么|吗|怎么|如何|是否|能否|几|谁|呢|能不能|可不可以|有没有|是不是|要不要|还是")
-
-
 def question_parts(question: str) -> list[str]:
     """The sub-questions of a question that asks several things ("税率多少？要什么条件？"): pieces
     between question marks that ask something (a trailing statement is context, not a question)."""
     pieces = [p.strip(" ，,。") for p in re.split(r"[？?]", question)]
-    return [p for p in pieces if len(re.findall(r"[\u4e00-\u9fff]", p)) >= 4 and _ASKING.search(p)]
+    return [p for p in pieces if len(re.findall(r"[\u4e00-\u9fff]", p)) >= 4 and language()["asking"].search(p)]
 
 
 def analyse(question: str) -> Analysis:

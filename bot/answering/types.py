@@ -67,6 +67,20 @@ def answer_types() -> tuple[AnswerType, ...]:
 
 
 @lru_cache(maxsize=1)
+def language() -> dict:
+    """The answerer's language rules beside the types (answer_types.yaml `language`)."""
+    data = yaml.safe_load((resources.files("bot") / "data" / "answer_types.yaml").read_text(encoding="utf-8"))
+    rules = data["language"]
+    return {
+        "asking": re.compile("|".join(map(re.escape, sorted(rules["asking"], key=len, reverse=True)))),
+        "place_owns": re.compile(rules["place_owns"]),
+        "tax_verbs": frozenset(rules["tax_verbs"]),
+        "carries_on": re.compile(rules["carries_on"]),
+        "conditional": re.compile(rules["conditional"]),
+    }
+
+
+@lru_cache(maxsize=1)
 def _this_year() -> tuple[tuple[str, ...], frozenset[str], re.Pattern]:
     data = yaml.safe_load((resources.files("bot") / "data" / "answer_types.yaml").read_text(encoding="utf-8"))
     rule = data["this_year"]
