@@ -4,8 +4,8 @@ The decision is a logistic model over the Evidence features of bot/answering/abs
 dense cosine, IDF-weighted coverage of the question's topic words by the top clauses, best BM25
 score), fitted with class-balanced weights and L2. Each question is seen as the pipeline sees it
 (abstention.looks, the function the pipeline decides on): a question that names a clause or a rare
-exact corpus term is never "no basis"; the answerer's scope rules (bot/answering/extractive.py:
-elsewhere_reason, unstated) make it one; and the second look (the question in the corpus's wording)
+exact corpus term is never "no basis"; the answerer's own reasons (bot/answering/extractive.py:
+another place or tax, `outside`; no span of the asked type in the close clauses, `span`) make it one; and the second look (the question in the corpus's wording)
 must agree before the model's "no basis" stands. The threshold is the middle of the
 range that catches the most unanswerable questions while keeping false abstention within the target,
 both measured by leave-one-out cross-validation: the printed figures are those held-out estimates, not
@@ -53,7 +53,6 @@ def features(questions, settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, l
     label, whether a rule says "never no basis", and whether one says "always" (another place's policy,
     another tax or a sum the answering clause does not mention)."""
     from bot.answering.abstention import looks
-    from bot.answering.extractive import elsewhere_reason, unstated
     from bot.answering.pipeline import extractive_answerer
     from bot.answering.question import analyse, search_text
     from bot.retrieval.search import Searcher
@@ -71,8 +70,9 @@ def features(questions, settings) -> tuple[np.ndarray, np.ndarray, np.ndarray, l
         again.append((second[0] if second else e).features())
         labels.append(0 if q.answerable else 1)
         never.append(e.pinned or e.distinctive)
-        always.append(bool(elsewhere_reason(q.question, extractive.known)
-                           or (hits and unstated(q.question, extractive.answering(hits, analyse(q.question))))))
+        analysis = analyse(q.question)
+        always.append(bool(extractive.outside(analysis, hits[:1], hits[:5])
+                           or (hits and analysis.kind.absent and extractive.span(analysis, hits) is None)))
     return np.array(rows), np.array(again), np.array(labels), never, always
 
 
@@ -95,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         # "no basis" only when the second look agrees: the smaller of the two probabilities decides
         loo[i] = min(predict(model, X[i : i + 1])[0], predict(model, X2[i : i + 1])[0])
     loo[np.array(never)] = 0.0  # a named clause or a rare exact term is never "no basis"
-    loo[np.array(always)] = 1.0  # the answerer's scope rules (elsewhere_reason, unstated) always are
+    loo[np.array(always)] = 1.0  # the answerer's own reasons (outside, no span of the asked type) always are
     results = []
     for threshold in np.arange(0.20, 0.95, 0.01):
         abstain = loo >= threshold
