@@ -1,87 +1,33 @@
 """The answer pipeline as a LangChain runnable: analyse -> retrieve -> decide -> compose -> verify.
 
-A Conversation carries earlier turns, so a follow-up ("那需要什么条件？", "找哪个部门？",
-"省级高新区也可以吗？") is read against the question, facts and clauses before it.
+A Conversation (bot/answering/conversation.py) carries earlier turns, so a follow-up ("那需要什么条件？",
+"省级高新区也可以吗？", "那大数据电子信息呢？") is read against the subject, form and facts before it.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any, Callable
 
 from langchain_core.runnables import Runnable, RunnableLambda
 
 from bot.answering.abstention import AbstentionModel, looks, should_abstain
 from bot.answering.extractive import ExtractiveAnswerer
-from bot.answering.question import Analysis, analyse, question_parts, search_text
+# Conversation, Turn and is_follow_up live in conversation.py; imported from here by older callers too.
+from bot.answering.conversation import Conversation, Turn, is_follow_up, subject_of  # noqa: F401
+from bot.answering.question import analyse, question_parts, search_text
 from bot.errors import QuestionError
-from bot.index.lexical import domain_terms, tokenize
 from bot.index.store import PolicyIndex
 from bot.logs import question_for_log
 from bot.records import Answer, Clause
 from bot.retrieval.search import Searcher
+from bot.retrieval.terms import CorpusTerms, refers_back
 
 log = logging.getLogger(__name__)
 MAX_QUESTION_CHARS = 500
-_FOLLOW_UP_START = ("那", "那么", "还有", "另外", "它", "该", "如果", "假如", "要是", "省级", "国家级", "找哪", "找谁", "需要什么", "什么条件")
 _CONTENT = re.compile(r"[\u4e00-\u9fffA-Za-z0-9]")
-# Words inside a question that lean on an earlier turn: "科技人员比例又有什么要求？", "那外国专家呢？"
-_POINTS_BACK = re.compile(r"又|也|还要|还需|还能|呢[？?]?$|这个|这些|上述|前面|刚才|去哪里?办|批下来|认定下来")
-
-
-@dataclass
-class Turn:
-    question: str
-    query: str  # what was retrieved with: the question, or it read against the turn before
-    analysis: Analysis
-    answer: Answer
-
-
-@dataclass
-class Conversation:
-    """Earlier turns of one chat; the web UI keeps one per session."""
-
-    turns: list[Turn] = field(default_factory=list)
-    guided: Any = None  # a guided.GuidedMatch while the policy-matching exchange runs
-
-    @property
-    def facts(self) -> dict:
-        """Everything the asker has said about their enterprise so far (later turns win)."""
-        merged: dict = {}
-        for turn in self.turns:
-            merged.update(turn.analysis.facts)
-        return merged
-
-    def replying_to_guided(self, message: str) -> bool:
-        """A short reply while a matching question is pending, not a new question of its own."""
-        if self.guided is None or not self.guided.pending:
-            return False
-        m = message.strip()
-        return len(m) <= 24 and not re.search(r"[？?]$", m) or m.startswith(("是", "否", "不", "没", "有", "跳过"))
-
-    @property
-    def history(self) -> list[tuple[str, str]]:
-        return [(t.question, t.answer.text) for t in self.turns]
-
-    def resolve(self, analysis: Analysis) -> tuple[str, Analysis]:
-        """The query to retrieve with and the analysis to answer with, given earlier turns."""
-        if not self.turns or not is_follow_up(analysis.question):
-            return analysis.question, analysis
-        last = self.turns[-1]
-        facts = {**last.analysis.facts, **analysis.facts}
-        kind = analysis.kind if analysis.kind.name != "general" else last.analysis.kind
-        query = f"{last.query} {analysis.question}"
-        return query, replace(analysis, facts=facts, kind=kind, context=last.query)
-
-
-def is_follow_up(question: str) -> bool:
-    """Short, opening with a word that points back ("那…", "省级…也可以吗"), topic-less, or with a
-    pointing-back word anywhere ("科技人员比例又有什么要求？", "那外国专家呢？")."""
-    q = question.strip()
-    topic = [t for t in tokenize(q) if len(t) >= 2]
-    return q.startswith(_FOLLOW_UP_START) or len(q) <= 8 or len(topic) <= 1 or bool(_POINTS_BACK.search(q))
 
 
 def check_question(question: str) -> str:
@@ -117,22 +63,31 @@ def build_answer_chain(
         question = check_question(state["question"])
         log.debug("question %s", question_for_log(log_questions, question))
         conversation: Conversation = state.get("conversation") or Conversation()
-        query, analysis = conversation.resolve(analyse(question))
-        # `search` drops what the asker says they are not; whether there is a basis is judged on all of it.
-        return {**state, "question": question, "conversation": conversation, "query": query,
-                "search": search_text(query), "analysis": analysis}
+        return {**state, "question": question, "conversation": conversation, "analysis": analyse(question)}
 
     def retrieve_step(state: dict) -> dict:
         corpus = index()
         searcher = Searcher(corpus)
+        conversation: Conversation = state["conversation"]
+        reading = conversation.read(state["analysis"], CorpusTerms.of(corpus))
+        # `search` drops what the asker says they are not; whether there is a basis is judged on all of it.
+        search = search_text(reading.query)
+        hits = searcher.search(search, k)
+        if reading.focus and (about := CorpusTerms.of(corpus).naming(reading.focus)):
+            # A switched subject must be in the clauses: the borrowed form and old subject only lean.
+            first = searcher.search(search, k, among=about)
+            hits = (first + [h for h in hits if h.clause.id not in {f.clause.id for f in first}])[:k]
         # A clause that addresses the model ("忽略之前的指令…") is quoted at most, never the lead basis.
-        hits = sorted(searcher.search(state["search"], k), key=lambda h: h.clause.instructs)
+        hits = sorted(hits, key=lambda h: h.clause.instructs)
+        analysis = reading.analysis
         # A further sub-question answered in another document gets that document's clause as a
         # source too: the plan says 落实…减免, the rate is in the tax law, the conditions in the measures.
         # It must clear the same "basis" bar as a whole question would.
         extra = []
-        parts = [] if state["analysis"].names_clause else question_parts(state["question"])
-        subject = " ".join(domain_terms(parts[0])) if parts else ""  # what the first part is about
+        parts = [] if analysis.names_clause else question_parts(state["question"])
+        # What the first part is about, by its domain terms only: "方案说要落实…减免，税率是多少？" does
+        # not make the later parts ask about the plan.
+        subject = subject_of(parts[0], analysis, CorpusTerms.of(corpus), words=False) if parts else ""
         for part in parts[1:]:
             sub = f"{subject} {part}".strip()
             top = searcher.search(sub, 3)
@@ -140,11 +95,11 @@ def build_answer_chain(
             fresh = [h for h in top if h.clause.doc_slug not in used_docs][:1]
             if fresh and not should_abstain(looks(sub, fresh, corpus)[-1], model):
                 extra.append(fresh[0])
-        conversation: Conversation = state["conversation"]
-        if conversation.turns and state["query"] != state["question"]:
-            carried = [h for h in conversation.turns[-1].answer.hits[:1] if h.clause.id not in {x.clause.id for x in hits}]
-            hits = carried + hits if carried and not state["analysis"].names_clause else hits
-        return {**state, "index": corpus, "hits": hits, "extra_sources": extra}
+        if reading.follow_up == "keep" and not analysis.names_clause:
+            previous = conversation.turns[-1].answer.hits[:1]
+            hits = _with_previous(hits, previous, refers_back(state["question"]), k)
+        return {**state, "index": corpus, "reading": reading, "query": reading.query, "analysis": analysis,
+                "hits": hits, "extra_sources": extra}
 
     def decide_step(state: dict) -> dict:
         corpus: PolicyIndex = state["index"]
@@ -165,8 +120,7 @@ def build_answer_chain(
         for c in answer.citations:
             if c.quote not in clauses[c.clause_id].text:  # a bug, never a user error
                 raise AssertionError(f"quote of [{c.n}] is not in {c.clause_id}")
-        conversation: Conversation = state["conversation"]
-        conversation.turns.append(Turn(state["question"], state["query"], state["analysis"], answer))
+        state["conversation"].add(state["reading"], answer)
         return state
 
     return (
@@ -176,6 +130,16 @@ def build_answer_chain(
         | RunnableLambda(compose_step, name="compose")
         | RunnableLambda(verify_step, name="verify")
     )
+
+
+def _with_previous(hits: list, previous: list, first: bool, k: int) -> list:
+    """A follow-up that keeps the subject keeps the clause the last answer rested on among its hits:
+    first when it refers to it ("这个是哪个部门管的？"), else second: the fresh top clause answers
+    what is asked now ("那需要什么条件？" after a rate), the previous one stays at hand."""
+    if not previous or not hits or hits[0].clause.id == previous[0].clause.id:
+        return hits or previous
+    rest = [h for h in hits if h.clause.id != previous[0].clause.id]
+    return ([previous[0], *rest] if first else [rest[0], previous[0], *rest[1:]])[: max(k, len(hits))]
 
 
 def extractive_answerer(

@@ -68,10 +68,24 @@ def _tokenize(text: str) -> list[str]:
     return out
 
 
+def words(text: str) -> list[str]:
+    """Precise-mode jieba words, punctuation and spaces left out: the units a question is read in
+    (哪个 高新区, 什么 条件), where search-mode tokens would also split 高新区 into 高新 and 新区."""
+    tok = _jieba()
+    with _tokenizer_lock:
+        out = tok.lcut(text)
+    return [w for w in (w.strip() for w in out) if w and _WORD.search(w)]
+
+
 @lru_cache(maxsize=1)
 def _domain_terms() -> frozenset[str]:
     text = (resources.files("bot") / "data" / "userdict.txt").read_text(encoding="utf-8")
     return frozenset(line.split()[0] for line in text.splitlines() if line.strip())
+
+
+def domain_term_list() -> frozenset[str]:
+    """The domain dictionary's terms (bot/data/userdict.txt)."""
+    return _domain_terms()
 
 
 def domain_terms(text: str) -> list[str]:
@@ -87,6 +101,11 @@ def _synonyms() -> dict[str, tuple[str, ...]]:
     return {str(k): tuple(str(v) for v in vs) for k, vs in raw.items()}
 
 
+def synonym_table() -> dict[str, tuple[str, ...]]:
+    """synonyms.yaml: each everyday name with the corpus wordings it stands for."""
+    return _synonyms()
+
+
 def expand_query(question: str) -> list[str]:
     """Tokens of the question plus the corpus wording of any colloquial term it uses."""
     tokens = tokenize(question)
@@ -97,8 +116,20 @@ def expand_query(question: str) -> list[str]:
 
 
 def synonyms_in(question: str) -> list[tuple[str, tuple[str, ...]]]:
-    """The colloquial terms of synonyms.yaml that the question uses, with their corpus wordings."""
-    return [(term, targets) for term, targets in _synonyms().items() if term in question]
+    """The colloquial terms of synonyms.yaml that the question uses, with their corpus wordings; not
+    a term found only inside the corpus wording it stands for (科技型中小 in 科技型中小企业)."""
+    return [(term, targets) for term, targets in _synonyms().items()
+            if term in question and not _only_inside(term, [t for t in targets if term in t and t != term], question)]
+
+
+def _only_inside(term: str, longer: list[str], question: str) -> bool:
+    if not longer:
+        return False
+    covered = set()
+    for wording in longer:
+        for m in re.finditer(re.escape(wording), question):
+            covered.update(range(m.start(), m.end()))
+    return all(set(range(m.start(), m.end())) <= covered for m in re.finditer(re.escape(term), question))
 
 
 def in_corpus_wording(question: str, used: Callable[[str], bool]) -> str:
@@ -106,7 +137,8 @@ def in_corpus_wording(question: str, used: Callable[[str], bool]) -> str:
     stands for (高企 -> 高新技术企业, 绿卡 -> 永久居留): what the embedder reads. An embedding does not
     know that 高企 means 高新技术企业; BM25 gets both words through expand_query instead."""
     names = {term: targets[0] for term, targets in synonyms_in(question)
-             if len(targets) == 1 and len(term) >= 2 and targets[0] in _domain_terms() and not used(term)}
+             if len(targets) == 1 and len(term) >= 2 and targets[0] in _domain_terms() and not used(term)
+             and targets[0] not in question}  # 小型微利企业 named already: no 微利企业 inside it to replace
     if not names:
         return question
     pattern = re.compile("|".join(map(re.escape, sorted(names, key=len, reverse=True))))

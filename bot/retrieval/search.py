@@ -1,7 +1,9 @@
 """Hybrid retrieval: dense (Chroma) and BM25 rankings fused by reciprocal rank, at clause level.
 
 A query that names a clause (第十二条, （八）, 实施条例第九十五条) gets that clause first, whatever
-the rankings say: staff looking a clause up by its number expect exactly that one.
+the rankings say: staff looking a clause up by its number expect exactly that one. A question that
+asks what a term means ("什么是职务科技成果") or whether something counts as it ("…算不算工资薪金？")
+gets the clause defining the term next (bot/retrieval/terms.py).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 from bot.index.store import PolicyIndex
 from bot.index.lexical import expand_query, tokenize
 from bot.records import Hit
+from bot.retrieval.terms import CorpusTerms
 from bot.settings import MODES
 from bot.text.numerals import NUMERAL_CHARS, clause_numeral
 
@@ -89,7 +92,8 @@ class Searcher:
                 if clause_id.split("#", 1)[0] in named:
                     scores[clause_id] += bonus
         order = sorted(scores, key=lambda c: -scores[c])
-        pinned = [c for c in self._referenced(query) if among is None or c in among]
+        wanted = [*self._referenced(query), *CorpusTerms.of(self.index).defining(query)]
+        pinned = [c for c in dict.fromkeys(wanted) if among is None or c in among]
         if pinned:
             order = pinned + [c for c in order if c not in pinned]
             top = max(scores.values(), default=1.0)

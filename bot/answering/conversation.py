@@ -1,0 +1,127 @@
+"""A chat's earlier turns, and how a follow-up is read against them.
+
+A follow-up either keeps the subject and asks something new about it ("那需要什么条件？",
+"省级高新区也可以吗？") or switches to a new subject and asks the same thing about it ("那大数据电子
+信息呢？", "那外国专家呢？"). Which one is decided by the follow-up's own topic (bot/retrieval/terms.py:
+the domain and defined terms it names, their everyday names, and other words the corpus uses, each
+specific enough by IDF): a follow-up that names a term the previous subject did not, and says nothing
+else ("那X呢？"), switches and borrows the previous question's form (its asking words: 税率, 哪个
+高新区…); any other follow-up is read within the previous subject, including one that names a new
+term but asks its own question about it ("科技人员比例又有什么要求？", "想独占许可给国外公司呢？").
+The places and figures the asker gives about themselves (省级高新区, 营收3.5亿) are facts, not
+subjects, and hold for every later turn.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from bot.answering.question import Analysis
+from bot.index.lexical import tokenize
+from bot.records import Answer
+from bot.retrieval.terms import CorpusTerms, form_words, without_form
+
+_FOLLOW_UP_START = ("那", "那么", "还有", "另外", "它", "该", "如果", "假如", "要是", "省级", "国家级", "找哪", "找谁", "需要什么", "什么条件")
+# Words inside a question that lean on an earlier turn: "科技人员比例又有什么要求？", "那外国专家呢？"
+_POINTS_BACK = re.compile(r"又|也|还要|还需|还能|呢[？?]?$|这个|这些|上述|前面|刚才|去哪里?办|批下来|认定下来")
+
+
+@dataclass
+class Turn:
+    question: str
+    query: str  # what was retrieved with: the question, or it read against the turn before
+    analysis: Analysis
+    answer: Answer
+    subject: str = ""  # what the turn is about: the known terms it names (or its words without the asking ones)
+    form: str = ""  # its asking words ("税率", "哪个高新区"), borrowed by a follow-up that switches subject
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A question as read in its conversation: what to retrieve with and what to answer."""
+
+    query: str
+    analysis: Analysis
+    subject: str
+    form: str
+    follow_up: str = ""  # "" (a question of its own), "keep" or "switch"
+    focus: tuple[str, ...] = ()  # on a switch: the new subject's terms, as the corpus writes them
+
+
+@dataclass
+class Conversation:
+    """Earlier turns of one chat; the web UI keeps one per session."""
+
+    turns: list[Turn] = field(default_factory=list)
+    guided: Any = None  # a guided.GuidedMatch while the policy-matching exchange runs
+
+    @property
+    def facts(self) -> dict:
+        """Everything the asker has said about their enterprise so far (later turns win)."""
+        merged: dict = {}
+        for turn in self.turns:
+            merged.update(turn.analysis.facts)
+        return merged
+
+    def replying_to_guided(self, message: str) -> bool:
+        """A short reply while a matching question is pending, not a new question of its own."""
+        if self.guided is None or not self.guided.pending:
+            return False
+        m = message.strip()
+        return len(m) <= 24 and not re.search(r"[？?]$", m) or m.startswith(("是", "否", "不", "没", "有", "跳过"))
+
+    @property
+    def history(self) -> list[tuple[str, str]]:
+        return [(t.question, t.answer.text) for t in self.turns]
+
+    def read(self, analysis: Analysis, terms: CorpusTerms) -> Reading:
+        """The question read against the turns before it, with the asker's earlier facts."""
+        question = analysis.question
+        analysis = replace(analysis, facts={**self.facts, **analysis.facts})
+        own = Reading(question, analysis, subject_of(question, analysis, terms), " ".join(form_words(question)))
+        if not self.turns or not is_follow_up(question):
+            return own
+        last = self.turns[-1]
+        if last.analysis.kind.name != "general" and analysis.kind.name == "general":
+            analysis = replace(analysis, kind=last.analysis.kind)  # "那X呢？" asks what the last one asked
+        before = last.subject or without_form(last.query)
+        # A new subject: a term the last one did not name, not where the asker is nor a figure of theirs.
+        known = terms.topic(before)
+        new = tuple(t for t in terms.topic(_without_facts(question, analysis), stated=False) if t not in known)
+        if new and terms.names_only(question):
+            # Retrieved among the clauses naming the new subject (`focus`); the borrowed form and
+            # the old subject only lean within them (工会经费 after 职工福利费能扣多少: the deduction
+            # cap of 工会经费, not any clause naming it).
+            form = last.form or " ".join(form_words(last.query))
+            return Reading(f"{question} {form} {before}".strip(), analysis, own.subject, form, "switch", new)
+        analysis = replace(analysis, context=before)  # the kept subject's words count half in the answer
+        return Reading(f"{before} {question}", analysis, before, own.form or last.form, "keep")
+
+    def add(self, reading: Reading, answer: Answer) -> None:
+        self.turns.append(Turn(reading.analysis.question, reading.query, reading.analysis, answer, reading.subject, reading.form))
+
+
+def subject_of(question: str, analysis: Analysis, terms: CorpusTerms, words: bool = True) -> str:
+    """What a question is about: the known terms it names (高新技术企业, 工作许可, 研发投入强度, and
+    with `words` other specific corpus words: 方案, 上市), not the asker's place; else its words
+    without the asking ones."""
+    return " ".join(terms.topic(_without_facts(question, analysis), words=words)) or without_form(question)
+
+
+def _without_facts(question: str, analysis: Analysis) -> str:
+    """The question without the places the asker named about themselves (省级高新区, 安顺国家高新区):
+    where the asker is, not what they ask about."""
+    for value in analysis.facts.values():
+        if isinstance(value, str) and len(value) >= 2:
+            question = question.replace(value, " ")
+    return question
+
+
+def is_follow_up(question: str) -> bool:
+    """Short, opening with a word that points back ("那…", "省级…也可以吗"), topic-less, or with a
+    pointing-back word anywhere ("科技人员比例又有什么要求？", "那外国专家呢？")."""
+    q = question.strip()
+    topic = [t for t in tokenize(q) if len(t) >= 2]
+    return q.startswith(_FOLLOW_UP_START) or len(q) <= 8 or len(topic) <= 1 or bool(_POINTS_BACK.search(q))
