@@ -102,6 +102,8 @@ def find_span(
                 continue  # only a span holding what is asked may answer
             bonus = 0.3 if evidence and kind.evidence is not None else 0.0  # otherwise it is preferred
             own = share(focus, words(text))
+            if opening:  # an item is about what its list's opening says, too
+                own = max(own, 0.5 * share(focus, words(opening)))
             if kind.lead != "list":
                 own /= 1 + len(text) / 400  # a short sentence saying it beats a long list that holds it
             if own == 0 and kind.absent and len(pool) > 1:
@@ -194,12 +196,18 @@ def list_lead(span: Span, focus: Mapping[str, float]) -> str:
     how many items there are in all (共N项)."""
     if not span.items or len(span.text) <= LIST_CHARS:
         return plain(span.text).replace("\n", "")
-    opening, *items = sentences(span.text)
-    said = words(opening)  # items are named when they hold an asked word the opening does not
+    opening, *items = [p.strip() for s in sentences(span.text) for p in _OPENS.split(s) if p.strip()]
+    said = words(opening)  # items holding an asked word the opening does not are named first
     asked = {t: w for t, w in focus.items() if t not in said}
-    shared = [plain(i) for i in items if asked and share(asked, words(i)) >= 0.5]
-    named = "；".join(shared[:3])
-    return f"{plain(opening)}：{named + '；' if named else ''}……（共{span.items}项，见条款原文）"
+    shared = [i for i in items if asked and share(asked, words(i)) >= 0.5]
+    named: list[str] = []
+    for item in shared + [i for i in items if i not in shared]:  # then the others in order, while they fit
+        if sum(map(len, named)) + len(item) > LIST_CHARS:
+            break
+        named.append(plain(item))
+    if len(named) == len(items):
+        return plain(span.text).replace("\n", "")
+    return f"{plain(opening)}：{'；'.join(named)}{'；' if named else ''}……（共{span.items}项，见条款原文）"
 
 
 def shorten(text: str, limit: int) -> str:
