@@ -20,7 +20,7 @@ from bot.answering.prompts import NO_BASIS
 from dataclasses import replace
 
 from bot.answering.question import Analysis, question_parts, question_type, search_text
-from bot.answering.spans import (LIST_CHARS, Span, about_focus, after_definition, share, with_opening, definition_lead, find_span, list_lead, phrase_with, plain,
+from bot.answering.spans import (Span, about_focus, after_definition, share, with_opening, definition_lead, find_span, list_lead, phrase_with, plain,
                                  shorten, words)
 from bot.answering.types import GENERAL, AnswerType, asking_part, language, this_year, without_cues
 from bot.index.lexical import asked_words, tokenize
@@ -57,7 +57,7 @@ class ExtractiveAnswerer:
         why = self.outside(analysis, hits[:1], hits[:5])
         if why:
             return self.no_basis(analysis, hits, why, partial=bool(hits))
-        if not hits or should_abstain(evidence, self.abstention):
+        if not hits or should_abstain(evidence, self.abstention) and not defines(hits[0], analysis):
             return self.no_basis(analysis, hits)
         kind = analysis.kind
         pool = list(hits) + [h for h in extra if h.clause.id not in {x.clause.id for x in hits}]
@@ -154,7 +154,7 @@ class ExtractiveAnswerer:
         if kind.absent:
             if span is not None and year is not None and not year.search(span.text):
                 return None  # standing rules do not say this year's date or sum
-            return span if span is not None and about_focus(span, hits[0]) else None
+            return span if span is not None and about_focus(span, hits[0], focus) else None
         return span or find_span(GENERAL, focus, analysis.facts, hits, analysis.names_clause)
 
     def focus(self, question: str, kind: AnswerType) -> dict[str, float]:
@@ -242,7 +242,7 @@ class ExtractiveAnswerer:
             return f"{self.citation_of(first.clause)}规定[{n}]：{shorten(after_definition(first.clause.text), 160)}。"
         if kind.lead == "citation":
             return f"见{self.citation_of(first.clause)}[{n}]：{shorten(rule_of(span), self.lead_chars)}。"
-        if kind.lead == "list" or span.items and (kind.evidence is None or len(span.text) <= LIST_CHARS):
+        if kind.lead == "list" or span.items:  # a list chosen whole is led as a list
             stated = list_lead(span, self.focus(analysis.question, kind))
         elif kind.lead == "definition":
             stated = definition_lead(span)
@@ -294,6 +294,16 @@ def rule_of(span: Span, focus: dict[str, float] | None = None) -> str:
 
 
 _ITEM_START = re.compile(r"[（(]?[一二三四五六七八九十\d]+[)）、.．]")
+
+
+def defines(hit: Hit, analysis: Analysis) -> bool:
+    """A definition question whose top clause defines a term the question names (所称X，是指…): the
+    corpus answers it, however little else of the question the clause shares."""
+    if analysis.kind.lead != "definition":
+        return False
+    m = re.search(r"所称(.{2,30}?)[，,]?(?:是指|包括)|^(?:第\S+条\s*)?(.{2,20}?)[，,]是指", hit.clause.text)
+    term = m and (m.group(1) or m.group(2))
+    return bool(term) and any(t in analysis.question for t in (term, term.removeprefix("符合条件的")))
 
 
 def judgement(span: str, stated: str, checks: Sequence[ConditionCheck]) -> str:

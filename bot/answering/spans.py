@@ -50,6 +50,12 @@ def words(text: str) -> frozenset[str]:
     return frozenset(tokenize(text))
 
 
+def _style(item: str) -> str:
+    """An item's numbering style: 1. / （一） / 一、 / (1)."""
+    m = _ITEM.match(item)
+    return re.sub(rf"[{NUMERAL_CHARS}]+", "一", re.sub(r"\d+", "1", m.group(0))) if m else ""
+
+
 def units(text: str) -> list[tuple[str, int, str]]:
     """The clause's sentences as spans (text, items, opening): a sentence opening a list (ending in a
     colon) carries its items; an item carries the sentence that opened its list."""
@@ -58,8 +64,9 @@ def units(text: str) -> list[tuple[str, int, str]]:
     opening = ""
     for i, part in enumerate(parts):
         n = 0
-        if part.rstrip().endswith(("：", ":")):
-            while i + n + 1 < len(parts) and _ITEM.match(parts[i + n + 1]):
+        if part.rstrip().endswith(("：", ":")) and i + 1 < len(parts) and _ITEM.match(parts[i + 1]):
+            style = _style(parts[i + 1])  # 1. items end at the next （二） heading
+            while i + n + 1 < len(parts) and _ITEM.match(parts[i + n + 1]) and _style(parts[i + n + 1]) == style:
                 n += 1
         if n:
             start = text.index(part)
@@ -93,9 +100,12 @@ def find_span(
     top = hits[0].score or 1.0
     close = CLOSE if kind.absent else NEAR_TOP  # a type others may answer: only a nearly as close clause
     pool = [hits[0]] if pinned else [h for h in hits[:CANDIDATES] if h.score >= close * top and not h.clause.instructs]
+    pool = [h for h in pool if not h.clause.path.endswith("文首")] or pool  # a document's head: its title
     found: list[tuple[Span, set[str]]] = []
     for rank, hit in enumerate(pool):
         in_clause = share(focus, words(hit.clause.text))
+        if kind.lead == "units" and hit.clause.responsible_units:
+            in_clause += 1.0  # a department question is answered by the plan's 责任单位
         for at, (text, items, opening) in enumerate(units(hit.clause.text)):
             evidence = kind.answers(text)
             if not evidence and kind.absent:
@@ -147,7 +157,7 @@ def best_evidence(kind: AnswerType, text: str, focus: Mapping[str, float]) -> st
     return best
 
 
-def about_focus(span: Span, top: Hit) -> bool:
+def about_focus(span: Span, top: Hit, focus: Mapping[str, float]) -> bool:
     """Whether the span is about what was asked: its clause is about as close to the question as the
     closest one, or holds a good share of the question's focus."""
     return span.hit.score >= NEAR_TOP * top.score or span.focus >= MIN_FOCUS
