@@ -64,14 +64,29 @@ def units(text: str) -> list[tuple[str, int, str]]:
     opening = ""
     for i, part in enumerate(parts):
         n = 0
+        count = 0
         if part.rstrip().endswith(("：", ":")) and i + 1 < len(parts) and _ITEM.match(parts[i + 1]):
-            style = _style(parts[i + 1])  # 1. items end at the next （二） heading
-            while i + n + 1 < len(parts) and _ITEM.match(parts[i + n + 1]) and _style(parts[i + n + 1]) == style:
+            # Items of the first item's numbering style, with the sub-items an item opens with a colon
+            # ((五)…如下：1. 2. 3.); another style after a plain item ends the list (9. …；（二）专家评审).
+            style, nested = _style(parts[i + 1]), False
+            while i + n + 1 < len(parts):
+                item = parts[i + n + 1]
+                if not _ITEM.match(item):  # an item's own further sentences (其中，…) when the list goes on
+                    ahead = parts[i + n + 2: i + n + 4]
+                    if not any(_ITEM.match(a) and _style(a) == style for a in ahead):
+                        break
+                    n += 1
+                    continue
+                if _style(item) == style:
+                    count += 1
+                    nested = item.rstrip().endswith(("：", ":"))
+                elif not nested:
+                    break
                 n += 1
         if n:
             start = text.index(part)
             last = parts[i + n]
-            out.append((text[start: text.index(last, start) + len(last)], n, ""))
+            out.append((text[start: text.index(last, start) + len(last)], count, ""))
             opening = part
         elif not _ITEM.match(part):
             opening = ""
@@ -125,8 +140,8 @@ def find_span(
             statuses = {c.status for c in checks}
             band = next((c.status for c in checks if c.status != "unknown"), "")  # a tier's first bound
             statuses |= {f"band_{band}"} if band else set()
-            said = best_evidence(kind, text, focus) if evidence else ""
-            found.append((Span(hit, text, said, items, score, max(in_clause, own), opening), statuses))
+            said, beside = best_evidence(kind, text, focus) if evidence else ("", 0.0)
+            found.append((Span(hit, text, said, items, score + 0.5 * beside, max(in_clause, own), opening), statuses))
     if not found:
         return None
     tiered = {s.hit.clause.id for s, statuses in found if "band_met" in statuses}
@@ -142,11 +157,12 @@ def find_span(
     return max(found, key=lambda f: adjusted(*f))[0]
 
 
-def best_evidence(kind: AnswerType, text: str, focus: Mapping[str, float]) -> str:
+def best_evidence(kind: AnswerType, text: str, focus: Mapping[str, float]) -> tuple[str, float]:
     """Of the type's evidence in `text`, the one in the comma-phrase sharing most of the focus
-    ("…研发经费支出…1.8%,技术合同成交额达到60亿元": the 成交额 question's figure is 60亿元)."""
+    ("…研发经费支出…1.8%,技术合同成交额达到60亿元": the 成交额 question's figure is 60亿元), and that share:
+    what is asked stands next to its figure."""
     if kind.evidence is None:
-        return text[:1]
+        return text[:1], 0.0
     best, best_share = "", -1.0
     for m in kind.evidence.finditer(text):
         lo = max(text.rfind(c, 0, m.start()) for c in "，,；;：:")
@@ -154,7 +170,7 @@ def best_evidence(kind: AnswerType, text: str, focus: Mapping[str, float]) -> st
         shared = share(focus, words(text[lo + 1: hi]))
         if shared > best_share:
             best, best_share = m.group(0), shared
-    return best
+    return best, max(best_share, 0.0)
 
 
 def about_focus(span: Span, top: Hit, focus: Mapping[str, float]) -> bool:
