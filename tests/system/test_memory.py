@@ -25,6 +25,7 @@ from bot.service import PolicyBot
 from bot.settings import Settings
 
 from ..webapp import ROOT, client, web_app
+from .callers import Caller
 
 pytestmark = pytest.mark.slow
 
@@ -196,3 +197,24 @@ def test_an_upload_is_ingested_by_a_child_of_the_app_and_the_app_keeps_none_of_i
     # Ingested in the app, this upload (150 passages embedded) left it 14 to 17 MB larger.
     assert grown_mb < 5, f"RSS grew {grown_mb:.1f} MB over one upload"
 
+
+def test_page_state_is_kept_for_at_most_web_sessions_visitors_the_least_recent_dropped(tmp_path, small_corpus,
+                                                                                      fake_embedder):
+    index = tmp_path / "index"
+    PolicyBot(Settings.from_env({}, index_dir=index, corpus_dir=small_corpus, embedder="hash"),
+              fake_embedder).ingest([small_corpus])
+    question = "研发补助最多多少万元？"
+    with web_app(index, tmp_path / "app.log", POLICYBOT_EMBEDDER="hash", POLICYBOT_WEB_SESSIONS="5",
+                 POLICYBOT_RATE_LIMIT="100000", POLICYBOT_RATE_LIMIT_BURST="1000") as url:
+        caller = Caller(url)
+        first = caller.ui()
+        assert first.click("pb-ask", question, [], None).success
+        later = [caller.ui() for _ in range(20)]
+        for page in later:
+            assert page.click("pb-ask", question, [], None).success
+        # A rating needs the answer the session's page state holds: kept for the latest visitors...
+        latest = later[-1].click("pb-up", "", None)
+        # ...and dropped for the first, 20 visitors ago (Gradio's default keeps 10,000).
+        forgotten = first.click("pb-up", "", None)
+    assert latest.success and latest.output[0] == "" and "已记录反馈" in latest.output[1]
+    assert forgotten.success and forgotten.warnings == ["请先提问，再对回答进行评价"], forgotten
