@@ -78,9 +78,19 @@ class PolicyBot:
         return read_current(self.settings.index_dir) is not None
 
     def ingest(
-        self, paths: Iterable[Path] | None = None, progress: Callable[[str, int, int], None] | None = None
+        self, paths: Iterable[Path] | None = None, progress: Callable[[str, int, int], None] | None = None,
+        *, in_child: bool = False,
     ) -> IngestReport:
-        report = ingest(list(paths or [self.settings.corpus_dir]), self.settings, self.embedder, progress)
+        """Build a new generation from `paths` (default the corpus) and swap it in. `in_child` runs the
+        work in a child process (the web app's uploads: the serving process keeps none of its memory),
+        which makes its own embedder from settings rather than using this bot's."""
+        paths = list(paths or [self.settings.corpus_dir])
+        if in_child:
+            from bot.ingest.child import ingest_in_child
+
+            report = ingest_in_child(paths, self.settings, progress)
+        else:
+            report = ingest(paths, self.settings, self.embedder, progress)
         with self._lock:
             self._index = None
             self._stamp = None

@@ -109,9 +109,17 @@ def _close_unused() -> None:
 # Each generation's store starts its own Rust worker threads, and glibc gives threads their own malloc
 # arenas (up to 8 per core). A swap's allocations (the new store, BM25, clause store) were then spread
 # over many arenas whose freed pages stay resident: ~0.8 MB more RSS a swap, without bound. Two arenas
-# and a trim after each release keep it flat. No-ops where the C library is not glibc.
+# and a trim after each release keep it flat.
+# glibc also raises its mmap threshold (up to 32 MB) whenever a block it had mapped is freed, so later
+# blocks of that size are carved from the arenas instead. The first swap freed the old generation's
+# large blocks; from then on the new ones' came from arenas shared with the request threads, between
+# their short-lived objects, and pinned free space there: under load the arenas grew 5 to 10 MB a swap
+# (docs/benchmarks.md, Soak). A fixed threshold (glibc's initial 128 KiB) keeps large blocks mapped on
+# their own, given back whole when freed. No-ops where the C library is not glibc.
 MALLOC_ARENAS = 2
-_M_ARENA_MAX = -8  # mallopt's parameter number in glibc's malloc.h
+MALLOC_MMAP_THRESHOLD = 128 * 1024
+_M_ARENA_MAX = -8  # mallopt's parameter numbers in glibc's malloc.h
+_M_MMAP_THRESHOLD = -3
 
 
 @functools.lru_cache(maxsize=1)
@@ -119,6 +127,7 @@ def _limit_arenas() -> None:
     libc = _glibc()
     if libc is not None:
         libc.mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
+        libc.mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD)
 
 
 def _trim_heap() -> None:

@@ -1,9 +1,10 @@
 """The 文档管理 tab: upload policy files into the corpus and re-index, behind the admin token.
 
 Every upload is checked (bot.web.uploads) and staged in a folder beside the corpus, never inside it; the
-index is rebuilt from the staged files and the corpus together through PolicyBot.ingest, which swaps
-in a new generation only when it is complete, and only then are the files the ingest took moved into
-the corpus. A failing ingest, a refused file or a crash (staging is cleared at the next start) leaves
+index is rebuilt from the staged files and the corpus together through PolicyBot.ingest in a child
+process (bot/ingest/child.py: the app keeps none of the work's memory), which swaps in a new
+generation only when it is complete, and only then are the files the ingest took moved into the
+corpus. A failing ingest, a refused file or a crash (staging is cleared at the next start) leaves
 the corpus as it was. Wrong tokens lock a client out for longer and longer (bot/web/attempts.py), and
 uploaded files are deleted once read, whatever the outcome (bot/web/files.py).
 """
@@ -137,7 +138,7 @@ class DocumentAdmin:
                 progress(done / max(total, 1), desc=f"{stage_name} {done}/{total}")
 
             try:  # staged files first: one replacing a corpus file of its name is the one indexed
-                report = self.bot.ingest([*staged.values(), corpus], step)
+                report = self.bot.ingest([*staged.values(), corpus], step, in_child=True)
             except PolicyBotError as exc:
                 results += [(name, False, f"未导入：{exc}") for name in staged]
                 return ui.upload_summary(results, "索引未改变，仍在使用之前的版本。"), self.documents()

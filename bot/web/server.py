@@ -46,6 +46,7 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     from fastapi import FastAPI
 
     from bot.web.app import WebApp
+    from bot.web.guard import refuse_missing_arguments
     from bot.web.layout import CSS, build_api, build_app
     from bot.logs import configure_logging
     from bot.web.protect import Protect
@@ -63,6 +64,7 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
         # Gradio keeps each session's state until 10,000 sessions (about 0.1 MB each for the UI): a
         # busy app grew without a visible bound. Read when the Blocks is mounted.
         blocks.state_session_capacity = settings.web_sessions
+        refuse_missing_arguments(blocks)  # a Chinese line, not Gradio's English error (bot/web/guard.py)
         gr.mount_gradio_app(server, blocks, path=path, **common, **extra)
         # As launch() marks it: only then does Gradio refuse an event's file outside its upload folder
         # (instead of copying it in). bot/web/protect.py and the handlers check that too.

@@ -1,7 +1,8 @@
 """Files, uploads and request bodies, probed from outside a real `python app.py` as an attacker would:
 no event may name a server file, uploads are taken only where a page needs them and within limits
 and are deleted once used, bodies are capped while they stream, 评测 runs one at a time, and an upload
-reaches the corpus only once its ingest committed (a kill -9 mid-ingest leaves the corpus as it was)."""
+reaches the corpus only once its ingest (a child process of the app) committed: a kill -9 mid-ingest
+leaves the corpus as it was and ends the ingest too."""
 
 from __future__ import annotations
 
@@ -38,6 +39,15 @@ def question_set(n: int, prefix: str = "q") -> bytes:
 def big_policy(sentences: int) -> bytes:
     body = "".join(f"第{i}项：对本市第{i}类企业给予{i}万元专项补助。" for i in range(sentences))
     return f"标题: 乙市大型扶持办法\n\n乙市大型扶持办法\n\n一、专项补助\n\n(一){body}\n".encode()
+
+
+def running(pid: int) -> bool:
+    """Whether process `pid` exists and has not ended (a zombie waiting to be reaped has)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state not in ("Z", "X")
 
 
 def summary_of(messages: list[dict]) -> str:
@@ -227,9 +237,14 @@ def test_a_crash_during_an_upload_ingest_leaves_the_corpus_as_it_was(tmp_path_fa
         while not (lock.exists() and lock.read_text().strip()):  # the ingest holds the lock and wrote its PID
             assert time.monotonic() < deadline, "the ingest never started"
             time.sleep(0.01)
+        ingest = int(lock.read_text())  # a child of the app: it must not go on alone
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait()
         event.client.close()
+    deadline = time.monotonic() + 10
+    while running(ingest):
+        assert time.monotonic() < deadline, "the upload's ingest outlived the app"
+        time.sleep(0.05)
     assert sorted(p.name for p in site.corpus.iterdir()) == ["plan-a.txt"]
 
     with site.serving() as (url, _):
