@@ -159,10 +159,11 @@ class ExtractiveAnswerer:
 
     def focus(self, question: str, kind: AnswerType) -> dict[str, float]:
         """What the question is about, each word weighted by its rarity and how much it counts; the
-        type's cue words, the asker's own figures and words the corpus never uses (一共, 够不够: they
-        can match nothing) left out."""
+        type's cue words, the asker's own figures and words the corpus never uses (一共, 够不够: they can
+        match nothing) left out; single characters count a quarter."""
         asked = asked_words(search_text(without_cues(question, kind)), self.known)
-        return {t: self.weight(t) * f for t, f in asked.items() if not t[0].isdigit() and self.known(t)}
+        return {t: self.weight(t) * f * (1.0 if len(t) > 1 else 0.25)  # 得, 按, 前: mostly function words
+                for t, f in asked.items() if not t[0].isdigit() and self.known(t)}
 
     def outside(self, analysis: Analysis, used: Sequence[Hit], close: Sequence[Hit] = ()) -> str:
         """Why the clauses cannot answer, whatever they say: the question is about a place or a tax

@@ -134,7 +134,7 @@ def find_span(
             if own == 0 and kind.absent and len(pool) > 1:
                 continue  # a figure in a sentence sharing no asked word answers nothing
             if items:  # the whole list answers a list question; one item of it answers any other
-                bonus += 0.05 if kind.lead == "list" else -0.3
+                bonus += 0.3 if kind.lead == "list" else -0.3
             score = own + 0.25 * in_clause + hit.score / top - 0.02 * rank - 0.004 * at + bonus
             checks = check_conditions(text, facts) if facts else []
             statuses = {c.status for c in checks}
