@@ -152,7 +152,7 @@ def find_span(
             score += 0.6  # a yes/no question is answered by the bounds its facts are held against
         if "band_not_met" in statuses and span.hit.clause.id in tiered:
             return score - 0.8  # another tier than the asker's (its first bound they fail)
-        return score + (0.4 if "band_met" in statuses and not span.items else 0.0)
+        return score + (0.8 if "band_met" in statuses and not span.items else 0.0)  # the asker's tier
 
     return max(found, key=lambda f: adjusted(*f))[0]
 
