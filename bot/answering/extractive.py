@@ -28,7 +28,6 @@ from bot.ingest.amendments import editor_note, status_line
 from bot.ingest.chunking import sentences
 from bot.records import Amendment, Answer, Citation, Clause, Hit
 
-_FIGURE_TYPES = ("rate", "money", "reward", "duration", "count", "figure", "benefit", "conditions", "age")
 
 
 class ExtractiveAnswerer:
@@ -154,7 +153,7 @@ class ExtractiveAnswerer:
         if kind.absent:
             if span is not None and year is not None and not year.search(span.text):
                 return None  # standing rules do not say this year's date or sum
-            return span if span is not None and about_focus(span, hits[0], focus) else None
+            return span if span is not None and about_focus(span, hits[0], focus, kind) else None
         return span or find_span(GENERAL, focus, analysis.facts, hits, analysis.names_clause)
 
     def focus(self, question: str, kind: AnswerType) -> dict[str, float]:
@@ -263,7 +262,7 @@ class ExtractiveAnswerer:
             if failed:
                 stated = f"{stated.rstrip('。；;，,')}（按您提供的情况，不满足“{'、'.join(failed)}”）"
         stated = stated.rstrip("。；;，,")
-        if first.amendment and kind.name in _FIGURE_TYPES:
+        if first.amendment and kind.lead not in ("units", "citation") and kind.name != "lookup":
             current = current_rule(first.amendment, kind)
             if current:
                 return f"现行：{current}（{first.amendment.by_number}，编者注）；条款原文“{stated}”[{n}]已被修改。"
@@ -303,7 +302,7 @@ def defines(hit: Hit, analysis: Analysis) -> bool:
     if analysis.kind.lead != "definition":
         return False
     m = re.search(r"所称(.{2,30}?)[，,]?(?:是指|包括)|^(?:第\S+条\s*)?(.{2,20}?)[，,]是指", hit.clause.text)
-    term = m and (m.group(1) or m.group(2))
+    term = m and (m.group(1) or m.group(2)).removeprefix("的")
     return bool(term) and any(t in analysis.question for t in (term, term.removeprefix("符合条件的")))
 
 
@@ -322,8 +321,10 @@ def judgement(span: str, stated: str, checks: Sequence[ConditionCheck]) -> str:
 
 def current_rule(amendment: Amendment, kind: AnswerType) -> str:
     """The phrase of the editor's note holding what the asked type asks for (the current figure)."""
-    found = kind.answers(amendment.note)
-    return phrase_with(amendment.note, found.group(0), min_chars=30) if found else ""
+    found = kind.answers(amendment.note) if kind.evidence is not None else None
+    if found:
+        return phrase_with(amendment.note, found.group(0), min_chars=30)
+    return shorten(amendment.note, 120) if kind.evidence is None else ""  # a yes/no or a definition: the rule
 
 
 _MARKER = re.compile(r"\[\d+\]")

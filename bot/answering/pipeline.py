@@ -104,6 +104,10 @@ def build_answer_chain(
     def decide_step(state: dict) -> dict:
         corpus: PolicyIndex = state["index"]
         evidence = looks(state["query"], state["hits"], corpus, Searcher(corpus).closeness, model)[-1]
+        conversation: Conversation = state["conversation"]
+        if (state["reading"].follow_up == "keep" and refers_back(state["question"])
+                and conversation.turns and not conversation.turns[-1].answer.abstained):
+            evidence = replace(evidence, pinned=True)  # "这条是哪些部门负责？": the clause just answered
         return {**state, "evidence": evidence}
 
     def compose_step(state: dict) -> dict:

@@ -134,7 +134,7 @@ def find_span(
             if own == 0 and kind.absent and len(pool) > 1:
                 continue  # a figure in a sentence sharing no asked word answers nothing
             if items:  # the whole list answers a list question; one item of it answers any other
-                bonus += 0.3 if kind.lead == "list" else -0.3
+                bonus += 0.3 if kind.lead == "list" else -0.3 if facts else 0.0  # facts pick one item
             score = own + 0.25 * in_clause + hit.score / top - 0.02 * rank - 0.004 * at + bonus
             checks = check_conditions(text, facts) if facts else []
             statuses = {c.status for c in checks}
@@ -152,7 +152,7 @@ def find_span(
             score += 0.6  # a yes/no question is answered by the bounds its facts are held against
         if "band_not_met" in statuses and span.hit.clause.id in tiered:
             return score - 0.8  # another tier than the asker's (its first bound they fail)
-        return score + (0.8 if "band_met" in statuses and not span.items else 0.0)  # the asker's tier
+        return score + (0.8 if "band_met" in statuses and span.opening else 0.0)  # the asker's tier of a list
 
     return max(found, key=lambda f: adjusted(*f))[0]
 
@@ -173,9 +173,12 @@ def best_evidence(kind: AnswerType, text: str, focus: Mapping[str, float]) -> tu
     return best, max(best_share, 0.0)
 
 
-def about_focus(span: Span, top: Hit, focus: Mapping[str, float]) -> bool:
+def about_focus(span: Span, top: Hit, focus: Mapping[str, float], kind: AnswerType | None = None) -> bool:
     """Whether the span is about what was asked: its clause is about as close to the question as the
-    closest one, or holds a good share of the question's focus."""
+    closest one, or holds a good share of the question's focus. A list (materials, steps) must hold
+    the focus itself: every procedure's materials list is close to every materials question."""
+    if kind is not None and kind.lead == "list":
+        return share(focus, words(span.text)) >= MIN_FOCUS
     return span.hit.score >= NEAR_TOP * top.score or span.focus >= MIN_FOCUS
 
 
