@@ -111,7 +111,7 @@ class CorpusTerms:
     _built: "weakref.WeakKeyDictionary[object, CorpusTerms]" = weakref.WeakKeyDictionary()
 
     def __init__(self, index) -> None:
-        self.index = index
+        self._index = weakref.ref(index)  # a strong reference would keep every swapped-out index alive
         store = index.store
         self._texts = [chunk.text for chunk in store.chunks.values()]
         self._df: dict[str, int] = {}
@@ -135,6 +135,10 @@ class CorpusTerms:
             if targets and targets[0] in names and name not in names:
                 names[name] = targets[0]
         self._names = sorted(names.items(), key=lambda kv: len(kv[0]), reverse=True)
+
+    @property
+    def index(self):
+        return self._index()
 
     @classmethod
     def of(cls, index) -> "CorpusTerms":
