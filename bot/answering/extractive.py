@@ -116,15 +116,8 @@ class ExtractiveAnswerer:
             lines.append("责任单位：" + "、".join(dict.fromkeys(units)))
         lines.append("出处：")
         lines += [f"[{c.n}] {c.citation}" for c in citations]
-        return Answer(
-            question=analysis.question,
-            text="\n".join(lines),
-            abstained=False,
-            citations=tuple(citations),
-            hits=tuple(hits),
-            intent=kind.intent,
-            lead=lead_text(lead),
-        )
+        return Answer(analysis.question, "\n".join(lines), False, tuple(citations), hits=tuple(hits),
+                      intent=kind.intent, lead=lead_text(lead))
 
     def parts(self, analysis: Analysis) -> list[Analysis]:
         """The sub-questions, each read for its own type ("最短按几年折旧？能不能加速折旧？"); the
@@ -186,15 +179,8 @@ class ExtractiveAnswerer:
             lines.append("以下条款与问题的主题相关，可供参考，但没有规定所问内容：" if partial
                          else "以下条款可能相关，但不能直接回答您的问题：")
             lines += [f"- {self.citation_of(h.clause)}" for h in related]
-        return Answer(
-            question=analysis.question,
-            text="\n".join(lines),
-            abstained=True,
-            hits=tuple(hits),
-            lead=lead,
-            related=related,
-            intent=analysis.intent,
-        )
+        return Answer(analysis.question, "\n".join(lines), True, hits=tuple(hits), lead=lead, related=related,
+                      intent=analysis.intent)
 
     def _quote(self, clause: Clause, analysis: Analysis, span: str | None) -> str:
         """One exact substring of the clause: a short clause whole, else the span (or the sentence
