@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 from bot.answering.abstention import AbstentionModel, Evidence, should_abstain
 from bot.answering.conditions import ConditionCheck, check_conditions
@@ -20,8 +20,8 @@ from bot.answering.prompts import NO_BASIS
 from dataclasses import replace
 
 from bot.answering.question import Analysis, question_parts, question_type, search_text
-from bot.answering.spans import (Span, about_focus, after_definition, share, with_opening, definition_lead, find_span, list_lead, phrase_with, plain,
-                                 shorten, words)
+from bot.answering.spans import (Span, about_focus, after_definition, best_evidence, definition_lead, find_span,
+                                 list_lead, phrase_with, plain, share, shorten, with_opening, words)
 from bot.answering.types import GENERAL, AnswerType, asking_part, language, this_year, without_cues
 from bot.index.lexical import asked_words, tokenize
 from bot.ingest.amendments import editor_note, status_line
@@ -142,7 +142,7 @@ class ExtractiveAnswerer:
             if hit.doc_title.removeprefix("中华人民共和国") in analysis.question:
                 focus = {t: w for t, w in focus.items() if t not in words(hit.doc_title)}
         span = find_span(kind, focus, analysis.facts, hits, analysis.names_clause)
-        year = this_year(asking_part(context or analysis.question), kind)
+        year = this_year(asking_part(analysis.question), kind)  # the part's own year, not its context's
         if kind.absent:
             if span is not None and year is not None and not year.search(span.text):
                 return None  # standing rules do not say this year's date or sum
@@ -229,7 +229,7 @@ class ExtractiveAnswerer:
         if kind.lead == "citation":
             return f"见{self.citation_of(first.clause)}[{n}]：{shorten(rule_of(span), self.lead_chars)}。"
         if kind.lead == "list" or span.items:  # a list chosen whole is led as a list
-            stated = list_lead(span, self.focus(analysis.question, kind))
+            stated = list_lead(span, self.focus(analysis.question, kind), in_order=kind.lead == "list")
         elif kind.lead == "definition":
             stated = definition_lead(span)
         elif kind.lead == "phrase":
@@ -249,7 +249,7 @@ class ExtractiveAnswerer:
                 stated = f"{stated.rstrip('。；;，,')}（按您提供的情况，不满足“{'、'.join(failed)}”）"
         stated = stated.rstrip("。；;，,")
         if first.amendment and kind.lead not in ("units", "citation") and kind.name != "lookup":
-            current = current_rule(first.amendment, kind)
+            current = current_rule(first.amendment, kind, self.focus(analysis.question, kind))
             if current:
                 return f"现行：{current}（{first.amendment.by_number}，编者注）；条款原文“{stated}”[{n}]已被修改。"
         return f"依据[{n}]，{stated}。"
@@ -305,11 +305,12 @@ def judgement(span: str, stated: str, checks: Sequence[ConditionCheck]) -> str:
     return f"需满足：{stated}" if language()["conditional"].search(stated) else stated
 
 
-def current_rule(amendment: Amendment, kind: AnswerType) -> str:
-    """The phrase of the editor's note holding what the asked type asks for (the current figure)."""
+def current_rule(amendment: Amendment, kind: AnswerType, focus: Mapping[str, float]) -> str:
+    """The phrase of the editor's note holding what the asked type asks for (the current figure), the
+    one beside the asked words when it holds several (100%加计扣除…，形成无形资产的…200%摊销)."""
     found = kind.answers(amendment.note) if kind.evidence is not None else None
     if found:
-        return phrase_with(amendment.note, found.group(0), min_chars=30)
+        return phrase_with(amendment.note, best_evidence(kind, amendment.note, focus)[0], min_chars=30)
     return shorten(amendment.note, 120) if kind.evidence is None else ""  # a yes/no or a definition: the rule
 
 

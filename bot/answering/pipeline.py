@@ -105,9 +105,11 @@ def build_answer_chain(
         corpus: PolicyIndex = state["index"]
         evidence = looks(state["query"], state["hits"], corpus, Searcher(corpus).closeness, model)[-1]
         conversation: Conversation = state["conversation"]
-        if (state["reading"].follow_up == "keep" and refers_back(state["question"])
-                and conversation.turns and not conversation.turns[-1].answer.abstained):
-            evidence = replace(evidence, pinned=True)  # "这条是哪些部门负责？": the clause just answered
+        if (state["reading"].follow_up == "keep" and conversation.turns
+                and not conversation.turns[-1].answer.abstained):
+            # "这条是哪些部门负责？", "我们营收2.5亿，算哪档？": about what was just answered, so there is a
+            # basis; whether it states the detail asked is the answer type's to say (相关条款没有规定…).
+            evidence = replace(evidence, pinned=True)
         return {**state, "evidence": evidence}
 
     def compose_step(state: dict) -> dict:

@@ -216,11 +216,17 @@ def phrase_with(sentence: str, figure: str, min_chars: int = 24) -> str:
                 elif hi < len(pieces) - 1:
                     hi += 1
                 phrase = "".join(pieces[lo: hi + 1])
+            while hi < len(pieces) - 1 and _LIMITS.match(pieces[hi + 1]):  # …60%扣除，但最高不得超过…5‰
+                hi += 1
+                phrase = "".join(pieces[lo: hi + 1])
             return phrase.strip("，,；;：: ")
     return plain(sentence)
 
 
-def list_lead(span: Span, focus: Mapping[str, float]) -> str:
+_LIMITS = re.compile(r"但|最高|最多|最低|且|并且|其中")
+
+
+def list_lead(span: Span, focus: Mapping[str, float], in_order: bool = False) -> str:
     """A list whole when short; else its opening, the items that share the question's focus, and
     how many items there are in all (共N项)."""
     if not span.items or len(span.text) <= LIST_CHARS:
@@ -228,7 +234,7 @@ def list_lead(span: Span, focus: Mapping[str, float]) -> str:
     opening, *items = [p.strip() for s in sentences(span.text) for p in _OPENS.split(s) if p.strip()]
     said = words(opening)  # items holding an asked word the opening does not are named first
     asked = {t: w for t, w in focus.items() if t not in said}
-    shared = [i for i in items if asked and share(asked, words(i)) >= 0.5]
+    shared = [] if in_order else [i for i in items if asked and share(asked, words(i)) >= 0.5]
     named: list[str] = []
     for item in shared + [i for i in items if i not in shared]:  # then the others in order, while they fit
         if sum(map(len, named)) + len(item) > LIST_CHARS:

@@ -88,9 +88,15 @@ def _this_year() -> tuple[tuple[str, ...], frozenset[str], re.Pattern]:
 
 
 def this_year(question: str, kind: AnswerType) -> re.Pattern | None:
-    """What a span must also hold when the question asks about this year's call (今年…截止): a year."""
+    """What a span must also hold when the question asks about one year's call: a year (今年…截止), or
+    the year it names (2026年…截止: not the 2016 of a standing rule's entry into force)."""
     cues, types, evidence = _this_year()
-    return evidence if kind.name in types and any(c in question for c in cues) else None
+    if kind.name not in types:
+        return None
+    named = re.search(r"20\d\d\s*年", question)
+    if named:
+        return re.compile(re.escape(named.group(0)))
+    return evidence if any(c in question for c in cues) else None
 
 
 def answer_type(question: str) -> AnswerType:
