@@ -138,7 +138,9 @@ def find_span(
             score = own + 0.25 * in_clause + hit.score / top - 0.02 * rank - 0.004 * at + bonus
             checks = check_conditions(text, facts) if facts else []
             statuses = {c.status for c in checks}
-            band = next((c.status for c in checks if c.status != "unknown"), "")  # a tier's first bound
+            # A tier's band: the bounds on the first fact it names (5,000万元至2亿元: both must hold).
+            first = next((c.fact for c in checks if c.status != "unknown"), "")
+            band = first and ("met" if all(c.status == "met" for c in checks if c.fact == first) else "not_met")
             statuses |= {f"band_{band}"} if band else set()
             said, beside = best_evidence(kind, text, focus) if evidence else ("", 0.0)
             found.append((Span(hit, text, said, items, score + 0.5 * beside, max(in_clause, own), opening), statuses))
@@ -152,7 +154,10 @@ def find_span(
             score += 0.6  # a yes/no question is answered by the bounds its facts are held against
         if "band_not_met" in statuses and span.hit.clause.id in tiered:
             return score - 0.8  # another tier than the asker's (its first bound they fail)
-        return score + (0.8 if "band_met" in statuses and span.opening else 0.0)  # the asker's tier of a list
+        tier = 0.8 * min(1.0, 2 * span.focus)  # the asker's tier of a list, as far as the list is what was asked
+        if kind.lead == "judgement":
+            return score  # a yes/no question's facts are held against every bound above, not just a band
+        return score + (tier if "band_met" in statuses and span.opening else 0.0)
 
     return max(found, key=lambda f: adjusted(*f))[0]
 

@@ -186,8 +186,7 @@ def test_a_question_leads_with_the_span_of_its_type_and_cites_its_clause(corpus_
                                               "不低于60%", "创新能力", "环境违法"], f"{MEASURES}#第十一条", id="conditions"),
         pytest.param("申请高企认定要交哪些材料？", ["申请书", "注册登记证件", "知识产权相关材料", "关键技术", "科技人员情况说明",
                                           "专项审计", "财务会计报告", "纳税申报表"], f"{MEASURES}#第十二条", id="materials"),
-        xfail("固定资产最低折旧年限", ["20年", "10年", "5年", "4年", "3年"], f"{REG}#第六十条", id="list-of-durations",
-              reason="leads with the first item only, over two lines (固定资产计算折旧的最低年限如下：\\n\\n（一）房屋、建筑物，为20年。)"),
+        pytest.param("固定资产最低折旧年限", ["20年", "10年", "5年", "4年", "3年"], f"{REG}#第六十条", id="list-of-durations"),
     ],
 )
 def test_a_list_question_leads_with_every_item_or_says_how_many(corpus_bot, question, items, clause):
