@@ -23,7 +23,7 @@ from bot.answering.question import Analysis, question_parts, question_type, sear
 from bot.answering.spans import (Span, about_focus, after_definition, best_evidence, definition_lead, find_span,
                                  list_lead, phrase_with, plain, share, shorten, with_opening, words)
 from bot.answering.types import GENERAL, AnswerType, asking_part, language, this_year, without_cues
-from bot.index.lexical import asked_words, tokenize
+from bot.index.lexical import asked_words, domain_terms, tokenize
 from bot.ingest.amendments import editor_note, status_line
 from bot.ingest.chunking import sentences
 from bot.records import Amendment, Answer, Citation, Clause, Hit
@@ -146,6 +146,8 @@ class ExtractiveAnswerer:
         if kind.absent:
             if span is not None and year is not None and not year.search(span.text):
                 return None  # standing rules do not say this year's date or sum
+            if span is not None and kind.name in ("money", "reward") and unnamed(span, analysis.question):
+                return None  # a sum for another programme than the one named (省级技术创新中心 补助多少)
             return span if span is not None and about_focus(span, hits[0], focus, kind) else None
         return span or find_span(GENERAL, focus, analysis.facts, hits, analysis.names_clause)
 
@@ -280,6 +282,15 @@ def rule_of(span: Span, focus: dict[str, float] | None = None) -> str:
 
 
 _ITEM_START = re.compile(r"[（(]?[一二三四五六七八九十\d]+[)）、.．]")
+
+
+def unnamed(span: Span, question: str) -> bool:
+    """The question names a programme or body of the corpus's own vocabulary (技术创新中心, 孵化器) that
+    the span's clause does not: its sum is another programme's."""
+    terms = domain_terms(question)
+    named = [t for t in terms if len(t) >= 4 and t not in span.hit.doc_title  # 企业所得税: the law's own subject
+             and not any(t in u and t != u for u in terms)]
+    return bool(named) and not any(t in span.hit.clause.text for t in named)
 
 
 def defines(hit: Hit, analysis: Analysis) -> bool:
