@@ -17,6 +17,8 @@ from bot.records import Answer, Citation, Clause, Hit
 
 NO_BASIS_CLASS = "pb-no-basis"
 NO_BASIS_PREFIX = '<span class="pb-label pb-label-no-basis">⚠ 无条款依据</span>'
+# the topic's clauses are there, but none states what was asked (相关条款没有规定…)
+PARTIAL_PREFIX = '<span class="pb-label pb-label-no-basis">⚠ 条款未规定所问内容</span>'
 CITED_CLASS = "pb-answer"
 CITED_LABEL = '<span class="pb-label pb-label-cited">✓ 有条款依据</span><br>'
 VERDICT_HEADERS = ["政策", "结论", "条件（✓ 满足 ✗ 不满足 ? 待补充）", "支持内容", "依据条款"]
@@ -87,7 +89,8 @@ def streaming_markdown(text: str) -> str:
 def _render(answer: Answer, lines: Sequence[str], clauses: Mapping[str, Clause] | None, footnotes: bool = True) -> str:
     body = esc("\n".join(lines))
     if answer.abstained:
-        return f'<div class="{NO_BASIS_CLASS}">{NO_BASIS_PREFIX}<br>{body}</div>'
+        prefix = PARTIAL_PREFIX if answer.text.startswith("答：") else NO_BASIS_PREFIX  # a partial answer leads
+        return f'<div class="{NO_BASIS_CLASS}">{prefix}<br>{body}</div>'
     label = CITED_LABEL if answer.citations else ""
     parts = [f'<div class="{CITED_CLASS}">{label}{body}</div>']
     if answer.citations and footnotes:

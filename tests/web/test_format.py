@@ -49,6 +49,12 @@ def test_no_basis_answer_is_styled_apart():
     assert ui.NO_BASIS_CLASS not in ui.answer_markdown(answer())
 
 
+def test_a_partial_answer_says_the_clauses_do_not_state_what_was_asked():
+    md = ui.answer_markdown(answer(text="答：相关条款没有规定具体金额。\n以下条款与问题的主题相关", abstained=True,
+                                   citations=(), lead="相关条款没有规定具体金额。"))
+    assert md.startswith(f'<div class="{ui.NO_BASIS_CLASS}">{ui.PARTIAL_PREFIX}') and "无条款依据" not in md
+
+
 def test_corpus_text_is_html_escaped():
     evil = dataclasses.replace(CLAUSE, text="<script>alert(1)</script> & 研发")
     md = ui.answer_markdown(answer(hits=(Hit(evil, "实施方案", 0.1),)))
