@@ -1,5 +1,6 @@
 """The facts the matcher reads that a profile does not store but implies: 科技人员占比 from
-st_staff/employees, 成立年限 from the registration date, 在贵州 from a zone's name, …
+st_staff/employees, 成立年限 from the registration date, 在贵州 from the province or zone (a gazetteer),
+不适用加计扣除行业 from the industry (a data list), 亏损 from negative taxable income, …
 
 Each takes the profile and the day the match is for and gives a Fact: a value, or None with the
 profile fields to ask about. `EnterpriseProfile.fact` looks names up in DERIVED first.
@@ -12,11 +13,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from bot.text.industries import excluded_industry
+from bot.text.places import in_guizhou
+
 if TYPE_CHECKING:
     from bot.matching.profile import EnterpriseProfile
-
-# Places named in the Guizhou plan's zone list: a zone so named is in Guizhou.
-GUIZHOU_PLACES = ("贵州", "贵阳", "安顺", "遵义", "黔南", "黔西南", "毕节", "六盘水", "碧江", "铜仁", "黔东南")
 
 
 @dataclass(frozen=True)
@@ -27,14 +28,21 @@ class Fact:
     ask: tuple[str, ...] = ()
 
 
+def _anniversary(start: date, years: int) -> date:
+    """The day `years` years after start; 29 February's is 28 February in a common year (民法典第二百零二条:
+    a period with no corresponding day in its last month ends on that month's last day)."""
+    try:
+        return start.replace(year=start.year + years)
+    except ValueError:  # 29 February
+        return date(start.year + years, 2, 28)
+
+
 def _years_between(start: date, end: date) -> float:
     """Full years from start to end, plus the fraction of the current one: anniversaries are exact."""
-    years = end.year - start.year - ((end.month, end.day) < (start.month, start.day))
-    try:
-        last = start.replace(year=start.year + years)
-    except ValueError:  # 29 February
-        last = date(start.year + years, 3, 1)
-    return years + (end - last).days / 366
+    years = end.year - start.year
+    if _anniversary(start, years) > end:
+        years -= 1
+    return years + (end - _anniversary(start, years)).days / 366
 
 
 def _registered_years(p: EnterpriseProfile, today: date) -> Fact:
@@ -99,11 +107,28 @@ def _is_tech_enterprise(p: EnterpriseProfile, today: date) -> Fact:
 
 
 def _in_guizhou(p: EnterpriseProfile, today: date) -> Fact:
-    if p.province:
-        return Fact("贵州" in p.province or "黔" == p.province.strip())
-    if p.zone and p.zone.name and any(place in p.zone.name for place in GUIZHOU_PLACES):
+    """Guizhou when the province or the zone names a Guizhou place (bot/data/guizhou_places.yaml)."""
+    if in_guizhou(p.province) or (p.zone and in_guizhou(p.zone.name)):
         return Fact(True)
-    return Fact(None, ("province",))
+    return Fact(False) if p.province else Fact(None, ("province",))
+
+
+def _excluded_industry(p: EnterpriseProfile, today: date) -> Fact:
+    """As stated, else true when the industry is on 财税〔2015〕119号's list; other industries are asked
+    about, since the list ends with "other industries the ministries name"."""
+    if p.excluded_industry is not None:
+        return Fact(p.excluded_industry)
+    return Fact(True) if excluded_industry(p.industry) else Fact(None, ("excluded_industry",))
+
+
+def _has_unrecovered_losses(p: EnterpriseProfile, today: date) -> Fact:
+    """As stated, else true for a loss this year (negative taxable income, 实施条例第十条); a profit says
+    nothing about earlier years' losses."""
+    if p.has_unrecovered_losses is not None:
+        return Fact(p.has_unrecovered_losses)
+    if p.taxable_income_wan is not None and p.taxable_income_wan < 0:
+        return Fact(True)
+    return Fact(None, ("has_unrecovered_losses",))
 
 
 def _zone_level(p: EnterpriseProfile, today: date) -> Fact:
@@ -122,5 +147,7 @@ DERIVED: dict[str, Callable[[EnterpriseProfile, date], Fact]] = {
     "hightech_or_st_sme": _hightech_or_st_sme,
     "is_tech_enterprise": _is_tech_enterprise,
     "in_guizhou": _in_guizhou,
+    "excluded_industry": _excluded_industry,
+    "has_unrecovered_losses": _has_unrecovered_losses,
     "zone_level": _zone_level,
 }

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from datetime import date
 from pathlib import Path
 from typing import Any, ClassVar
@@ -36,8 +37,12 @@ from bot.matching.values import (
     short_text,
 )
 from bot.text.facts import fact
+from bot.text.width import fold
 
-_MAINLAND = {"中国", "中华人民共和国", "中国大陆", "cn", "chn", "china", "prc"}
+# The Chinese mainland however written, as _nation_key leaves it: 中国（内地）, 中国大陆地区, PRC, China.
+_MAINLAND = {"中国", "中华人民共和国", "中国大陆", "中国内地", "大陆", "内地", "cn", "chn", "china", "prc",
+             "mainlandchina", "chinamainland", "peoplesrepublicofchina", "thepeoplesrepublicofchina"}
+_NATION_NOISE = re.compile(r"[\s()（）'’.·,，、-]")
 
 
 def _described(schema: dict[str, Any], model: type[_Model]) -> None:
@@ -84,7 +89,7 @@ class Talent(_Model):
         """境外: anything but the Chinese mainland (so 中国香港 counts)."""
         if not self.nationality:
             return None
-        return self.nationality.strip().lower() not in _MAINLAND
+        return _nation_key(self.nationality) not in _MAINLAND
 
     def fact(self, name: str) -> Any:
         return self.is_foreign if name == "is_foreign" else getattr(self, name)
@@ -93,6 +98,13 @@ class Talent(_Model):
         """张三（63岁，德国）"""
         details = "，".join(([f"{self.age}岁"] if self.age is not None else []) + [self.nationality or ""]).strip("，")
         return f"{self.name or '人才'}（{details}）" if details else (self.name or "人才")
+
+
+def _nation_key(nationality: str) -> str:
+    """中国（内地） -> 中国内地, 中国大陆地区 -> 中国大陆, "People's Republic of China" -> peoplesrepublicofchina;
+    中国（香港） stays 中国香港, which is 境外."""
+    key = _NATION_NOISE.sub("", fold(nationality).lower())
+    return key[:-2] if key.endswith("地区") else key
 
 
 class EnterpriseProfile(_Model):
