@@ -50,6 +50,7 @@ class ExtractiveAnswerer:
         self.abstention = abstention or AbstentionModel.load()
         self.weight = weight  # how much a shared word says (IDF): 公示 more than 企业
         self.known = known  # whether the corpus uses a word itself (see lexical.asked_words)
+        self._focus: dict[tuple[str, str], dict[str, float]] = {}  # one answerer serves one ask
 
     def answer(self, analysis: Analysis, hits: Sequence[Hit], evidence: Evidence, extra: Sequence[Hit] = ()) -> Answer:
         """`extra`: the best clause for each further sub-question, cited after the main one."""
@@ -155,9 +156,12 @@ class ExtractiveAnswerer:
         """What the question is about, each word weighted by its rarity and how much it counts; the
         type's cue words, the asker's own figures and words the corpus never uses (一共, 够不够: they can
         match nothing) left out; single characters count a quarter."""
-        asked = asked_words(search_text(without_cues(question, kind)), self.known)
-        return {t: self.weight(t) * f * (1.0 if len(t) > 1 else 0.25)  # 得, 按, 前: mostly function words
-                for t, f in asked.items() if not t[0].isdigit() and self.known(t)}
+        key = (question, kind.name)
+        if key not in self._focus:  # read by the span, the quote and the lead alike
+            asked = asked_words(search_text(without_cues(question, kind)), self.known)
+            self._focus[key] = {t: self.weight(t) * f * (1.0 if len(t) > 1 else 0.25)  # 得, 按, 前: function words
+                                for t, f in asked.items() if not t[0].isdigit() and self.known(t)}
+        return dict(self._focus[key])
 
     def outside(self, analysis: Analysis, used: Sequence[Hit], close: Sequence[Hit] = ()) -> str:
         """Why the clauses cannot answer, whatever they say: the question is about a place or a tax
@@ -295,12 +299,12 @@ def unnamed(span: Span, question: str) -> bool:
 
 def defines(hit: Hit, analysis: Analysis) -> bool:
     """A definition question whose top clause defines a term the question names (所称X，是指…): the
-    corpus answers it, however little else of the question the clause shares."""
-    if analysis.kind.lead != "definition":
-        return False
-    m = re.search(r"所称(.{2,30}?)[，,]?(?:是指|包括)|^(?:第\S+条\s*)?(.{2,20}?)[，,]是指", hit.clause.text)
-    term = m and (m.group(1) or m.group(2)).removeprefix("的")
-    return bool(term) and any(t in analysis.question for t in (term, term.removeprefix("符合条件的")))
+    corpus answers it, however little else of the question the clause shares. The definitions are read
+    as retrieval's defined-terms index reads them."""
+    from bot.retrieval.terms import aliases, definitions
+
+    return analysis.kind.lead == "definition" and any(
+        name in analysis.question for d in definitions([hit.clause]) for name in aliases(d.term))
 
 
 def judgement(span: str, stated: str, checks: Sequence[ConditionCheck]) -> str:

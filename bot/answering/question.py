@@ -51,7 +51,7 @@ def question_type(question: str) -> AnswerType:
 
 def extract_facts(question: str) -> dict[str, float | str]:
     """Facts about the asker. Only what is said plainly; anything unclear stays out."""
-    q = re.sub(r"(\d+(?:\.\d+)?)\s*个多?\s*(亿|万)", r"\1\2", figures(question))  # 3个多亿, 1个亿: 3亿, 1亿
+    q = figures(question)
     facts: dict[str, float | str] = {}
     if m := re.search(rf"(研发|研究开发|研发投入|研发费用|研发强度)[^\d%。,，?？]{{0,12}}?{_NUM}\s*%", q):
         facts["rd_intensity"] = float(m.group(2))

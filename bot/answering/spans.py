@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Mapping, Sequence
 
 from bot.answering.conditions import check_conditions
-from bot.answering.types import AnswerType
+from bot.answering.types import AnswerType, language
 from bot.index.lexical import tokenize
 from bot.ingest.chunking import sentences
 from bot.records import Hit
@@ -221,14 +221,12 @@ def phrase_with(sentence: str, figure: str, min_chars: int = 24) -> str:
                 elif hi < len(pieces) - 1:
                     hi += 1
                 phrase = "".join(pieces[lo: hi + 1])
-            while hi < len(pieces) - 1 and _LIMITS.match(pieces[hi + 1]):  # …60%扣除，但最高不得超过…5‰
+            while hi < len(pieces) - 1 and language()["limits"].match(pieces[hi + 1]):  # …60%扣除，但最高不得超过…5‰
                 hi += 1
                 phrase = "".join(pieces[lo: hi + 1])
             return phrase.strip("，,；;：: ")
     return plain(sentence)
 
-
-_LIMITS = re.compile(r"但|最高|最多|最低|且|并且|其中")
 
 
 def list_lead(span: Span, focus: Mapping[str, float], in_order: bool = False) -> str:

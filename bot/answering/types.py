@@ -46,9 +46,15 @@ LOOKUP = AnswerType("lookup", 0, "lookup", (), (), None, "", "sentence")
 
 
 @lru_cache(maxsize=1)
+def _data() -> dict:
+    """bot/data/answer_types.yaml, read once per process on first use."""
+    return yaml.safe_load((resources.files("bot") / "data" / "answer_types.yaml").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
 def answer_types() -> tuple[AnswerType, ...]:
     """The types of the data file, in the order they are tried; a malformed entry fails loudly."""
-    data = yaml.safe_load((resources.files("bot") / "data" / "answer_types.yaml").read_text(encoding="utf-8"))
+    data = _data()
     out = []
     for entry in data["types"]:
         if entry.get("lead", "phrase") not in LEADS:
@@ -69,7 +75,7 @@ def answer_types() -> tuple[AnswerType, ...]:
 @lru_cache(maxsize=1)
 def language() -> dict:
     """The answerer's language rules beside the types (answer_types.yaml `language`)."""
-    data = yaml.safe_load((resources.files("bot") / "data" / "answer_types.yaml").read_text(encoding="utf-8"))
+    data = _data()
     rules = data["language"]
     return {
         "asking": re.compile("|".join(map(re.escape, sorted(rules["asking"], key=len, reverse=True)))),
@@ -77,12 +83,13 @@ def language() -> dict:
         "tax_verbs": frozenset(rules["tax_verbs"]),
         "carries_on": re.compile(rules["carries_on"]),
         "conditional": re.compile(rules["conditional"]),
+        "limits": re.compile(rules["limits"]),
     }
 
 
 @lru_cache(maxsize=1)
 def _this_year() -> tuple[tuple[str, ...], frozenset[str], re.Pattern]:
-    data = yaml.safe_load((resources.files("bot") / "data" / "answer_types.yaml").read_text(encoding="utf-8"))
+    data = _data()
     rule = data["this_year"]
     return tuple(rule["cues"]), frozenset(rule["types"]), re.compile(rule["evidence"])
 

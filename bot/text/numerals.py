@@ -153,12 +153,12 @@ _PERCENT_CN = re.compile(rf"百分之\s*({CN_NUM}|\d+(?:\.\d+)?)")
 _REF = re.compile(rf"第\s*({CN_NUM}|\d+)\s*([{_REF_UNITS}])")
 _NOT_AFTER = "统唯同逐单专划归合进"  # 统一, 唯一, 同一, 逐一…: a word, not a figure
 _CN_QUANTITY = re.compile(
-    rf"(?<![{_NOT_AFTER}])({CN_NUM})(?:[ \t]*个[ \t]*({_SCALE})(?:[ \t]*({UNITS}))?|[ \t]*({UNITS}))")
+    rf"(?<![{_NOT_AFTER}])({CN_NUM})(?:[ \t]*个[ \t]*多?[ \t]*({_SCALE})(?:[ \t]*({UNITS}))?|[ \t]*({UNITS}))")
 # 三千万 with no unit (a sum); not 千亿级, 万分之, nor 千万 alone ("千万不要": no digit, see numbers()).
 _CN_SCALED = re.compile(rf"(?<![{_NOT_AFTER}])((?>{CN_NUM}))(?![级分])")
 _ARABIC = re.compile(
     rf"(?<![A-Za-z0-9.])({GROUPED_DIGITS}(?:\.\d+)?|\d+(?:\.\d+)?)"
-    rf"(?:[ \t]*(?:个[ \t]*)?({_SCALE}|千)(?:(?<=亿)[ \t]*(\d+(?:\.\d+)?)[ \t]*万)?)?"
+    rf"(?:[ \t]*(?:个[ \t]*多?[ \t]*)?({_SCALE}|千)(?:(?<=亿)[ \t]*(\d+(?:\.\d+)?)[ \t]*万)?)?"
     rf"(?:[ \t]*([%‰])|[ \t]*({UNITS}|月|号))?"
 )
 

@@ -13,38 +13,15 @@ import pytest
 from bot.errors import DocumentError
 from bot.matching.engine import match, ranked_missing
 from bot.matching.render import condition_line, format_verdict
-from bot.matching.rules import Rule, corpus_clauses, load_rules, read_rule_file
+from bot.matching.rules import Rule, load_rules, read_rule_file
 from bot.matching.validate import condition_fields, validate_rules
 from bot.matching.profile import load_profile, parse_profile
 from bot.text.facts import facts
 from bot.text.thresholds import implied_op
-from bot.ingest.amendments import load_amendments
 
 ROOT = Path(__file__).resolve().parents[2]
 CORPUS = ROOT / "corpus"
 TODAY = date(2025, 6, 1)
-
-
-@pytest.fixture(scope="module")
-def rules(clauses, amendments) -> tuple[Rule, ...]:
-    loaded = load_rules(CORPUS / "rules", clauses, amendments)
-    assert loaded.refused == ()
-    return loaded.rules
-
-
-@pytest.fixture(scope="module")
-def by_id(rules) -> dict[str, Rule]:
-    return {r.id: r for r in rules}
-
-
-@pytest.fixture(scope="module")
-def clauses():
-    return corpus_clauses(CORPUS)
-
-
-@pytest.fixture(scope="module")
-def amendments():
-    return load_amendments(CORPUS / "amendments.yaml")
 
 
 # A complete enterprise in 贵阳国家高新区 that meets every condition it can; each case changes a little.

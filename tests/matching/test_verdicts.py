@@ -11,7 +11,6 @@ import pytest
 from bot.matching.engine import match
 from bot.matching.profile import parse_profile
 from tests.matching.test_engine import DROP, HITECH, SUPER, TALENT, _profile, _talent
-from tests.matching.test_engine import amendments, by_id, clauses, rules  # noqa: F401 (fixtures)
 
 TODAY = date(2025, 6, 1)
 GUIZHOU_RULES = ("gz-major-st-achievement-conversion", "gz-star-market-listing-cultivation", TALENT,

@@ -106,6 +106,7 @@ def test_the_same_figure_written_differently_has_one_value(forms):
         ("2.5%", [("percent", Decimal("2.5"))]),
         ("第九十五条", [("ref", 95)]),
         ("营收4个亿", [("amount", 400_000_000)]),
+        ("营收3个多亿", [("amount", 300_000_000)]),  # "a bit over 3亿": read as its lower bound
         ("补贴三千万", [("amount", 30_000_000)]),
         ("5，10，100家", [("amount", 5), ("amount", 10), ("amount", 100)]),  # a list, not 10100
     ],
