@@ -1,8 +1,8 @@
 """The evaluation report: report.md (summary table first), metrics.json and two PNG charts.
 
 matplotlib is imported only when a chart is drawn (Agg backend), so the CLI and the web app do
-not pay for it otherwise. Chinese labels need a CJK font: Noto Sans CJK is looked up by name and,
-when missing, the charts are drawn anyway with a warning (the labels will show as boxes).
+not pay for it otherwise. Chinese labels are drawn in the font bot/fonts.py registers (shipped with
+the Python install); without one the charts are drawn anyway with a warning (labels as boxes).
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Sequence
 from bot.evaluation.metrics import answer_table
 from bot.evaluation.regressions import Change, changes_table, metric_changes
 
-CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Serif CJK SC", "WenQuanYi Zen Hei")
 RECALL_CHART = "recall_by_category.png"
 SCORES_CHART = "abstention_scores.png"
 
@@ -173,18 +172,6 @@ def render_markdown(metrics: dict, changes: Sequence[Change] = (), charts: Seque
     return "\n".join(lines)
 
 
-def _cjk_font() -> str | None:
-    from matplotlib import font_manager
-
-    for name in CJK_FONTS:
-        try:
-            font_manager.findfont(font_manager.FontProperties(family=name), fallback_to_default=False)
-            return name
-        except ValueError:
-            continue
-    return None
-
-
 def draw_charts(metrics: dict, out_dir: Path) -> list[str]:
     """Recall@5 per category per mode, and the abstention-score histogram; returns the file names."""
     import matplotlib
@@ -192,9 +179,11 @@ def draw_charts(metrics: dict, out_dir: Path) -> list[str]:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    font = _cjk_font()
+    from bot.fonts import matplotlib_cjk_family
+
+    font = matplotlib_cjk_family()
     if font is None:
-        warnings.warn("没有找到中文字体（Noto Sans CJK），图中的中文可能显示为方框", stacklevel=2)
+        warnings.warn("没有找到中文字体（请安装 pylopdf-fonts-zh-cn），图中的中文可能显示为方框", stacklevel=2)
     rc = {"font.family": "sans-serif", "font.sans-serif": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
           "axes.unicode_minus": False}
     names = []

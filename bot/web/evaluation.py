@@ -177,7 +177,7 @@ def build_eval_tab(bot, settings, tab: bool = True) -> None:
                 go = gr.Button("运行评测", variant="primary", elem_id="pb-eval-run")
         summary = gr.Markdown(elem_id="pb-eval-summary")
         table = gr.Dataframe(headers=CATEGORY_HEADERS, datatype="str", interactive=False, wrap=True, label="分类指标")
-        charts = gr.Gallery(label="图表", columns=2, height="auto", elem_id="pb-eval-charts")
+        charts = gr.Gallery(label="图表", columns=2, height="auto", object_fit="contain", elem_id="pb-eval-charts")
         download = gr.File(label="下载报告（report.md、metrics.json 与图表）", elem_id="pb-eval-download")
         # preprocess=False: the handler gets the upload as sent (Gradio's own step leaves an empty
         # temp file per event) and checks it itself (bot/web/files.py).
