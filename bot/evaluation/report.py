@@ -12,31 +12,37 @@ import warnings
 from pathlib import Path
 from typing import Sequence
 
+from bot.evaluation.labels import METRICS, category_name, mode_name
 from bot.evaluation.metrics import answer_table
 from bot.evaluation.regressions import Change, changes_table, metric_changes
 
 RECALL_CHART = "recall_by_category.png"
 SCORES_CHART = "abstention_scores.png"
 
-# The summary table, section by section of metrics.json: (label, metric) rows. Retrieval rows are of the
-# summary mode (hybrid when it ran); a metric ending in _ms is a latency; a|b puts two metrics in one row.
+# The summary table, section by section of metrics.json: (label, metric, Chinese label's key in
+# labels.METRICS) rows. Retrieval rows are of the summary mode (hybrid when it ran); a metric ending in
+# _ms is a latency; a|b puts two metrics in one row.
 SUMMARY = {
     "retrieval": [("Recall@1", "recall@1"), ("Recall@5", "recall@5"), ("MRR", "mrr"), ("nDCG@5", "ndcg@5"),
-                  ("search p95", "p95_ms")],
+                  ("search p95", "p95_ms", "search_ms")],
     "answers": [("must_mention recall", "must_mention_recall"), ("citation precision", "citation_precision"),
                 ("citation recall", "citation_recall"), ("abstention on unanswerable", "abstention_rate"),
                 ("false abstention on answerable", "false_abstention_rate"), ("exact-quote rate", "exact_quote_rate"),
-                ("answer p50 / p95", "p50_ms|p95_ms")],
+                ("answer p50 / p95", "p50_ms|p95_ms", "answer_ms")],
     "matching": [("matching accuracy", "accuracy")],
 }
 
 
-def summary_rows(mode: str) -> list[tuple[str, list[str]]]:
-    """(label, paths in metrics.json) of each summary row: ("Recall@1 (hybrid)", ["retrieval.hybrid.recall@1"])."""
+def summary_rows(mode: str, chinese: bool = False) -> list[tuple[str, list[str]]]:
+    """(label, paths in metrics.json) of each summary row: ("Recall@1 (hybrid)", ["retrieval.hybrid.recall@1"]),
+    or with `chinese` ("前 1 条召回率 Recall@1（混合检索）", [...])."""
     rows = []
     for section, metrics in SUMMARY.items():
-        where, suffix = (f"{section}.{mode}", f" ({mode})") if section == "retrieval" else (section, "")
-        rows += [(label + suffix, [f"{where}.{name}" for name in metric.split("|")]) for label, metric in metrics]
+        where = f"{section}.{mode}" if section == "retrieval" else section
+        suffix = "" if section != "retrieval" else f"（{mode_name(mode)}）" if chinese else f" ({mode})"
+        for label, metric, *key in metrics:
+            shown = METRICS[key[0] if key else metric] if chinese else label
+            rows.append((shown + suffix, [f"{where}.{name}" for name in metric.split("|")]))
     return rows
 
 
@@ -67,12 +73,12 @@ def summary_mode(metrics: dict) -> str:
     return "hybrid" if "hybrid" in modes else (modes[0] if modes else "hybrid")
 
 
-def summary_table(metrics: dict, changes: Sequence[Change] = ()) -> str:
+def summary_table(metrics: dict, changes: Sequence[Change] = (), chinese: bool = False) -> str:
     mode = summary_mode(metrics)
     by_name = {c.metric: c for c in changes}
-    head = "| metric | value |" + (" before | |" if changes else "")
+    head = ("| 指标 | 数值 |" if chinese else "| metric | value |") + ((" 之前 | |" if chinese else " before | |") if changes else "")
     rows = [head, "|---|---|" + ("---|---|" if changes else "")]
-    for label, paths in summary_rows(mode):
+    for label, paths in summary_rows(mode, chinese):
         kind = "ms" if paths[0].endswith("_ms") else "rate"
         values = [_get(metrics, p) for p in paths]
         if all(v is None for v in values):
@@ -195,11 +201,11 @@ def draw_charts(metrics: dict, out_dir: Path) -> list[str]:
             width = 0.8 / max(1, len(per_mode))
             for i, (mode, by_cat) in enumerate(per_mode.items()):
                 xs = [j + i * width for j in range(len(cats))]
-                ax.bar(xs, [by_cat.get(c, {}).get("recall@5", 0.0) for c in cats], width, label=mode)
-            ax.set_xticks([j + width * (len(per_mode) - 1) / 2 for j in range(len(cats))], cats)
+                ax.bar(xs, [by_cat.get(c, {}).get("recall@5", 0.0) for c in cats], width, label=mode_name(mode))
+            ax.set_xticks([j + width * (len(per_mode) - 1) / 2 for j in range(len(cats))], [category_name(c) for c in cats])
             ax.set_ylim(0, 1.2)
-            ax.set_ylabel("Recall@5")
-            ax.set_title("各类问题的检索召回率 Recall@5")
+            ax.set_ylabel(METRICS["recall@5"])
+            ax.set_title("各类问题的检索召回率（前 5 条）")
             ax.legend(loc="upper center", ncol=len(per_mode))
             fig.tight_layout()
             fig.savefig(out_dir / RECALL_CHART, dpi=110)
@@ -212,10 +218,10 @@ def draw_charts(metrics: dict, out_dir: Path) -> list[str]:
             threshold = AbstentionModel.load().threshold
             fig, ax = plt.subplots(figsize=(7, 4))
             bins = [i / 20 for i in range(21)]
-            ax.hist([s["score"] for s in scores if s["answerable"]], bins=bins, alpha=0.6, label="可回答 answerable")
-            ax.hist([s["score"] for s in scores if not s["answerable"]], bins=bins, alpha=0.6, label="不可回答 unanswerable")
-            ax.axvline(threshold, color="black", linestyle="--", label=f"阈值 threshold {threshold:.2f}")
-            ax.set_xlabel("拒答分数 P(no basis)")
+            ax.hist([s["score"] for s in scores if s["answerable"]], bins=bins, alpha=0.6, label="可回答的问题")
+            ax.hist([s["score"] for s in scores if not s["answerable"]], bins=bins, alpha=0.6, label="不可回答的问题")
+            ax.axvline(threshold, color="black", linestyle="--", label=f"拒答阈值 {threshold:.2f}")
+            ax.set_xlabel("拒答分数（判断为无政策依据的概率）")
             ax.set_ylabel("问题数")
             ax.set_title("可回答与不可回答问题的拒答分数分布")
             ax.legend()
@@ -236,8 +242,10 @@ def load_metrics(report_dir: Path) -> dict:
         raise QuestionSetError(f"{path}：无法读取之前的评测结果（{type(exc).__name__}）") from None
 
 
-def write_report(metrics: dict, out_dir: Path, previous: dict | None = None, charts: bool = True) -> Path:
-    """Write metrics.json, the charts and report.md into out_dir; returns report.md's path."""
+def write_report(metrics: dict, out_dir: Path, previous: dict | None = None, charts: bool = True,
+                 chinese: bool = False) -> Path:
+    """Write metrics.json, the charts and report.md (with `chinese`, the 评测 tab's Chinese one) into
+    out_dir; returns report.md's path."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     changes = metric_changes(previous, metrics) if previous is not None else []
@@ -246,5 +254,10 @@ def write_report(metrics: dict, out_dir: Path, previous: dict | None = None, cha
     (out_dir / "metrics.json").write_text(json.dumps(metrics, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     names = draw_charts(metrics, out_dir) if charts else []
     report = out_dir / "report.md"
-    report.write_text(render_markdown(metrics, changes, names) + "\n", encoding="utf-8")
+    if chinese:
+        from bot.evaluation.user_report import render_chinese
+
+        report.write_text(render_chinese(metrics, names), encoding="utf-8")
+    else:
+        report.write_text(render_markdown(metrics, changes, names) + "\n", encoding="utf-8")
     return report

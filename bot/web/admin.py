@@ -26,12 +26,14 @@ from bot.web import format as ui
 from bot.web.attempts import Lockout
 from bot.errors import PolicyBotError, UploadError
 from bot.ingest.build import discover
+from bot.ingest.metadata import short_doc_number
 from bot.service import PolicyBot
 from bot.web.uploads import check_size, check_upload
 from bot.web.files import admitted, discard, file_path, upload_root
+from bot.web.toasts import refusal
 
 DISABLED = "文档上传未启用：服务器未设置管理口令（环境变量 POLICYBOT_ADMIN_TOKEN），请联系管理员。"
-DOC_HEADERS = ["文件", "标题", "文号", "条款数"]
+DOC_HEADERS = ["标题", "文号", "条款数", "文件名"]  # what a person reads first; the file last
 FILE_TYPES = [".pdf", ".docx", ".txt", ".md", ".html", ".htm"]
 log = logging.getLogger(__name__)
 
@@ -40,10 +42,6 @@ def staging_root(corpus_dir: Path) -> Path:
     """Where uploads wait for their ingest: beside the corpus (same disk, so moving in is a rename)."""
     corpus = Path(corpus_dir).resolve()
     return corpus.parent / f".{corpus.name}-staging"
-
-
-def _refuse(message: str) -> gr.Error:
-    return gr.Error(message, print_exception=False)  # the user's mistake: one log line, not a traceback
 
 
 class DocumentAdmin:
@@ -56,34 +54,47 @@ class DocumentAdmin:
         self.lockout = Lockout()
         _clear_stale(self.staging)
 
-    def documents(self) -> list[list]:
-        """The indexed documents: file stem, title, 文号, clause count."""
+    def _store(self):
+        """The index's store, or None before there is an index."""
         try:
-            store = self.bot.index.store
+            return self.bot.index.store
         except PolicyBotError:
-            return []
+            return None
+
+    def clause_counts(self) -> dict[str, int]:
+        """Clauses indexed per document (by file stem)."""
         counts: dict[str, int] = {}
-        for clause in store.clauses.values():
+        for clause in getattr(self._store(), "clauses", {}).values():
             counts[clause.doc_slug] = counts.get(clause.doc_slug, 0) + 1
-        return [[slug, meta.title, meta.doc_number, counts.get(slug, 0)] for slug, meta in sorted(store.documents.items())]
+        return counts
+
+    def documents(self) -> list[list]:
+        """The indexed documents as the table shows them: title, short 文号, clause count, file name."""
+        store = self._store()
+        if store is None:
+            return []
+        counts = self.clause_counts()
+        files = {path.stem: path.name for path in discover([Path(self.bot.settings.corpus_dir)])[0]}
+        return [[meta.title or slug, short_doc_number(meta) or meta.doc_number, counts.get(slug, 0), files.get(slug, slug)]
+                for slug, meta in sorted(store.documents.items(), key=lambda item: item[1].title or item[0])]
 
     def check_token(self, token, client: str | None = None) -> None:
         """gr.Error unless `token` is the admin token; `client` (None in-process) counts wrong ones."""
         expected = self.bot.settings.admin_token
         if not expected:
-            raise _refuse(DISABLED)
+            raise refusal(DISABLED)
         token = token if isinstance(token, str) else ""
         if not token.strip():
-            raise _refuse("请输入管理口令")
+            raise refusal("请输入管理口令")
         wait = self.lockout.wait(client) if client else 0.0
         if wait:
             log.info("admin-upload locked-out")
-            raise _refuse(f"管理口令错误次数过多，请 {math.ceil(wait)} 秒后再试")
+            raise refusal(f"管理口令错误次数过多，请 {math.ceil(wait)} 秒后再试")
         if not hmac.compare_digest(token.encode(), expected.encode()):
             if client:
                 self.lockout.fail(client)
             log.info("admin-upload wrong-token")
-            raise _refuse("管理口令不正确")
+            raise refusal("管理口令不正确")
         if client:
             self.lockout.succeed(client)
 
@@ -95,7 +106,7 @@ class DocumentAdmin:
         try:
             self.check_token(token, (getattr(request.client, "host", None) or "-") if request is not None else None)
             if not items:
-                raise _refuse("请先选择要上传的文件（PDF、DOCX、TXT、HTML）")
+                raise refusal("请先选择要上传的文件（PDF、DOCX、TXT、HTML）")
             result = self._ingest(items, progress)
             log.info("admin-upload ok %.0f ms", (time.perf_counter() - started) * 1000)
             return result
@@ -126,8 +137,9 @@ class DocumentAdmin:
                     same = existing.get(Path(name).stem)
                     if same is not None and same != corpus / name:
                         raise UploadError(f"{name}：与已有文件 {same.relative_to(corpus)} 的文档标识相同，请改名后再上传")
-                except UploadError as exc:
-                    results.append((Path(file_path(item)).name, False, str(exc)))
+                except UploadError as exc:  # the summary names the file before the reason: once
+                    name = Path(file_path(item)).name
+                    results.append((name, False, str(exc).removeprefix(f"{name}：")))
                     continue
                 staged[name] = stage / name
                 staged[name].write_bytes(data)
@@ -143,7 +155,7 @@ class DocumentAdmin:
                 results += [(name, False, f"未导入：{exc}") for name in staged]
                 return ui.upload_summary(results, "索引未改变，仍在使用之前的版本。"), self.documents()
             refused = _as_uploaded(report, stage, corpus)
-            counts = {row[0]: row[3] for row in self.documents()}
+            counts = self.clause_counts()
             for name, path in staged.items():
                 if name in refused:
                     results.append((name, False, f"未能导入：{refused[name]}"))
@@ -213,8 +225,8 @@ def admin_tab(bot: PolicyBot) -> None:
                     interactive=enabled, elem_id="pb-admin-files")
     upload = gr.Button("上传并重建索引", variant="primary", interactive=enabled, elem_id="pb-admin-upload")
     summary = gr.Markdown(elem_id="pb-admin-summary")
-    table = gr.Dataframe(value=admin.documents, headers=DOC_HEADERS, datatype=["str", "str", "str", "number"],
-                         interactive=False, label="已索引的文件", elem_id="pb-admin-docs")
+    table = gr.Dataframe(value=admin.documents, headers=DOC_HEADERS, datatype=["str", "str", "number", "str"],
+                         interactive=False, wrap=True, label="已收录的政策文件", elem_id="pb-admin-docs")
     # preprocess=False: the handler gets the uploads as sent (Gradio's own step leaves an empty temp
     # file per file and event) and checks them itself (bot/web/files.py).
     upload.click(admin.upload, [token, files], [summary, table], api_visibility="private", preprocess=False)

@@ -17,10 +17,26 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from bot.errors import PolicyBotError
+from bot.evaluation.labels import mode_name
 from bot.settings import MODES
 
-CATEGORY_HEADERS = ["类别", "问题数", "Recall@5", "MRR", "nDCG@5", "必含要点", "引用精确率", "引用召回率", "拒答率（不可答）", "误拒率（可答）"]
+# The 评测 tab's help on the question file (users have no DESIGN.md).
+QUESTION_FORMAT = """问题集为 UTF-8 编码的 JSONL 文件，每行一个 JSON 对象，即一个问题：
 
+- `question`：问题文本（必填）
+- `answerable`：能否依据已收录的政策回答，`true` 或 `false`（默认 `true`）
+- `gold_quotes`：答案所依据的政策原文片段（列表），用于评测检索
+- `must_mention`：回答中必须出现的关键事实（列表），如金额、比例
+- `category`：问题类别，如 `amount`（金额）、`eligibility`（资格判断）、`out_of_scope`（超出政策范围）
+- `id`：问题编号（可选）；多轮问题用 `turns` 列出各轮，每轮写法同上
+
+示例（两行）：
+
+```
+{"id": "q1", "question": "重大科技成果转化项目省级最多支持多少钱？", "gold_quotes": ["给予不超过1000万元省级重大科技成果转化项目支持"], "must_mention": ["1000万元"], "category": "amount"}
+{"id": "q2", "question": "员工食堂伙食补贴标准是多少？", "answerable": false, "category": "out_of_scope"}
+```
+"""
 
 @dataclass(frozen=True)
 class EvalView:
@@ -38,36 +54,19 @@ def eval_folder(settings) -> Path:
     return Path(settings.corpus_dir).resolve().parent / "eval"
 
 
-def _cell(value) -> str:
-    return "–" if value is None else f"{value:.3f}"
-
-
-def category_rows(metrics: dict, mode: str) -> list[list[str]]:
-    """One row per category: retrieval of `mode` next to the answer metrics."""
-    retrieval = metrics.get("retrieval_by_category", {}).get(mode, {})
-    answers = metrics.get("answers_by_category", {})
-    rows = []
-    for cat in sorted(set(retrieval) | set(answers)):
-        r, a = retrieval.get(cat, {}), answers.get(cat, {})
-        n = int(a.get("questions") or r.get("questions") or 0)
-        rows.append([cat, str(n), _cell(r.get("recall@5")), _cell(r.get("mrr")), _cell(r.get("ndcg@5")),
-                     _cell(a.get("must_mention_recall")), _cell(a.get("citation_precision")), _cell(a.get("citation_recall")),
-                     _cell(a.get("abstention_rate")), _cell(a.get("false_abstention_rate"))])
-    return rows
-
-
 def run_evaluation(
     bot, settings, questions_file: str | Path | None = None, modes: Sequence[str] = MODES, answers: bool = True,
     out_dir: Path | None = None, progress: Callable[[float, str], None] | None = None,
 ) -> EvalView:
     """Evaluate `bot` on a question set (default: the shipped eval/questions.jsonl) and write the report."""
     from bot.evaluation.report import summary_table, write_report
+    from bot.evaluation.user_report import category_rows, counts_line
     from bot.evaluation.run import count_steps, evaluate_matching, run_bot
     from bot.evaluation.questions import load_questions
 
     modes = [m for m in modes if m in MODES]
     if not modes:
-        raise PolicyBotError("请至少选择一种检索方式（hybrid、dense 或 bm25）")
+        raise PolicyBotError("请至少选择一种检索方式（混合检索、向量检索或关键词检索）")
     folder = eval_folder(settings)
     path = Path(questions_file) if questions_file else folder / "questions.jsonl"
     questions = load_questions(path)
@@ -85,17 +84,16 @@ def run_evaluation(
     if answers and expected.exists() and (folder / "profiles").is_dir():
         metrics["matching"] = evaluate_matching(bot.rules(), folder / "profiles", expected)
     out = Path(out_dir) if out_dir else Path(tempfile.mkdtemp(prefix="policybot-eval-"))
-    report = write_report(metrics, out)
+    report = write_report(metrics, out, chinese=True)
     archive = out / "report.zip"
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
         for f in sorted(out.iterdir()):
             if f.suffix in (".md", ".json", ".png"):
                 zf.write(f, f.name)
     charts = [str(p) for p in sorted(out.glob("*.png"))]
-    meta = metrics["meta"]
-    head = (f"**{meta['questions']} 个问题**（多轮 {meta['multi_turn_questions']} 个，共回答 {meta['turns_scored']} 轮），"
-            f"用时 {meta['seconds']} 秒。多轮问题的检索指标只看第一轮。\n\n")
-    return EvalView(head + summary_table(metrics), category_rows(metrics, modes[0]), charts, str(report), str(archive))
+    head = counts_line(metrics["meta"], answers) + "\n\n"
+    return EvalView(head + summary_table(metrics, chinese=True), category_rows(metrics, modes[0]), charts, str(report),
+                    str(archive))
 
 
 class EvalRuns:
@@ -151,7 +149,9 @@ def build_eval_tab(bot, settings, tab: bool = True) -> None:
 
     import gradio as gr
 
+    from bot.evaluation.user_report import CATEGORY_HEADERS
     from bot.web import format as ui
+    from bot.web.toasts import warn
 
     runs = EvalRuns(bot, settings)
 
@@ -161,18 +161,20 @@ def build_eval_tab(bot, settings, tab: bool = True) -> None:
             view = runs.run(upload, [m for m in modes or [] if isinstance(m, str)], not retrieval_only, client,
                             progress=lambda f, d: progress(f, desc=d))
         except PolicyBotError as exc:
-            gr.Warning(ui.esc(str(exc)))
+            warn(ui.esc(str(exc)))
             return f"**错误**：{ui.esc(str(exc))}", [], [], None
         return view.summary, view.category_rows, view.charts, view.archive
 
     run.__annotations__ = {"request": gr.Request}  # Gradio passes the request to the parameter so annotated
 
     with gr.Tab("评测") if tab else contextlib.nullcontext():
-        gr.Markdown("上传问题集（JSONL，每行一个问题，格式见 DESIGN.md），或直接使用内置问题集，运行检索、回答与政策匹配评测。")
+        gr.Markdown("上传问题集（JSONL 文件），或直接使用内置问题集，运行检索、回答与政策匹配评测。")
+        with gr.Accordion("问题集格式说明", open=False):
+            gr.Markdown(QUESTION_FORMAT, elem_id="pb-eval-format")
         with gr.Row():
             upload = gr.File(label="问题集（可选，.jsonl）", file_types=[".jsonl"], type="filepath", elem_id="pb-eval-file")
             with gr.Column():
-                modes = gr.CheckboxGroup(list(MODES), value=list(MODES), label="检索方式")
+                modes = gr.CheckboxGroup([(mode_name(m), m) for m in MODES], value=list(MODES), label="检索方式")
                 retrieval_only = gr.Checkbox(label="仅评测检索（更快）", value=False)
                 go = gr.Button("运行评测", variant="primary", elem_id="pb-eval-run")
         summary = gr.Markdown(elem_id="pb-eval-summary")

@@ -32,6 +32,7 @@ import gradio as gr
 from bot.errors import PolicyBotError, RateLimited
 from bot.logs import clip, question_for_log
 from bot.web.ratelimit import RateLimiter
+from bot.web.toasts import ERROR_TITLE, refusal
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ def shown(error: BaseException | str) -> str:
 
 def user_error(error: BaseException | str) -> gr.Error:
     """The gr.Error a caller gets for their own mistake: shown to them, no traceback in the log."""
-    return gr.Error(shown(error), print_exception=False)
+    return refusal(shown(error))
 
 
 def text_argument(name: str, value: object) -> str:
@@ -238,11 +239,12 @@ def guarded(endpoint: str, text: bool = False, api: bool = False) -> Callable[[C
             except gr.Error as exc:
                 outcome = "user-error"
                 exc.print_exception = False
+                exc.title = ERROR_TITLE if exc.title == "Error" else exc.title  # Gradio's English default
                 raise
             except Exception as exc:
                 outcome, failure = "failed", exc
                 if request is not None:
-                    raise gr.Error(INTERNAL_ERROR, print_exception=False) from None
+                    raise refusal(INTERNAL_ERROR) from None
                 raise
             finally:
                 ms = (time.perf_counter() - started) * 1000

@@ -150,7 +150,7 @@ def test_eval_tab_function_runs_a_set_and_offers_a_zip(corpus_bot, questions_fil
                           progress=lambda f, d: seen.append(f))
     assert "Recall@5" in view.summary and "多轮 1 个" in view.summary
     assert seen[-1] == 1.0
-    assert {row[0] for row in view.category_rows} == {"amount", "eligibility", "out_of_scope"}
+    assert {row[0] for row in view.category_rows} == {"金额", "资格判断", "超出政策范围"}
     assert [Path(c).name for c in view.charts] == sorted([RECALL_CHART, SCORES_CHART])
     with zipfile.ZipFile(view.archive) as zf:
         assert {"report.md", "metrics.json", RECALL_CHART, SCORES_CHART} <= set(zf.namelist())

@@ -208,13 +208,12 @@ def test_an_evaluator_runs_an_uploaded_question_set_and_gets_metrics_charts_and_
     page.locator("#pb-eval-file input[type=file]").set_input_files(str(questions))
     page.locator("#pb-eval-run").click()
     summary = page.locator("#pb-eval-summary")
-    summary.get_by_text("must_mention").first.wait_for(timeout=3 * WAIT_MS)
+    summary.get_by_text("关键事实召回率").first.wait_for(timeout=3 * WAIT_MS)
     text = summary.inner_text()
     assert "2 个问题" in text  # the uploaded set, not the shipped one
     rows = {cells[0].strip(): cells[1].strip() for cells in
             (line.split("\t") for line in summary.locator("table tr").all_inner_texts()) if len(cells) >= 2}
-    answered_right = (rows.get("must_mention recall"), rows.get("abstention on unanswerable"),
-                      rows.get("false abstention on answerable"))
+    answered_right = (rows.get("关键事实召回率"), rows.get("不可答问题的拒答率"), rows.get("可答问题的误拒率"))
     assert answered_right == ("1.000", "1.000", "0.000"), rows  # the amount named, the trademark question declined
     page.locator("#pb-eval-charts img").nth(1).wait_for()  # per-category recall and the score histogram
     link = page.locator("#pb-eval-download a").first

@@ -10,7 +10,7 @@ import pytest
 
 from bot.service import PolicyBot
 from bot.settings import Settings
-from bot.web.admin import DISABLED, DocumentAdmin
+from bot.web.admin import DISABLED, DOC_HEADERS, DocumentAdmin
 from bot.web.files import upload_root
 
 TOKEN = "s3cret-令牌"
@@ -48,7 +48,9 @@ def test_an_uploaded_policy_is_stored_in_the_corpus_and_searchable(admin_bot, tm
     summary, docs = admin.upload(TOKEN, [upload_file(admin_bot, "丙市数字经济.txt", NEW_POLICY.encode())], no_progress)
     assert "✓ **丙市数字经济.txt**：已导入，条款" in summary
     assert (admin_bot.settings.corpus_dir / "丙市数字经济.txt").exists()
-    assert "丙市数字经济" in [row[0] for row in docs]
+    # a person reads the title and the short 文号; the file name comes last, labelled as such
+    assert ["丙市数字经济促进办法", "丙数发〔2025〕2号"] in [row[:2] for row in docs]
+    assert DOC_HEADERS[-1] == "文件名" and "丙市数字经济.txt" in [row[-1] for row in docs]
     assert admin_bot.search("算力券", 1)[0].clause.doc_slug == "丙市数字经济"
 
 
@@ -60,6 +62,7 @@ def test_a_refused_upload_never_reaches_the_corpus_and_the_index_keeps_serving(a
     bad = [upload_file(admin_bot, "假的.pdf", NEW_POLICY.encode()), upload_file(admin_bot, "空.txt", b"")]
     summary, _ = admin.upload(TOKEN, bad, no_progress)
     assert "✗ **假的.pdf**" in summary and "与扩展名不符" in summary and "✗ **空.txt**" in summary
+    assert summary.count("假的.pdf") == summary.count("空.txt") == 1  # each named once, before its reason
     assert sorted(p.name for p in admin_bot.settings.corpus_dir.iterdir()) == before
     assert admin_bot.index.generation == generation
 
