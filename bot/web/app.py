@@ -21,6 +21,7 @@ from bot.service import PolicyBot
 from bot.web import format as ui
 from bot.web.feedback import FeedbackStore
 from bot.web.guard import RequestGuard, guarded, shown, text_argument, whole_number
+from bot.web.toasts import warn
 
 ALL_DOCS = "全部文件"
 STREAM_PAUSE = 0.04  # seconds between the lines of a streamed extractive answer
@@ -89,7 +90,7 @@ class WebApp:
         try:
             answer = self.bot.ask(message, conversation)
         except PolicyBotError as exc:
-            gr.Warning(ui.esc(shown(exc)))
+            warn(ui.esc(shown(exc)))
             yield message, history, conversation, gr.skip()
             return
         past = [*history, {"role": "user", "content": ui.typed_text(check_query(message))}]  # as typed (never markup), no control characters
@@ -128,13 +129,13 @@ class WebApp:
         """Store 👍/👎 (and the comment) for the latest answer, one record per answer; returns
         (comment box, status line)."""
         if not last:
-            gr.Warning("请先提问，再对回答进行评价")
+            warn("请先提问，再对回答进行评价")
             return gr.skip(), gr.skip()
         try:
             record = self.feedback_store.add(last["question"], last["answer"], last["citations"], rating,
                                              text_argument("comment", comment), answer_id=last.get("answer_id"))
         except PolicyBotError as exc:
-            gr.Warning(ui.esc(shown(exc)))
+            warn(ui.esc(shown(exc)))
             return gr.skip(), gr.skip()
         label = "👍 有帮助" if rating == "up" else "👎 没帮助"
         return "", f"已记录反馈 #{record}（{label}），谢谢！"
@@ -146,7 +147,7 @@ class WebApp:
         try:
             hits = self._search(query, whole_number("条数", k or 5, 1, MAX_K), doc_slug or "", section or "")
         except PolicyBotError as exc:
-            gr.Warning(ui.esc(shown(exc)))
+            warn(ui.esc(shown(exc)))
             return f"<div class='pb-error'>{ui.esc(shown(exc))}</div>", gr.update(choices=[], value=None), "", ""
         lines = [self.bot.citation(h.clause) for h in hits]
         html = ui.hits_markdown(hits, ui.query_terms(query), lines)
@@ -161,7 +162,7 @@ class WebApp:
         try:
             view = self.bot.view(clause_id)
         except PolicyBotError as exc:
-            gr.Warning(ui.esc(shown(exc)))
+            warn(ui.esc(shown(exc)))
             return f"<div class='pb-error'>{ui.esc(shown(exc))}</div>", ""
         return ui.clause_markdown(view), view.citation
 
@@ -169,7 +170,7 @@ class WebApp:
         try:
             docs = self.bot.index.store.documents
         except PolicyBotError as exc:
-            gr.Warning(ui.esc(shown(exc)))
+            warn(ui.esc(shown(exc)))
             docs = {}
         choices = [(ALL_DOCS, "")] + [(meta.title or slug, slug) for slug, meta in sorted(docs.items())]
         return gr.update(choices=choices, value="")
@@ -189,7 +190,7 @@ class WebApp:
                 data.update(extra)
             verdicts = self._match(data)
         except PolicyBotError as exc:
-            gr.Warning(ui.esc(shown(exc)))
+            warn(ui.esc(shown(exc)))
             return f"<div class='pb-error'>⚠ {ui.esc(shown(exc))}</div>", [], []
         ids = [list(v.citations) for v in ui.sort_verdicts(verdicts)]
         return ui.match_summary(verdicts), ui.verdict_rows(verdicts, self.bot.cite), ids

@@ -104,3 +104,10 @@ def test_a_refused_upload_names_the_file_once_and_token_errors_are_chinese_and_q
     assert [e.get("title") for e in errors] == ["错误", "错误"]
     logged = site.log.read_text(encoding="utf-8")[len(before):]
     assert "Traceback" not in logged and logged.count("\n") <= 4, logged  # a line per refusal, no more
+
+
+def test_warnings_beside_the_other_tabs_forms_have_a_chinese_title(app):
+    form = [""] * 12 + ["未知"] * 5
+    form[4] = "很多"  # 上一年度营业收入, not a number
+    warnings = toasts(run_event(app, "match_ui", form, new_address())[1])
+    assert warnings and {w["title"] for w in warnings} == {"提示"}
