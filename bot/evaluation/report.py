@@ -63,8 +63,8 @@ def _split(dotted: str) -> list[str]:
 def _fmt(value, kind: str = "rate") -> str:
     if value is None:
         return "–"
-    if kind == "ms":
-        return f"{value:.1f} ms"
+    if kind in ("ms", "毫秒"):
+        return f"{value:.1f} {kind}"
     return f"{value:.3f}" if isinstance(value, float) else str(value)
 
 
@@ -79,7 +79,7 @@ def summary_table(metrics: dict, changes: Sequence[Change] = (), chinese: bool =
     head = ("| 指标 | 数值 |" if chinese else "| metric | value |") + ((" 之前 | |" if chinese else " before | |") if changes else "")
     rows = [head, "|---|---|" + ("---|---|" if changes else "")]
     for label, paths in summary_rows(mode, chinese):
-        kind = "ms" if paths[0].endswith("_ms") else "rate"
+        kind = ("毫秒" if chinese else "ms") if paths[0].endswith("_ms") else "rate"
         values = [_get(metrics, p) for p in paths]
         if all(v is None for v in values):
             continue

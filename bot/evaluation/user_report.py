@@ -63,7 +63,7 @@ def render_chinese(metrics: dict, charts: Sequence[str] = ()) -> str:
     answers = "answers" in metrics
     retrieval = metrics.get("retrieval", {})
     modes = list(retrieval)
-    lines = ["# PolicyBot 评测报告", "", f"问题集 {meta.get('questions_file', '')}，{meta.get('date', '')}。", "",
+    lines = ["# PolicyBot 评测报告", "", f"问题集 {meta.get('questions_file', '')}，评测于 {meta.get('date', '').replace('T', ' ')}。", "",
              counts_line(meta, answers), "", summary_table(metrics, chinese=True), "",
              "## 检索", "", f"按 {meta.get('retrieval_questions', 0)} 个附有标准原文（gold_quotes）的可回答问题计算："
              "检索到的段落包含某段标准原文（忽略空白），或连续包含其 60% 以上，即视为相关。", ""]
