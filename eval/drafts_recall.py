@@ -12,6 +12,7 @@ reader to judge whether it is a true threshold the hand-written rules left out o
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,7 +26,20 @@ from bot.text.units import convert  # noqa: E402
 from bot.text.width import compact  # noqa: E402
 
 
-def _value(value, unit: str, field: str) -> float | None:
+@dataclass(frozen=True)
+class Wanted:
+    """A threshold condition a reader takes from a clause: its fact (None: none of the vocabulary),
+    operator, value(s) in the fact's unit (one per band for a banded one) and wording."""
+
+    label: str
+    clause: str
+    field: str | None
+    op: str
+    values: tuple[float | None, ...]
+    wording: str
+
+
+def _value(value, unit: str, field: str | None) -> float | None:
     if value is None:
         return None
     want = facts()[field].unit if field in facts() else unit
@@ -35,56 +49,86 @@ def _value(value, unit: str, field: str) -> float | None:
         return round(float(value), 6)
 
 
-def _bands(cond, unit: str, field: str) -> tuple:
-    return tuple(_value(b.value if hasattr(b, "value") else b["value"], unit, field) for b in cond)
+def _values(cond: dict, field: str | None) -> tuple[float | None, ...]:
+    if cond.get("bands"):
+        return tuple(_value(b["value"], cond.get("unit", ""), field) for b in cond["bands"])
+    return (_value(cond.get("value"), cond.get("unit", ""), field),)
 
 
-def _same(hand, hand_clause: str, drafted: dict, drafted_clause: str) -> bool:
-    if hand_clause != drafted_clause or hand.op != drafted["op"]:
+def _recovers(drafted: dict, wanted: Wanted) -> bool:
+    """Same clause, operator and value(s), and the same fact or the same measured phrase."""
+    if drafted["clause"] != wanted.clause or drafted["op"] != wanted.op:
         return False
-    phrase = compact(drafted["wording"])
-    if hand.field != drafted["field"] and not (phrase in compact(hand.wording) or compact(hand.wording) in phrase):
+    phrase, words = compact(drafted["wording"]), compact(wanted.wording)
+    if drafted["field"] != wanted.field and not (phrase in words or words in phrase):
         return False
-    if hand.bands:
-        return bool(drafted.get("bands")) and _bands(hand.bands, hand.unit, hand.field) == _bands(
-            drafted["bands"], drafted["unit"], hand.field)
-    return _value(hand.value, hand.unit, hand.field) == _value(drafted.get("value"), drafted["unit"], hand.field)
+    return _values(drafted, wanted.field) == wanted.values
+
+
+def hand_written(corpus: Path) -> tuple[list[Wanted], int]:
+    """The threshold conditions of corpus/rules, and how many yes/no conditions they have besides."""
+    wanted, flags = [], 0
+    for rule in load_corpus_rules(corpus).rules:
+        for cond in rule.conditions:
+            if cond.op not in NUMERIC_OPS:
+                flags += 1
+                continue
+            spec = cond.model_dump(mode="json")
+            wanted.append(Wanted(rule.id, cond.clause or rule.clauses[0], cond.field, cond.op,
+                                 _values(spec, cond.field), cond.wording))
+    return wanted, flags
+
+
+def drafts_of(folder: Path, amendments) -> list[dict]:
+    """Every drafted condition for the documents of `folder`, as an ingest would draft them."""
+    clauses = corpus_clauses(folder)
+    out = []
+    for slug in sorted({c.doc_slug for c in clauses.values()}):
+        for rule in draft_document(slug, "", [c for c in clauses.values() if c.doc_slug == slug], amendments):
+            out += rule.get("conditions", [])
+    return out
+
+
+def score(title: str, drafted: list[dict], wanted: list[Wanted], flags: int = 0) -> None:
+    used: set[int] = set()
+    hits = []
+    for w in wanted:
+        found = [i for i, d in enumerate(drafted) if _recovers(d, w)]
+        used.update(found)
+        hits.append(bool(found))
+    found = sum(hits)
+    print(f"## {title}")
+    print(f"threshold conditions recovered: {found}/{len(wanted)} = {found / max(len(wanted), 1):.0%}")
+    if flags:
+        total = len(wanted) + flags
+        print(f"all hand-written conditions recovered: {found}/{total} = {found / total:.0%} "
+              f"({flags} yes/no conditions state no threshold and are not drafted)")
+    for w, ok in zip(wanted, hits):
+        print(f"  {'✓' if ok else '✗'} {w.label}: {w.field} {w.op} {'/'.join(f'{v:g}' for v in w.values if v is not None)}"
+              f"  «{w.wording}»")
+    unmatched = [d for i, d in enumerate(drafted) if i not in used]
+    print(f"unmatched drafted conditions: {len(unmatched)}/{len(drafted)}")
+    for d in unmatched:
+        print(f"  ? {d['clause']}: {d['field']} {d['op']} {d.get('value', 'bands')} {d['unit']}  «{d['wording']}»")
+
+
+def heldout(folder: Path) -> list[Wanted]:
+    import yaml
+
+    slug = "heldout-measures"
+    entries = yaml.safe_load((folder / "heldout-expected.yaml").read_text(encoding="utf-8"))
+    return [Wanted(e["clause"], f"{slug}#{e['clause']}", e["field"], e["op"],
+                   (_value(e["value"], "", e["field"]),), e["wording"]) for e in entries]
 
 
 def main(corpus: Path) -> int:
-    clauses = corpus_clauses(corpus)
     notes = corpus / "amendments.yaml"
-    amendments = load_amendments(notes) if notes.is_file() else {}
-    drafted: list[tuple[str, dict]] = []  # (clause id, condition)
-    rules = 0
-    for slug in sorted({c.doc_slug for c in clauses.values()}):
-        for rule in draft_document(slug, "", [c for c in clauses.values() if c.doc_slug == slug], amendments):
-            rules += 1
-            drafted += [(cond["clause"], cond) for cond in rule.get("conditions", [])]
-    hand = load_corpus_rules(corpus).rules
-    thresholds, flags, used = [], [], set()
-    for rule in hand:
-        for cond in rule.conditions:
-            clause = cond.clause or rule.clauses[0]
-            if cond.op not in NUMERIC_OPS:
-                flags.append((rule.id, cond))
-                continue
-            hits = [i for i, (cid, d) in enumerate(drafted) if _same(cond, clause, d, cid)]
-            used.update(hits)
-            thresholds.append((rule.id, cond, bool(hits)))
-    found = sum(ok for *_, ok in thresholds)
-    total_hand = len(thresholds) + len(flags)
-    print(f"drafted: {rules} rules, {len(drafted)} conditions, from {len({c.doc_slug for c in clauses.values()})} documents")
-    print(f"threshold conditions recovered: {found}/{len(thresholds)} = {found / max(len(thresholds), 1):.0%}")
-    print(f"all hand-written conditions recovered: {found}/{total_hand} = {found / max(total_hand, 1):.0%} "
-          f"({len(flags)} yes/no conditions are not drafted)")
-    for rule_id, cond, ok in thresholds:
-        print(f"  {'✓' if ok else '✗'} {rule_id}: {cond.field} {cond.op} {cond.value if not cond.bands else 'bands'} "
-              f"{cond.unit}  «{cond.wording}»")
-    unmatched = [(cid, d) for i, (cid, d) in enumerate(drafted) if i not in used]
-    print(f"unmatched drafted conditions: {len(unmatched)}/{len(drafted)}")
-    for cid, d in unmatched:
-        print(f"  ? {cid}: {d['field']} {d['op']} {d.get('value', 'bands')} {d['unit']}  «{d['wording']}»")
+    wanted, flags = hand_written(corpus)
+    score(f"shipped corpus ({corpus.name}): the hand-written rules", drafts_of(corpus, load_amendments(notes) if notes.is_file() else {}),
+          wanted, flags)
+    held = ROOT / "eval" / "drafts"
+    print()
+    score("sample text eval/drafts/heldout-measures.txt (expected conditions written before the drafter first ran on it)", drafts_of(held, {}), heldout(held))
     return 0
 
 

@@ -178,10 +178,12 @@ def _clean(text: str) -> str:
 
 
 def _sizes_benefit(sentence: str, t: Threshold) -> bool:
-    """A bound that sizes what is granted (给予不超过200万元补助, 不超过500万元的部分) or a penalty."""
+    """A bound that sizes what is granted (给予不超过200万元补助, 不超过500万元的部分, 给予补助，最高不超过
+    100万元: a condition comes before the grant, a cap after it) or a penalty."""
     after = sentence[t.end:t.end + 4]
     tail = _tail(t.subject)
-    return tail.endswith(GRANT_WORDS) or any(w in tail for w in BENEFIT_WORDS) or any(
+    cap = t.unit == "万元" and _grants(sentence[:t.start])
+    return cap or tail.endswith(GRANT_WORDS) or any(w in tail for w in BENEFIT_WORDS) or any(
         after.startswith(w) or after[1:].startswith(w) for w in SIZE_AFTER)
 
 
@@ -252,9 +254,11 @@ def _benefit_size(granting: str | None, sizes: list[Threshold]) -> dict:
     """amount: the first bound sizing the benefit in money (不超过200万元); rate: the first percent of the
     granting sentence (15%)."""
     out = {}
-    money = [t for t in sizes if t.unit == "万元" and granting and t.text in granting]
+    money = [t.text for t in sizes if t.unit == "万元" and granting and t.text in granting]
+    verb = min((granting.find(w) for w in BENEFIT_WORDS if w in granting), default=-1) if granting else -1
+    money += [n.text for n in numbers(granting or "") if n.is_money and n.start > verb >= 0]  # 奖励20万元
     if money:
-        out["amount"] = money[0].text
+        out["amount"] = money[0]
     percent = [n for n in numbers(granting or "") if n.kind == "percent"]
     if percent:
         out["rate"] = percent[0].text
