@@ -2,8 +2,9 @@
 
 A policy an admin adds has no hand-written rule, so the matcher never sees it. When a new or changed
 document is ingested, each clause that sets a threshold on a known fact (超过/不低于/以上… + number +
-unit, bot.text.thresholds) or grants something (给予/奖励/补助/减按/免征…) becomes one draft rule: its
-thresholds are the conditions, its granting sentence the benefit. Drafts are written to
+unit, bot.text.thresholds) or grants something sized (给予/奖励/补助/减按/免征… + amount or rate) becomes
+one draft rule: its thresholds, and the kind of enterprise it names, are the conditions, its granting
+sentence the benefit. Drafts are written to
 <rules>/drafts/<doc>.yaml, a folder load_rules never reads, so nothing drafted matches until an admin
 accepts it (bot/web/drafts_tab.py moves it to <rules>/<doc>.yaml after validation). Each draft is
 run through the same validator as every rule; one that fails is still written, with why above it.
@@ -13,7 +14,9 @@ The wording classes read here, each from the policy texts rather than a single s
 - a bound whose subject is only 比例/比重 measures what the list's lead-in (…符合如下要求：) names;
 - in a list item, a bound on a size before 的企业 and one after it make a band (研发费用比例 by revenue);
 - a bound an amendment note restates for the same fact replaces the clause's own (source: amendment);
-- the same bound written twice in a clause (2年以上 … 满2年) is one condition.
+- the same bound written twice in a clause (2年以上 … 满2年) is one condition;
+- a goal (到2025年…达到1.8%) and an aside in brackets (实际经营期不满三年的…) set no condition;
+- a yes/no fact's label ending the part that names who qualifies (…的科技型企业，给予) is a condition.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import os
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +46,10 @@ GRANT_WORDS = (*BENEFIT_WORDS, "提取", "按照", "按")  # a bound right after
 SIZE_AFTER = ("的部分", "罚款", "罚金", "补助", "奖励", "补贴", "资助", "贴息", "的奖励", "的补助")
 GENERIC = ("比例", "比重", "占比", "比率")
 _PART = re.compile(r"[^。；;\n]+")
+_MARKER = re.compile(r"^\s*(?:第[一二三四五六七八九十百零]+条|[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、])?\s*")
 _LEAD = re.compile(r"^(?:第[一二三四五六七八九十百零]+条|[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]|[且并和及或与对在其中，,、：:\s])+")
 _TAIL_STOP = re.compile(r"[，,；;：:、]")
+_COMMA_PART = re.compile(r"[^，,：:]+")
 _TARGET = re.compile(r"到\s*20\d\d\s*年|力争|目标")  # 到2025年…比重达到1.8%: a goal, not a condition
 SANCTIONS = ("处分", "处理", "通报", "批评", "警告", "处罚", "罚款")  # 给予警告 grants nothing
 
@@ -106,6 +112,7 @@ def draft_clause(clause: Clause, amendment: Amendment | None, scope: str = "nati
     granted_size = False
     sizes: list[Threshold] = []
     lead = ""
+    named: list[str] = []  # the sentence parts that say who qualifies (see _who)
     for part in _PART.finditer(text):
         sentence = part.group(0)
         if _TARGET.search(sentence):
@@ -116,6 +123,7 @@ def draft_clause(clause: Clause, amendment: Amendment | None, scope: str = "nati
             granting, granted_size = sentence, bool(sized)  # 给予不超过200万元补助 over the heading 研发补助
         sizes += sized
         found = [b for b in found if not _sizes_benefit(sentence, b.threshold)]
+        named += _who(sentence, [b.threshold.start for b in found] + [t.start for t in sized])
         band = _band(sentence, found)
         if band:
             if conditions and isinstance(conditions[-1], list) and conditions[-1][0][1].key[:2] == band[1].key[:2]:
@@ -131,6 +139,7 @@ def draft_clause(clause: Clause, amendment: Amendment | None, scope: str = "nati
             granting and _benefit_size(granting, sizes)):
         return None  # neither a condition nor a sized benefit (给予支持): nothing to match or review
     specs = [_condition(c, clause.id) for c in conditions if not isinstance(c, Bound) or c in singles]
+    specs += _kinds("，".join(named), clause.id)
     rule: dict[str, Any] = {"id": "", "name": "", "scope": scope, "benefit": {}, "conditions": specs,
                             "clauses": [clause.id]}
     if amendment is not None:
@@ -146,6 +155,54 @@ def draft_clause(clause: Clause, amendment: Amendment | None, scope: str = "nati
 
 def _grants(sentence: str) -> bool:
     return any(w in sentence for w in BENEFIT_WORDS) and not any(w in sentence for w in SANCTIONS)
+
+
+def _who(sentence: str, bounds: list[int]) -> list[str]:
+    """The parts of a sentence that name who qualifies: each comma part holding a bound or a granting
+    word, and the part before a granting one when it opens with 对 (对首次认定的国家高新技术企业，给予…)."""
+    parts = [(m.start(), m.group(0)) for m in _COMMA_PART.finditer(sentence)]
+    out = []
+    for i, (start, part) in enumerate(parts):
+        if _grants(part) and i and _MARKER.sub("", parts[i - 1][1]).startswith("对"):
+            out.append(parts[i - 1][1])
+        if _grants(part) or any(start <= at < start + len(part) for at in bounds):
+            out.append(part)
+    return list(dict.fromkeys(out))
+
+
+@cache
+def _kind_terms() -> tuple[tuple[str, str], ...]:
+    """(term, fact) for the yes/no facts a condition may name, longest term first: each fact's label
+    and cues of four characters or more (高企 alone would match 提高企业)."""
+    from bot.matching.validate import condition_fields
+
+    known = condition_fields()
+    terms = [(term, f.key) for f in facts().values() if not f.unit and not f.choices and f.key in known
+             for term in (f.label, *f.cues) if len(term) >= 4]
+    return tuple(sorted(set(terms), key=lambda t: -len(t[0])))
+
+
+def _kinds(text: str, clause_id: str) -> list[dict]:
+    """Yes/no conditions on the kind of enterprise or person the text names as who qualifies: a term
+    ending a comma part or before 的 (…的科技型企业，; 该创业投资企业的) gives fact == true, 非 before it
+    false."""
+    out: dict[str, dict] = {}
+    at = 0
+    while at < len(text):
+        hit = next(((term, key) for term, key in _kind_terms() if text.startswith(term, at)), None)
+        if hit is None:
+            at += 1
+            continue
+        term, key = hit
+        negated = at > 0 and text[at - 1] == "非"
+        after = text[at + len(term):at + len(term) + 1]
+        if after not in ("", "，", "的"):  # a modifier (高新技术企业所得税) or an object (…高新技术企业2年以上)
+            at += len(term)
+            continue
+        out.setdefault(key, {"field": key, "op": "==", "value": not negated,
+                             "wording": ("非" if negated else "") + term, "clause": clause_id})
+        at += len(term)
+    return list(out.values())
 
 
 def _bounds(sentence: str, lead: str) -> list[Bound]:

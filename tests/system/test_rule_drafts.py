@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SUBSIDY = (
     "标题: 丁市企业研发奖励办法\n成文日期: 2025-02-01\n\n丁市企业研发奖励办法\n\n"
     "第一条 为鼓励企业研发，制定本办法。\n\n"
-    "第二条 营业收入超过1000万元且技术合同成交额超过500万元的企业，给予不超过50万元奖励。\n"
+    "第二条 营业收入超过1000万元且技术合同成交额超过500万元的企业，给予不超过50万元奖励。\n\n"
+    "第三条 对首次认定的国家高新技术企业，给予一次性奖励20万元。\n"
 )
 
 
@@ -56,7 +57,10 @@ def test_ingest_drafts_threshold_and_benefit_and_notes_what_fails_validation(dra
     assert "field: revenue_wan" in subsidy and "value: 1000\n" in subsidy
     # 技术合同成交额 is no fact of the vocabulary: written, with why it cannot load yet
     assert "# 未通过校验：" in subsidy and "技术合同成交额超过500万元" in subsidy
-    assert "规则草稿 subsidy-d：已起草规则 1 条，其中 1 条未通过校验" in out
+    # 对首次认定的国家高新技术企业，给予一次性奖励20万元: who qualifies is a yes/no condition
+    assert "field: is_hightech\n    op: ==\n    value: true\n    wording: 高新技术企业" in subsidy
+    assert "amount: 20万元" in subsidy
+    assert "规则草稿 subsidy-d：已起草规则 2 条，其中 1 条未通过校验" in out
 
 
 def test_a_draft_is_not_matched_until_accepted_through_the_panel(drafted):
@@ -124,7 +128,7 @@ def test_an_uploaded_policy_gets_a_draft(tmp_path, small_corpus):
                                       admin_token=TOKEN, data_dir=tmp_path / "data"))
     bot.ingest()
     summary, _ = DocumentAdmin(bot).upload(TOKEN, [upload_file(bot, "丁市研发奖励.txt", SUBSIDY.encode())], no_progress)
-    assert "已导入" in summary and "规则草稿 丁市研发奖励：已起草规则 1 条" in summary
+    assert "已导入" in summary and "规则草稿 丁市研发奖励：已起草规则 2 条" in summary
     assert (small_corpus / "rules" / "drafts" / "丁市研发奖励.yaml").is_file()
 
 
