@@ -32,6 +32,7 @@ from bot.records import Amendment, Chunk
 from bot.settings import Settings
 from bot.ingest.structure import parse_clauses
 from bot.ingest.amendments import load_amendments
+from bot.matching.drafts import draft_new_documents
 
 log = logging.getLogger(__name__)
 LOCK_FILE = ".ingest.lock"  # holds the PID of the running ingest; empty after a clean finish
@@ -50,6 +51,7 @@ class IngestReport:
     seconds: float = 0.0
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (path, reason)
     warnings: list[str] = field(default_factory=list)
+    drafts: list[str] = field(default_factory=list)  # rule drafts written for new documents
 
     def summary(self) -> str:
         lines = [
@@ -58,6 +60,7 @@ class IngestReport:
         ]
         lines += [f"跳过 {path}：{reason}" for path, reason in self.skipped]
         lines += [f"注意：{w}" for w in self.warnings]
+        lines += [f"规则草稿 {d}" for d in self.drafts]
         return "\n".join(lines)
 
 
@@ -242,9 +245,19 @@ def _ingest_locked(paths, settings, embedder, progress) -> IngestReport:
         prune(settings, keep={previous} if previous else set())  # drop the half-built generation
         raise
     write_current(settings.index_dir, generation)
+    report.drafts = draft_new_documents(store, file_hashes, _files_of(settings, previous), settings.corpus_dir)
     prune(settings, keep={generation, previous} - {None})
     report.documents, report.clauses, report.chunks = len(store.documents), len(store.clauses), len(store.chunks)
     return report
+
+
+def _files_of(settings: Settings, generation: str | None) -> dict:
+    """The file hashes a generation was built from (empty if none or unreadable): what is new since."""
+    try:
+        manifest = json.loads((settings.index_dir / generation / "manifest.json").read_text(encoding="utf-8"))
+    except (TypeError, OSError, ValueError):
+        return {}
+    return manifest.get("files") or {} if isinstance(manifest, dict) else {}
 
 
 def _amendments(paths: list[Path], store: Store) -> tuple[dict[str, Amendment], list[str]]:

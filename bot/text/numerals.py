@@ -143,7 +143,7 @@ def clause_numeral(raw: str) -> str:
 # Units a figure may carry, longest first. Arabic figures may also carry 月 and 号 (11月, 32号).
 UNITS = (
     "个百分点|个工作日|个会计年度|个纳税年度|个年度|个月|工作日|会计年度|纳税年度|年度|周年|周岁|小时|季度"
-    "|年|日|天|周|倍|元|人|名|家|项|个|岁|亩"
+    "|年|日|天|周|倍|元|人|名|家|项|件|个|岁|亩"
 )
 _COUNT_WORDS = {"个", "项", "家", "名", "人"}  # 一家企业, 一个团队: "a", not a figure
 _REF_UNITS = "条款项章节目"

@@ -215,6 +215,7 @@ def _alive(pid: int) -> bool:
 
 def admin_tab(bot: PolicyBot) -> None:
     """The tab's components and events (call inside a gr.Tab)."""
+    from bot.web.drafts_tab import drafts_panel  # it builds on DocumentAdmin
     admin = DocumentAdmin(bot)
     enabled = bool(bot.settings.admin_token)
     limit = bot.settings.max_file_bytes // (1024 * 1024)
@@ -230,3 +231,4 @@ def admin_tab(bot: PolicyBot) -> None:
     # preprocess=False: the handler gets the uploads as sent (Gradio's own step leaves an empty temp
     # file per file and event) and checks them itself (bot/web/files.py).
     upload.click(admin.upload, [token, files], [summary, table], api_visibility="private", preprocess=False)
+    drafts_panel(admin, token)  # review of the rules drafted for new documents (bot/web/drafts_tab.py)

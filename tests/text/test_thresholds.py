@@ -78,6 +78,9 @@ def test_no_higher_than_five_percent_is_not_met_by_six_percent():
         ("研发人员5至10人", [(">=", 5, "人", "5", "st_staff"), ("<=", 10, "人", "10人", "st_staff")]),
         ("在国家高新区内企业工作的境外高端人才，申请工作许可的年龄可放宽至65岁",
          [("<=", 65, "岁", "放宽至65岁", "talents.age")]),
+        # policy wordings the rule drafter met: 突破 is "more than", 件 counts patents
+        ("年营业收入首次突破1亿元的企业", [(">", 10000, "万元", "突破1亿元", "revenue_wan")]),
+        ("企业拥有有效发明专利5件以上的", [(">=", 5, "件", "5件以上", "ip.invention_patents")]),
         ("给予不超过1000万元省级重大科技成果转化项目支持", [("<=", 1000, "万元", "不超过1000万元", None)]),
     ],
 )
