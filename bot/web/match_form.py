@@ -16,6 +16,7 @@ from bot.errors import ProfileError
 from bot.text.facts import fact, facts
 
 GROUPS = ("基本情况", "财务", "研发与知识产权", "人才", "资质")
+OTHER = "其他"
 YES, NO, UNSURE = "是", "否", "不清楚"
 YES_NO = [YES, NO, UNSURE]
 HAS_TALENTS = ["有", "没有", UNSURE]
@@ -40,9 +41,10 @@ class Field:
 
     @property
     def info(self) -> str:
-        """The period and note under the field: 上一纳税年度；亏损填负数."""
+        """What is shown under the field: the period the value describes (上一纳税年度；亏损填负数),
+        else the profile field's note (如 贵州)."""
         f = fact(self.key)
-        return "；".join(part for part in (f.period, f.note if f.unit or f.choices else "") if part)
+        return f.period or f.note
 
 
 def asked_facts(rules: Iterable[Any]) -> list[str]:
@@ -59,15 +61,12 @@ def asked_facts(rules: Iterable[Any]) -> list[str]:
 
 
 def form_fields(rules: Iterable[Any]) -> list[tuple[str, list[Field]]]:
-    """(group, fields) in GROUPS order, each group in facts.yaml order. A fact with no group is an
-    error here rather than a missing field (tests/system/test_match_form.py)."""
+    """(group, fields) in GROUPS order, each group in facts.yaml order; a fact facts.yaml gives no
+    group (a new rule's) still gets a field, under OTHER (tests/system/test_match_form.py refuses that)."""
     asked = set(asked_facts(rules))
-    missing = sorted(k for k in asked if fact(k).group not in GROUPS)
-    if missing:
-        raise ValueError(f"facts.yaml gives no form group for {missing}")
     out = []
-    for group in GROUPS:
-        keys = [k for k, f in facts().items() if k in asked and f.group == group]
+    for group in (*GROUPS, OTHER):
+        keys = [k for k, f in facts().items() if k in asked and (f.group if f.group in GROUPS else OTHER) == group]
         fields = [Field(part, _kind(part)) for k in keys for part in _PARTS.get(k, [k])]
         if fields:
             out.append((group, fields))
@@ -112,7 +111,7 @@ def profile_from_fields(fields: Sequence[Field], values: Sequence[Any], talents:
         if zone["level"] is None:
             raise ProfileError("请选择高新区级别（国家级高新区 / 省级高新区 / 不在高新区）")
     rows = _talent_rows(talents)
-    if rows:
+    if rows and "talents" not in data:  # 没有 wins over rows left in the table
         data["talents"] = rows
     return data
 

@@ -75,7 +75,7 @@ class MatchTab:
                 path = admitted(self.uploads, upload)
                 data = load_profile(path).model_dump(exclude_unset=True)
             except ProfileError as exc:
-                raise ProfileError(f"企业画像文件有误：{exc.reason}") from None
+                raise ProfileError(f"企业画像文件有误：{form_error(exc)}") from None
             finally:
                 discard(self.uploads, upload)
         form = profile_from_fields(self.fields, values, talents)
@@ -181,13 +181,17 @@ def _component(field: Field):
     if field.kind == "talents":
         return gr.Radio(HAS_TALENTS, value=UNSURE, label="有无在聘或拟聘的境外人才", info="有的请在下表逐人填写",
                         elem_id=elem_id, min_width=180)
-    placeholder = "如：贵阳国家高新区" if field.key == "zone.name" else "如：贵州" if field.key == "province" else "未填"
+    placeholder = "未填，可写 3亿元、5000万" if fact(field.key).unit == "万元" else "未填"
     return gr.Textbox(label=field.label, placeholder=placeholder, info=info, elem_id=elem_id, min_width=180)
 
 
 def match_tab(app: Any) -> None:
     """Lay out the 政策匹配 tab in the current container; its fields are what the loaded rules ask."""
-    groups = form_fields(app.bot.rules())
+    try:
+        rules = app.bot.rules()
+    except PolicyBotError:  # no rules folder: the form is empty, and matching says why when asked
+        rules = ()
+    groups = form_fields(rules)
     fields = [f for _, group in groups for f in group]
     tab = MatchTab(app, fields)
     gr.Markdown(_INTRO)
@@ -207,15 +211,15 @@ def match_tab(app: Any) -> None:
                      type="filepath", elem_id="pb-profile-file")
     run = gr.Button("匹配政策", variant="primary", elem_id="pb-match")
     summary = gr.Markdown(elem_id="pb-match-summary")
+    with gr.Row():
+        download = gr.Button("下载报告（PDF）", elem_id="pb-report")
+        report_file = gr.File(label="报告文件", interactive=False, elem_id="pb-report-file")
     rows, profile = gr.State([]), gr.State(None)
     table = gr.Dataframe(headers=ui.VERDICT_HEADERS, datatype="str", wrap=True, interactive=False,
                          column_widths=["18%", "11%", "36%", "20%", "15%"], max_height=700,
                          label="匹配结果（点击一行查看所依据的条款全文）", elem_id="pb-verdicts")
     cards = gr.HTML(elem_id="pb-verdict-cards")
     verdict_clause = gr.HTML(elem_id="pb-verdict-clause")
-    with gr.Row():
-        download = gr.Button("下载报告（PDF）", elem_id="pb-report")
-        report_file = gr.File(label="报告文件", interactive=False, elem_id="pb-report-file")
     # preprocess=False: the handler gets the upload as sent and checks it itself (bot/web/files.py).
     run.click(tab.match, [upload, talents, *inputs], [summary, table, cards, rows, profile], api_name="match_ui",
               api_visibility="private", preprocess=False)
