@@ -23,6 +23,7 @@ EPILOG = """示例 / examples:
   policybot ask "外籍专家63岁还能办工作许可吗"
   policybot ask --questions eval/questions.jsonl --json > answers.jsonl
   policybot match --profile eval/profiles/guiyang-software-hightech.yaml
+  policybot match --profile p.yaml --report out.pdf   # the verdicts as a printable report
   policybot show "guizhou-hitech-zones-plan-2021#四.(八)"
   policybot eval --retrieval-only
 """
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("match", help="which policies an enterprise profile qualifies for, condition by condition")
     p.add_argument("--profile", type=Path, required=True, help="enterprise profile, YAML or JSON (see eval/profiles/)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--report", type=Path, help="also write a take-home report: out.pdf (A4) or out.docx")
     _common(p)
 
     p = sub.add_parser("serve", help="start the web app (builds the index from corpus/ if missing)")

@@ -149,9 +149,12 @@ def cmd_match(bot, args) -> int:
     from bot.matching.profile import load_profile
     from bot.matching.render import format_verdict
 
-    verdicts = bot.match(load_profile(args.profile))
+    profile = load_profile(args.profile)
+    verdicts = bot.match(profile)
     for refused in bot.rule_set().refused:  # a rule file an admin broke: the others still serve
         print(f"注意：{one_line(refused)}", file=sys.stderr)
+    if getattr(args, "report", None):
+        _write_match_report(bot, profile, verdicts, args.report)
     if args.json:
         rows = [{**asdict(v), "status_label": v.status_label, "citation_lines": [bot.cite(c) for c in v.citations]} for v in verdicts]
         print(json.dumps({"profile": str(args.profile), "verdicts": rows}, ensure_ascii=False, default=str))
@@ -161,6 +164,14 @@ def cmd_match(bot, args) -> int:
         print(format_verdict(v, cite=bot.cite))
         print()
     return 0
+
+
+def _write_match_report(bot, profile, verdicts, path: Path) -> None:
+    """The take-home report (PDF or DOCX by suffix); its path on stderr, so --json stays parseable."""
+    from bot.matching.report import build_report, clause_quote, write_report
+
+    written = write_report(build_report(profile, verdicts, clause_quote(bot)), path)
+    print(f"报告已写入：{written}", file=sys.stderr)
 
 
 def cmd_serve(bot, args) -> int:

@@ -1,7 +1,8 @@
-"""The Chinese font the evaluation charts are drawn in: Noto Sans SC (SIL Open Font License), shipped by
-the pylopdf-fonts-zh-cn package, a default dependency. A fresh install thus draws Chinese without any
-system font, and matplotlib's font cache, which may predate any font installed later, is bypassed by
-registering the file itself at chart time.
+"""The one Chinese font PolicyBot draws and prints in: WenQuanYi Micro Hei, shipped by the
+paperang-p2-fonts-cjk package, a default dependency (TrueType outlines, so reportlab can embed it in the
+matching report's PDF, and matplotlib draws the evaluation charts with it). A fresh install thus draws
+Chinese without any system font, and matplotlib's font cache, which may predate any font installed later,
+is bypassed by registering the file itself at chart time.
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ from pathlib import Path
 SYSTEM_CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei")
 
 
+FONT_PACKAGE, FONT_FILE = "paperang_p2_fonts_cjk", "fonts/wqy-microhei.ttc"
+
+
 def packaged_font() -> Path | None:
-    """The Noto Sans SC file installed with the package, or None when it is not installed."""
+    """The font file installed with the package, or None when it is not installed."""
+    from importlib import resources
+
     try:
-        from pylopdf_fonts_zh_cn import sans_path
-    except ImportError:
+        path = Path(str(resources.files(FONT_PACKAGE) / FONT_FILE))
+    except ModuleNotFoundError:
         return None
-    path = Path(sans_path())
     return path if path.is_file() else None
 
 

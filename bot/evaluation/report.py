@@ -189,7 +189,7 @@ def draw_charts(metrics: dict, out_dir: Path) -> list[str]:
 
     font = matplotlib_cjk_family()
     if font is None:
-        warnings.warn("没有找到中文字体（请安装 pylopdf-fonts-zh-cn），图中的中文可能显示为方框", stacklevel=2)
+        warnings.warn("没有找到中文字体（请安装 paperang-p2-fonts-cjk），图中的中文可能显示为方框", stacklevel=2)
     rc = {"font.family": "sans-serif", "font.sans-serif": [font, "DejaVu Sans"] if font else ["DejaVu Sans"],
           "axes.unicode_minus": False}
     names = []

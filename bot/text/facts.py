@@ -30,6 +30,8 @@ class FactDefinition:
     cues: tuple[str, ...] = ()  # words that name it in text
     choices: Mapping[str, str] = field(default_factory=dict)  # stored value -> how it reads
     note: str = ""  # what a profile field's description adds to label（unit）: its period, an example
+    group: str = ""  # the web form's section (基本情况 …); "" for facts no form field asks
+    period: str = ""  # the period the value describes (上一纳税年度), shown with the form field
 
     @property
     def form_label(self) -> str:

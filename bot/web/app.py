@@ -25,10 +25,6 @@ from bot.web.toasts import warn
 
 ALL_DOCS = "全部文件"
 STREAM_PAUSE = 0.04  # seconds between the lines of a streamed extractive answer
-# The matching form's profile fields in display order; labels from bot/text/facts.yaml (form_label).
-NUMBER_FIELDS = ["revenue_wan", "rd_expense_wan", "rd_intensity", "employees", "st_staff", "registered_years",
-                 "taxable_income_wan", "total_assets_wan"]
-FLAG_FIELDS = ["is_hightech", "is_st_sme", "owns_core_ip", "has_major_achievement_project", "needs_talent_housing"]
 
 
 class WebApp:
@@ -174,39 +170,6 @@ class WebApp:
             docs = {}
         choices = [(ALL_DOCS, "")] + [(meta.title or slug, slug) for slug, meta in sorted(docs.items())]
         return gr.update(choices=choices, value="")
-
-    # ---- 政策匹配 ----
-
-    @guarded("match-ui")
-    def match_ui(self, zone_name, zone_level, listing_status, extra_json, *values):
-        """(summary, table rows, the clause ids of each row for the clause panel)."""
-        names = NUMBER_FIELDS + FLAG_FIELDS
-        form = {"zone_name": zone_name, "zone_level": zone_level, "listing_status": listing_status,
-                **dict(zip(names, values))}
-        try:
-            data = ui.profile_from_form(form)
-            if (extra_json or "").strip():
-                extra = _load_json(extra_json)
-                data.update(extra)
-            verdicts = self._match(data)
-        except PolicyBotError as exc:
-            warn(ui.esc(shown(exc)))
-            return f"<div class='pb-error'>⚠ {ui.esc(shown(exc))}</div>", [], []
-        ids = [list(v.citations) for v in ui.sort_verdicts(verdicts)]
-        return ui.match_summary(verdicts), ui.verdict_rows(verdicts, self.bot.cite), ids
-
-    def verdict_clauses(self, ids_per_row: list | None, evt: gr.SelectData) -> str:
-        """The clauses a clicked table row rests on, whole."""
-        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        if not ids_per_row or not 0 <= row < len(ids_per_row):
-            return ""
-        views = []
-        for clause_id in ids_per_row[row]:
-            try:
-                views.append(ui.clause_markdown(self.bot.view(clause_id)))
-            except PolicyBotError as exc:
-                views.append(f"<div class='pb-error'>{ui.esc(shown(exc))}</div>")
-        return "<hr>".join(views)
 
 
 def _with_reply(past: list, content: str) -> list:

@@ -228,27 +228,6 @@ def match_summary(verdicts: Sequence[Any]) -> str:
             f"不符合条件 {counts['not_eligible']} 项。")
 
 
-# ---- the matching form ----
-
-def profile_from_form(values: Mapping[str, Any]) -> dict:
-    """Form values -> a profile mapping for parse_profile: blanks dropped, 是/否/未知 read, zone nested."""
-    data: dict[str, Any] = {}
-    for key, value in values.items():
-        if value is None or (isinstance(value, str) and not value.strip()) or value == "未知":
-            continue
-        if isinstance(value, str):
-            value = value.strip()
-        if isinstance(value, float) and value.is_integer() and key in ("employees", "st_staff"):
-            value = int(value)
-        data[key] = value
-    name, level = data.pop("zone_name", None), data.pop("zone_level", None)
-    if name or level:
-        data["zone"] = {"name": name, "level": level or ("national" if name and "国家" in name else None)}
-        if data["zone"]["level"] is None:
-            data["zone"].pop("level")
-    return data
-
-
 # ---- clause lookup filters ----
 
 def section_key(section: str) -> str:

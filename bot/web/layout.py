@@ -13,9 +13,9 @@ import gradio as gr
 
 from bot.records import MAX_K
 from bot.service import PolicyBot
-from bot.text.facts import fact
 from bot.web import format as ui
-from bot.web.app import ALL_DOCS, FLAG_FIELDS, NUMBER_FIELDS, WebApp
+from bot.web.app import ALL_DOCS, WebApp
+from bot.web.match_tab import MATCH_CSS, match_tab
 
 EXAMPLES = [
     "科技成果转化项目最多能拿多少支持？",
@@ -24,7 +24,6 @@ EXAMPLES = [
     "外籍专家63岁还能办工作许可吗？",
     "高新区人才用房政策由哪个部门负责？",
 ]
-YES_NO = ["未知", "是", "否"]
 CSS = f"""
 .{ui.NO_BASIS_CLASS} {{ border-left: 4px solid #d97706; background: #fffbeb; padding: .3em .6em; color: #92400e; }}
 .{ui.CITED_CLASS} {{ border-left: 4px solid #059669; padding-left: .6em; }}
@@ -35,7 +34,7 @@ CSS = f"""
 .pb-clause {{ white-space: normal; font-size: .95em; }}
 .pb-amended, .pb-editor-note {{ color: #b45309; }}
 mark {{ background: #fde68a; padding: 0 1px; }}
-"""
+""" + MATCH_CSS
 
 COPY_JS = """(text) => {
   window.pbCopied = text;  // what was copied, for people and tests alike
@@ -51,17 +50,6 @@ def _rating(app: WebApp, rating: str) -> Callable:
         return app.feedback(request, rating, comment, last)
 
     return rate
-
-
-def _number_box(name: str) -> gr.Textbox:
-    """A text box rather than gr.Number: blank stays unknown (a Number shows and sends 0), and
-    amounts may be written as people say them (3亿元, 5000万)."""
-    return gr.Textbox(label=fact(name).form_label, placeholder="未填", elem_id=f"pb-{name}")
-
-
-def _choices(name: str) -> list[tuple[str, str]]:
-    """A dropdown of a fact's values as they read (国家级高新区 -> national), blank first."""
-    return [("（未填）", ""), *((label, value) for value, label in fact(name).choices.items())]
 
 
 def build_app(bot: PolicyBot, app: WebApp | None = None) -> gr.Blocks:
@@ -132,30 +120,7 @@ def build_app(bot: PolicyBot, app: WebApp | None = None) -> gr.Blocks:
             demo.load(app.documents, None, doc, api_visibility="private")
 
         with gr.Tab("政策匹配"):
-            gr.Markdown("填写已知情况（不知道的留空），查看可申请的政策及每项条件是否满足。")
-            with gr.Row():
-                zone_name = gr.Textbox(label="所在高新区", placeholder="如：贵阳国家高新区", elem_id="pb-zone")
-                zone_level = gr.Dropdown(label=fact("zone_level").label, choices=_choices("zone_level"), value="")
-                listing = gr.Dropdown(label=fact("listing_status").label, choices=_choices("listing_status"), value="")
-            with gr.Row():
-                numbers = [_number_box(name) for name in NUMBER_FIELDS[:4]]
-            with gr.Row():
-                numbers += [_number_box(name) for name in NUMBER_FIELDS[4:]]
-            with gr.Row():
-                flags = [gr.Radio(YES_NO, label=fact(name).form_label, value="未知", elem_id=f"pb-{name}")
-                         for name in FLAG_FIELDS]
-            extra = gr.Textbox(label="其他字段（JSON，可选）", lines=2,
-                               placeholder='{"hightech_income_share": 70, "province": "贵州"}')
-            run = gr.Button("匹配政策", variant="primary", elem_id="pb-match")
-            summary = gr.Markdown(elem_id="pb-match-summary")
-            row_clauses = gr.State([])
-            table = gr.Dataframe(headers=ui.VERDICT_HEADERS, datatype="str", wrap=True, interactive=False,
-                                 column_widths=["18%", "11%", "36%", "20%", "15%"], max_height=700,
-                                 label="匹配结果（点击一行查看所依据的条款全文）", elem_id="pb-verdicts")
-            verdict_clause = gr.HTML(elem_id="pb-verdict-clause")
-            run.click(app.match_ui, [zone_name, zone_level, listing, extra, *numbers, *flags],
-                      [summary, table, row_clauses], api_visibility="private")
-            table.select(app.verdict_clauses, row_clauses, verdict_clause, api_visibility="private")
+            match_tab(app)
 
         with gr.Tab("文档管理"):
             admin_tab(bot)

@@ -46,4 +46,4 @@ def test_charts_draw_chinese_in_the_packaged_font_with_a_fresh_matplotlib(tmp_pa
     drawn = json.loads(run.stdout.strip().splitlines()[-1])
     assert drawn["charts"] == ["recall_by_category.png", "abstention_scores.png"]
     cjk = [f for f in drawn["fonts"] if "mpl-data" not in f]
-    assert cjk and all("site-packages" in f and f.endswith("NotoSansSC-Regular.otf") for f in cjk), drawn["fonts"]
+    assert cjk and all("site-packages" in f and f.endswith("wqy-microhei.ttc") for f in cjk), drawn["fonts"]

@@ -161,7 +161,7 @@ def test_search_highlights_the_query_words(page):
 
 def test_the_matching_form_shows_verdicts_and_a_row_opens_its_clause(page):
     page.get_by_role("tab", name="政策匹配").click()
-    page.locator("#pb-zone input, #pb-zone textarea").first.fill("贵阳国家高新区")
+    page.locator("#pb-zone-name input, #pb-zone-name textarea").first.fill("贵阳国家高新区")
     page.locator("#pb-revenue_wan textarea, #pb-revenue_wan input").first.fill("5000")
     page.locator("#pb-is_hightech").get_by_text("是", exact=True).click()
     page.locator("#pb-match").click()

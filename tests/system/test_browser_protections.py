@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from ..webapp import client as api_client
-from .websec import TOKEN, Site, new_address, outcome, run_event, upload
+from .websec import TOKEN, Site, file_data, new_address, outcome, run_event, upload
 
 pytestmark = pytest.mark.slow
 TAG = "<img src=x onerror=alert(1)>"
@@ -61,9 +61,8 @@ def test_a_question_holding_markup_is_shown_as_typed(app):
 
 
 def test_a_warning_that_echoes_input_shows_it_as_text(app):
-    form = [""] * 12 + ["未知"] * 5
-    form[4] = TAG  # 上一年度营业收入
-    _, messages = run_event(app, "match_ui", form)
+    stored = upload(app, "p.json", json.dumps({"revenue_wan": TAG}).encode()).json()  # 上一年度营业收入
+    _, messages = run_event(app, "match_ui", [file_data(stored[0]), None])  # this corpus has no rules: no fields
     warnings = [m["log"] for m in messages if m.get("msg") == "log"]
     assert warnings and "&lt;img src=x onerror=alert(1)&gt;" in warnings[0] and "<img" not in warnings[0]
 

@@ -77,7 +77,7 @@ def test_every_fact_a_shipped_rule_compares_is_in_the_vocabulary():
 
 @pytest.mark.parametrize(
     "key, form_label",
-    [("revenue_wan", "上一年度营业收入（万元）"), ("rd_intensity", "研发投入强度（%，6 表示 6%）"),
+    [("revenue_wan", "上一年度营业收入（万元）"), ("rd_intensity", "内部研发投入强度（%，上一年度，6 表示 6%）"),
      ("employees", "职工总数（人）"), ("taxable_income_wan", "应纳税所得额（万元）"),
      ("owns_core_ip", "拥有核心知识产权"), ("is_hightech", "高新技术企业")],
 )

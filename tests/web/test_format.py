@@ -155,28 +155,6 @@ def test_verdict_dict_is_json_ready():
     assert d["status_label"] == "符合条件"
 
 
-@pytest.mark.parametrize("form, expected", [
-    ({"revenue_wan": 5000.0, "is_hightech": "是", "is_st_sme": "未知", "zone_name": "", "zone_level": ""},
-     {"revenue_wan": 5000.0, "is_hightech": "是"}),
-    ({"zone_name": "贵阳国家高新区", "zone_level": ""}, {"zone": {"name": "贵阳国家高新区", "level": "national"}}),
-    ({"zone_name": "遵义高新区", "zone_level": "provincial"}, {"zone": {"name": "遵义高新区", "level": "provincial"}}),
-    ({"employees": 38.0, "st_staff": None}, {"employees": 38}),
-    ({"revenue_wan": " 3亿元 ", "employees": "", "rd_intensity": "6"}, {"revenue_wan": "3亿元", "rd_intensity": "6"}),
-])
-def test_profile_from_form_drops_blanks_and_nests_the_zone(form, expected):
-    assert ui.profile_from_form(form) == expected
-
-
-def test_profile_from_form_output_is_a_valid_profile():
-    from bot.matching.profile import parse_profile
-
-    p = parse_profile(ui.profile_from_form({"zone_name": "贵阳国家高新区", "zone_level": "national",
-                                            "employees": 40.0, "st_staff": 12.0, "is_hightech": "否"}))
-    assert p.zone.level == "national" and p.employees == 40 and p.is_hightech is False
-    p = parse_profile(ui.profile_from_form({"revenue_wan": "3亿元", "employees": "38", "taxable_income_wan": ""}))
-    assert p.revenue_wan == 30000 and p.employees == 38 and p.taxable_income_wan is None
-
-
 def test_answer_stream_grows_line_by_line_and_ends_with_the_footnoted_answer():
     steps = ui.answer_stream(answer(), {CLAUSE.id: CLAUSE})
     assert steps[-1] == ui.answer_markdown(answer(), {CLAUSE.id: CLAUSE})
