@@ -28,6 +28,7 @@ from bot.index.store import (
     write_current,
 )
 from bot.index.lexical import BM25Index, tokenize
+from bot.index.seed import shipped_vectors
 from bot.records import Amendment, Chunk
 from bot.settings import Settings
 from bot.ingest.structure import parse_clauses
@@ -273,9 +274,10 @@ def _write_generation(gen_dir, generation, store, file_hashes, settings, embedde
             for cid, vec in zip(got["ids"], got["embeddings"]):
                 known[texts[cid]] = list(vec)
         old_tokens = previous.bm25.tokens()
+    todo = [embed_text(c) for c in chunks]
+    known.update(shipped_vectors(name, [t for t in todo if t not in known]))  # the shipped corpus's
     reusing = _ReusingEmbeddings(embedder, known)
     # Embed what is new, a few at a time for the progress bar; Chroma then gets large batches.
-    todo = [embed_text(c) for c in chunks]
     for b in range(0, len(todo), PROGRESS_STEP):
         if progress:
             progress("嵌入", b, len(todo))
