@@ -44,6 +44,7 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
         report = first_index.result()
     if report is not None:
         print(report.summary(), file=sys.stderr)
+    bot.follow_server()  # with a Chroma server: ingests through other replicas serve here within seconds
     threading.Thread(target=bot.search, args=("研发费用加计扣除", 1), name="warm-up", daemon=True).start()
     import uvicorn
     from fastapi import FastAPI
