@@ -284,7 +284,8 @@ def _write_generation(gen_dir, generation, store, file_hashes, settings, embedde
                 known[texts[cid]] = list(vec)
         old_tokens = previous.bm25.tokens()
     todo = [embed_text(c) for c in chunks]
-    known.update(shipped_vectors(name, [t for t in todo if t not in known]))  # the shipped corpus's
+    if settings.shipped_vectors:  # the shipped corpus's, made by this embedder
+        known.update(shipped_vectors(name, [t for t in todo if t not in known]))
     reusing = _ReusingEmbeddings(embedder, known)
     # Embed what is new, a few at a time for the progress bar; Chroma then gets large batches.
     for b in range(0, len(todo), PROGRESS_STEP):

@@ -43,3 +43,12 @@ def test_ingesting_the_shipped_corpus_on_a_fresh_install_embeds_no_passage(tmp_p
     assert counting.passages == 0 and report.embedded == 0 and report.reused == report.chunks > 500
     hits = bot.search("技术转让所得免征企业所得税", k=3, mode="dense")  # the shipped vectors answer
     assert any("技术转让" in h.clause.text for h in hits)
+
+
+def test_with_shipped_vectors_off_ingest_embeds_every_passage(tmp_path, small_corpus):
+    (small_corpus / "plan-copy.txt").write_text((CORPUS / "guizhou-hitech-zones-plan-2021.txt").read_text(encoding="utf-8")[:600],
+                                                encoding="utf-8")
+    counting = CountingEmbeddings()
+    settings = Settings.from_env({"POLICYBOT_SHIPPED_VECTORS": "0"}, index_dir=tmp_path / "index")
+    report = PolicyBot(settings, counting).ingest([small_corpus])
+    assert report.embedded == report.chunks == counting.passages
