@@ -132,7 +132,8 @@ class PolicyBot:
         return report
 
     def ensure_index(self) -> IngestReport | None:
-        """Build the index from the shipped corpus if there is none yet."""
+        """Build the index from the shipped corpus if there is none yet (with a Chroma server: none
+        there; replicas starting together wait for the one that took the server's lock)."""
         if self.has_index():
             return None
         if self._replica is None:
