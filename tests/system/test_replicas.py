@@ -61,7 +61,7 @@ def test_a_replica_started_on_an_empty_folder_serves_what_the_server_holds(tmp_p
         with web_app(tmp_path / "empty", tmp_path / "c.log", **env) as c:
             hits = client(c).predict("知识产权质押融资贴息", api_name="/search")["hits"]
             assert hits[0]["clause_id"] == "plan-a#二.(三)"
-            assert "ingest" not in (tmp_path / "c.log").read_text(encoding="utf-8")
+            assert "已建立索引" not in (tmp_path / "c.log").read_text(encoding="utf-8")  # nothing built here
 
 
 def test_two_ingests_at_once_cannot_both_win(tmp_path, small_corpus, fake_embedder, monkeypatch):
