@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -13,7 +15,7 @@ from langchain_core.embeddings import Embeddings
 from bot.answering.citations import citation_line
 from bot.ingest.metadata import short_doc_number
 from bot.index.embedders import make_embedder
-from bot.errors import ClauseNotFound, ConfigError
+from bot.errors import ClauseNotFound, ConfigError, PolicyBotError
 from bot.index.store import CURRENT, PolicyIndex, read_current, release_unused
 from bot.ingest.build import IngestReport, ingest
 from bot.logs import mask_secrets
@@ -21,6 +23,8 @@ from bot.records import Answer, Clause, Hit
 from bot.retrieval.search import Searcher
 from bot.settings import Settings
 from bot.ingest.amendments import editor_note, status_line
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from langchain_core.runnables import Runnable
@@ -54,13 +58,21 @@ class PolicyBot:
         self._chains: dict[int, Runnable] = {}  # the answer chain for each k asked with
         self._llm = None
         self._rules = None
+        self._replica = None  # with a Chroma server: follows its serving generation (bot/index/shared.py)
+        if settings.chroma_url:
+            from bot.index.shared import Replica
+
+            self._replica = Replica(settings)
 
     @property
     def index(self) -> PolicyIndex:
         """The serving generation, loaded on first use and again after each swap.
 
         One ask reads this dozens of times; the pointer file is read again only when its inode or
-        mtime changed (an ingest replaces it by rename), so a swap is still seen at once."""
+        mtime changed (an ingest replaces it by rename), so a swap is still seen at once. With a
+        Chroma server, the server's pointer is read every few seconds and copied to that file."""
+        if self._replica is not None:
+            self._replica.follow()
         stamp = _stamp(self.settings.index_dir / CURRENT)
         index = self._index
         if index is not None and stamp is not None and stamp == self._stamp:
@@ -75,7 +87,30 @@ class PolicyBot:
             return self._index
 
     def has_index(self) -> bool:
+        if self._replica is not None:
+            self._replica.follow(now=True)
         return read_current(self.settings.index_dir) is not None
+
+    def follow_server(self) -> None:
+        """With a Chroma server, switch to each generation another replica publishes even while
+        no request comes (the web app calls this once): every few seconds, in a daemon thread."""
+        if self._replica is None:
+            return
+        from bot.index.shared import POLL_SECONDS
+
+        def follow() -> None:
+            failing = ""
+            while True:
+                time.sleep(POLL_SECONDS)
+                try:
+                    self.index
+                    failing = ""
+                except PolicyBotError as exc:  # the server away: said once, retried each round
+                    if str(exc) != failing:
+                        log.warning("following the shared index failed: %s", exc)
+                    failing = str(exc)
+
+        threading.Thread(target=follow, name="follow-index", daemon=True).start()
 
     def ingest(
         self, paths: Iterable[Path] | None = None, progress: Callable[[str, int, int], None] | None = None,
@@ -97,10 +132,21 @@ class PolicyBot:
         return report
 
     def ensure_index(self) -> IngestReport | None:
-        """Build the index from the shipped corpus if there is none yet."""
+        """Build the index from the shipped corpus if there is none yet (with a Chroma server: none
+        there; replicas starting together wait for the one that took the server's lock)."""
         if self.has_index():
             return None
-        return self.ingest()
+        if self._replica is None:
+            return self.ingest()
+        from bot.index.shared import IngestBusy, POLL_SECONDS
+
+        while True:
+            try:
+                return self.ingest()
+            except IngestBusy:  # another replica is building the first generation: serve it once published
+                time.sleep(POLL_SECONDS)
+            if self.has_index():
+                return None
 
     def searcher(self) -> Searcher:
         return Searcher(self.index)

@@ -110,6 +110,10 @@ class Settings(BaseSettings):
                     "then twice that, … before IndexUnavailable (the defaults give up after ~1.5 s).")
     index_retry_delay: Annotated[float, Field(ge=0, le=10), Expect("0 到 10 之间的秒数（如 0.2）")] = Field(
         0.2, title="索引重试间隔", description="Seconds before the first retry.")
+    shipped_vectors: Flag = Field(
+        True, title="预置向量开关",
+        description="1: ingest takes the shipped corpus's vectors from bot/data/seed-vectors.npz instead of "
+                    "embedding them (bot/index/seed.py); 0: embed everything (eval/bench.py times embedding).")
     max_body_mb: PositiveInt = Field(1, title="请求体上限（MB）", description="Request bodies other than uploads.")
     upload_rate_limit: OffOrInt = Field(10, title="每分钟上传次数", description="Uploads per minute per client.")
     upload_quota_mb: PositiveInt = Field(200, title="上传空间上限（MB）", description="All uploaded files kept at once.")

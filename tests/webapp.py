@@ -34,9 +34,9 @@ def web_app(index_dir: Path, log: Path, **settings: str) -> Iterator[str]:
     `settings` give them: never the caller's data folder or token."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    env = {**os.environ, "POLICYBOT_INDEX_DIR": str(index_dir),
-           "POLICYBOT_DATA_DIR": str(log.parent / f"data-{port}"), **settings}
-    env.pop("POLICYBOT_CHROMA_URL", None)
+    env = {**os.environ}
+    env.pop("POLICYBOT_CHROMA_URL", None)  # unless `settings` name one
+    env.update({"POLICYBOT_INDEX_DIR": str(index_dir), "POLICYBOT_DATA_DIR": str(log.parent / f"data-{port}"), **settings})
     env.pop("GRADIO_ANALYTICS_ENABLED", None)  # the app turns Gradio's analytics off itself, as users run it
     if "POLICYBOT_ADMIN_TOKEN" not in settings:
         env.pop("POLICYBOT_ADMIN_TOKEN", None)

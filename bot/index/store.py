@@ -378,26 +378,39 @@ def open_previous(settings: Settings, embedder: Embeddings) -> PolicyIndex | Non
         return None
 
 
-def remove_generation(settings: Settings, generation: str) -> None:
-    """Delete a generation's files and, on a Chroma server, its collection."""
+def release(client) -> None:
+    """Queue a client nothing uses any more; each HTTP client has its own System: closed at the next opening."""
+    _unused.append(client)
+
+
+def remove_generation(settings: Settings, generation: str, server: bool = True) -> None:
+    """Delete a generation's files and, on a Chroma server (unless `server` is False: other
+    replicas may serve it, bot/index/shared.py decides), its collections."""
     gen_dir = settings.index_dir / generation
-    if settings.chroma_url:
+    if settings.chroma_url and server:
         try:
             client = chroma_client(settings, gen_dir)
             try:
-                client.delete_collection(collection_name(generation))
+                for name in (collection_name(generation), collection_name(generation) + "-files"):
+                    try:
+                        client.delete_collection(name)
+                    except Exception:  # never created or already gone: harmless
+                        pass
             finally:
-                _unused.append(client)  # each HTTP client has its own System: closed at the next opening
-        except Exception:  # never created, already gone, or server down: harmless
+                release(client)
+        except Exception:  # server down: harmless
             pass
     shutil.rmtree(gen_dir, ignore_errors=True)
 
 
-def prune(settings: Settings, keep: set[str]) -> None:
-    """Remove generations (and half-built leftovers) other than those in `keep`."""
+def prune(settings: Settings, keep: set[str], server: bool = True) -> None:
+    """Remove generations (and half-built leftovers) other than those in `keep`; their server
+    collections too unless `server` is False."""
     if not settings.index_dir.is_dir():
         return
     for path in settings.index_dir.iterdir():
         if path.is_dir() and path.name.startswith("g-") and path.name not in keep:
-            remove_generation(settings, path.name)
+            remove_generation(settings, path.name, server)
+        elif path.is_dir() and path.name.startswith(".g-"):  # a replica's copy cut short
+            shutil.rmtree(path, ignore_errors=True)
 

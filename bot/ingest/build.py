@@ -24,10 +24,13 @@ from bot.index.store import (
     open_previous,
     prune,
     read_current,
+    remove_generation,
     vector_store,
     write_current,
 )
 from bot.index.lexical import BM25Index, tokenize
+from bot.index.seed import shipped_vectors
+from bot.index.shared import ServerIngest, ingest_lock
 from bot.records import Amendment, Chunk
 from bot.settings import Settings
 from bot.ingest.structure import parse_clauses
@@ -171,7 +174,8 @@ def ingest(
             raise PolicyBotError(f"另一个导入正在进行（{who}{settings.index_dir}），请稍后再试") from None
         stale = _take_over(lock)
         try:
-            report = _ingest_locked(list(paths), settings, embedder, progress)
+            with ingest_lock(settings) as server:  # the Chroma server's lock too, when there is one
+                report = _ingest_locked(list(paths), settings, embedder, progress, server)
         finally:
             lock.seek(0)
             lock.truncate()  # a clean finish leaves no PID behind
@@ -207,7 +211,7 @@ def _take_over(lock) -> str:
     return previous if previous.isdigit() and int(previous) != os.getpid() else ""
 
 
-def _ingest_locked(paths, settings, embedder, progress) -> IngestReport:
+def _ingest_locked(paths, settings, embedder, progress, server: ServerIngest | None) -> IngestReport:
     report = IngestReport()
     files, report.skipped = discover(paths)
     store = Store({}, {}, {}, {})
@@ -241,12 +245,18 @@ def _ingest_locked(paths, settings, embedder, progress) -> IngestReport:
     previous = read_current(settings.index_dir)
     try:
         _write_generation(gen_dir, generation, store, file_hashes, settings, embedder, report, progress)
+        if server is not None:
+            server.publish(gen_dir, generation)  # serving on every replica from now
     except BaseException:
-        prune(settings, keep={previous} if previous else set())  # drop the half-built generation
+        remove_generation(settings, generation)  # the half-built one
+        prune(settings, keep={previous} - {None}, server=server is None)  # leftovers of a killed ingest
         raise
     write_current(settings.index_dir, generation)
     report.drafts = draft_new_documents(store, file_hashes, _files_of(settings, previous), settings.corpus_dir)
-    prune(settings, keep={generation, previous} - {None})
+    # On a server, other replicas may still serve older generations: the server's side decides.
+    prune(settings, keep={generation, previous} - {None}, server=server is None)
+    if server is not None:
+        server.remove_unused(generation)
     report.documents, report.clauses, report.chunks = len(store.documents), len(store.clauses), len(store.chunks)
     return report
 
@@ -286,9 +296,11 @@ def _write_generation(gen_dir, generation, store, file_hashes, settings, embedde
             for cid, vec in zip(got["ids"], got["embeddings"]):
                 known[texts[cid]] = list(vec)
         old_tokens = previous.bm25.tokens()
+    todo = [embed_text(c) for c in chunks]
+    if settings.shipped_vectors:  # the shipped corpus's, made by this embedder
+        known.update(shipped_vectors(name, [t for t in todo if t not in known]))
     reusing = _ReusingEmbeddings(embedder, known)
     # Embed what is new, a few at a time for the progress bar; Chroma then gets large batches.
-    todo = [embed_text(c) for c in chunks]
     for b in range(0, len(todo), PROGRESS_STEP):
         if progress:
             progress("嵌入", b, len(todo))

@@ -15,6 +15,7 @@ import os
 import socket
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from bot.errors import ConfigError
 
@@ -24,12 +25,6 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     from bot.service import build_bot
 
     sockets = bind(host, port)  # first: a taken port fails before a minute of indexing
-    bot = build_bot(settings)
-    report = bot.ensure_index()
-    if report is not None:
-        print(report.summary(), file=sys.stderr)
-    threading.Thread(target=bot.search, args=("研发费用加计扣除", 1), name="warm-up", daemon=True).start()
-
     # Gradio recomputes a pandas summary of up to 10,000 past events after every event, for a
     # monitoring page this app does not enable: 2 ms a call at first, 8 ms once 10,000 calls have been
     # made. Read when a Blocks is made; a deployment that enables monitoring sets its own value.
@@ -41,7 +36,16 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     uploads = UploadArea(upload_root(settings))
     uploads.reset()
     os.environ["GRADIO_TEMP_DIR"] = str(uploads.root)
-    import gradio as gr
+    bot = build_bot(settings)
+    # A first start builds the index (seconds, with the shipped vectors) while Gradio imports.
+    with ThreadPoolExecutor(1, thread_name_prefix="first-index") as pool:
+        first_index = pool.submit(bot.ensure_index)
+        import gradio as gr
+        report = first_index.result()
+    if report is not None:
+        print(report.summary(), file=sys.stderr)
+    bot.follow_server()  # with a Chroma server: ingests through other replicas serve here within seconds
+    threading.Thread(target=bot.search, args=("研发费用加计扣除", 1), name="warm-up", daemon=True).start()
     import uvicorn
     from fastapi import FastAPI
 
