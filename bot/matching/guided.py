@@ -20,7 +20,7 @@ from bot.errors import ProfileError
 from bot.records import Answer
 from bot.text.facts import canonical, dont_know, facts, read_quantity, read_yes_no
 from bot.text.numerals import latest_day
-from bot.text.places import in_guizhou
+from bot.text.places import in_guizhou, national_zone
 from bot.text.units import amounts
 
 if TYPE_CHECKING:
@@ -36,6 +36,7 @@ DONE_WORDS = re.compile(r"直接看结果|看结果|不用问了|不用了|就�
 _UNASKED = {"talents.age", "talents.nationality", "talents.position", "talents.is_foreign", "talents.is_high_end",
             "talents.name", "name", "as_of"}
 _TEXT = {"province", "industry"}  # the reply itself is the value
+_PROFILE_FIELD = re.compile(r"^企业画像字段 [A-Za-z_.]+（.+?）：")  # a schema message's field key: not for a chat
 _OWN = re.compile(r"我们|我司|本公司|我公司|公司|企业")
 _FOREIGN = re.compile(r"([^\s\d的岁位名个是有，,。、]{1,3}(?:国|籍))|境外|海外|香港|澳门|台湾")
 
@@ -77,25 +78,33 @@ def field_value(name: str, text: str) -> Any:
     text = text.strip().rstrip("。.！!")
     info = facts()[name]
     if name == "zone":
-        if read_yes_no(text) is False:
+        if read_yes_no(text) is False or re.search(r"不在|没在|不属于", text):
             return {"level": "none"}
-        level = "national" if "国家" in text else "provincial" if "省" in text else None
-        return {"name": text, **({"level": level} if level else {})}
+        level = "national" if "国家" in text or national_zone(text) else "provincial" if "省级" in text else None
+        if level is None:
+            raise ProfileError("请说明所在高新区是国家级还是省级，例如：贵阳国家高新区；不在高新区请回答“不在”", name)
+        return {"name": text, "level": level}
     if name == "province":
         if read_yes_no(text) is not None and not in_guizhou(text):
             raise ProfileError("请回答省份名称，例如：贵州", "province")
         return "贵州" if in_guizhou(text) else text
     if name == "listing_status":
-        for words, value in ((("筹备", "准备", "计划", "拟", "打算"), "preparing"), (("已上市", "已经上市", "上市了"), "listed"),
-                             (("未上市", "没上市", "没有", "否", "不", "还没"), "unlisted")):
-            if any(w in text for w in words):
-                return value
+        if re.search(r"(没有|没|不|无)[^，,。]{0,4}(计划|打算|准备)", text):
+            return "unlisted"
+        if re.search(r"筹备|准备|计划|拟|打算|申报", text):
+            return "preparing"
+        if re.search(r"已上市|已经上市|上市了", text) and read_yes_no(text) is not False:
+            return "listed"
+        if read_yes_no(text) is False or re.search(r"未上市|没上市", text):
+            return "unlisted"
     if name == "talents":
         return _talents(text)
     if name == "ip":
         return _ip(text)
-    if name in _TEXT or info.choices:
+    if name in _TEXT:
         return text
+    if info.choices:
+        raise ProfileError(f"请回答其中之一：{'、'.join(info.choices.values())}", name)
     if info.unit:
         value = read_quantity(text, info.unit)
         if value is None:
@@ -114,9 +123,10 @@ def reply_fields(name: str, text: str) -> dict[str, Any]:
         return {"registration_date": day}
     out = {name: field_value(name, text)}
     if name == "province" and re.search("高新区|开发区", text):
-        zone = field_value("zone", text)
-        if "level" in zone:
-            out["zone"] = zone
+        try:
+            out["zone"] = field_value("zone", text)
+        except ProfileError:
+            pass  # the zone is asked on its own if it matters
     return out
 
 
@@ -170,16 +180,15 @@ def _trials(name: str, rules: Sequence[Rule]) -> list[Any]:
     if not info.unit:
         return [True, False]
     limits = set()
-    for rule in rules:
-        for cond in rule.conditions:
-            guards = [(b.when.field, b.when.value, b.when.unit) for b in cond.bands]
-            for fld, value, unit in [(cond.field, cond.value, cond.unit), *guards]:
-                if fld == name and isinstance(value, (int, float)) and not isinstance(value, bool):
-                    limits.add(_canonical(value, unit, name))
-            limits |= {_canonical(b.value, cond.unit, name) for b in cond.bands if cond.field == name}
+    for cond in (c for rule in rules for c in rule.conditions):
+        bounds = [(cond.field, cond.value, cond.unit)] + [(cond.field, b.value, cond.unit) for b in cond.bands]
+        bounds += [(b.when.field, b.when.value, b.when.unit) for b in cond.bands]
+        limits |= {_canonical(value, unit, name) for fld, value, unit in bounds
+                   if fld == name and isinstance(value, (int, float)) and not isinstance(value, bool)}
     if not limits:
-        return [0, 100]
-    return sorted({v for t in limits for v in (max(t - max(abs(t) * 0.01, 0.01), 0), t + max(abs(t) * 0.01, 0.01))})
+        return [0, 100]  # none, some
+    step = {t: max(abs(t) * 0.01, 0.01) for t in limits}
+    return sorted({v for t in limits for v in (max(t - step[t], 0), t + step[t])})
 
 
 def _settled(data: dict[str, Any], name: str, value: Any, open_ids: set[str], rules: Sequence[Rule]) -> int | None:
@@ -253,7 +262,7 @@ def step(guided: GuidedMatch, message: str, facts_said: dict[str, Any], rules: S
             if name not in guided.asked:
                 guided.asked.append(name)
             guided.pending = name
-            return _ask(message, guided, facts()[name].question, warning)
+            return _ask(message, guided, facts()[name].question, warning, verdicts)
     guided.pending = None
     text = match_table(verdicts, cite, {n: facts()[n].question for n in guided.unknown})
     return Answer(question=message, text=text, abstained=False, intent="match")
@@ -275,14 +284,18 @@ def _take(guided: GuidedMatch, name: str, message: str) -> str:
             guided.unknown.add(name)
             return ""
         guided.pending = name
-        return f"没能读懂这个回答：{exc.reason}"
+        reason = _PROFILE_FIELD.sub(f"{facts()[name].label}：", exc.reason)
+        return f"没能读懂这个回答：{reason}"
     guided.data = candidate
     return ""
 
 
-def _ask(message: str, guided: GuidedMatch, question: str, warning: str) -> Answer:
+def _ask(message: str, guided: GuidedMatch, question: str, warning: str, verdicts: Sequence[Verdict]) -> Answer:
     lines = [warning] if warning else []
     if len(guided.asked) <= 1 and not warning:
         lines.append("为判断贵公司能享受哪些政策，需要了解几项情况（不清楚可回答“不清楚”，随时输入“结束”直接看结果）。")
+    else:
+        decided = sum(v.status != "needs_info" for v in verdicts)
+        lines.append(f"已有结论的政策：{decided}/{len(verdicts)} 项（输入“结束”可直接看结果）。")
     lines.append(f"问题 {len(guided.asked)}：{question}")
     return Answer(question=message, text="\n".join(lines), abstained=False, intent="match")

@@ -46,9 +46,12 @@ def test_a_matching_request_is_recognised(message, wanted):
     ("zone", "不在高新区", {"zone": {"level": "none"}}),  # answered: not left unknown
     ("province", "遵义，在贵阳国家高新区有分部", {"province": "贵州", "zone": {"name": "遵义，在贵阳国家高新区有分部",
                                                                         "level": "national"}}),
+    ("province", "贵州省遵义市，不在高新区", {"province": "贵州", "zone": {"level": "none"}}),
     ("ip", "发明专利2件，软著15件", {"ip": {"invention_patents": 2, "software_copyrights": 15}}),
     ("ip", "没有", {"ip": {}}),
     ("listing_status", "正在准备上市", {"listing_status": "preparing"}),
+    ("listing_status", "没有上市计划", {"listing_status": "unlisted"}),
+    ("zone", "贵阳高新区", {"zone": {"name": "贵阳高新区", "level": "national"}}),  # national by the gazetteer
 ])
 def test_ordinary_replies_become_profile_values(name, reply, wanted):
     assert reply_fields(name, reply) == wanted
@@ -60,6 +63,14 @@ def test_a_reply_without_the_fact_is_refused_in_chinese(name, reply):
     with pytest.raises(ProfileError) as caught:
         reply_fields(name, reply)
     assert re.search(r"[\u4e00-\u9fff]", caught.value.reason)
+
+
+def test_an_unreadable_reply_is_asked_again_in_chinese_without_field_keys(by_id):
+    guided, answers = run([by_id["gz-star-market-listing-cultivation"]], "0.05",
+                          data={"province": "贵州", "zone": {"level": "national"}, "revenue_wan": 40000,
+                                "is_tech_enterprise": True, "listing_status": "unlisted"})
+    assert guided.pending == "rd_intensity" and answers[-1].text.startswith("没能读懂这个回答：研发投入强度：应填百分数")
+    assert not re.search(r"[A-Za-z_]{4,}", answers[-1].text)
 
 
 def run(rules, *replies: str, opener: str = "我们公司能享受哪些政策？", data=None):
@@ -76,6 +87,12 @@ def test_it_asks_first_the_fact_that_settles_most_verdicts(rules):
     # whatever the answer, more than any other single fact.
     guided, answers = run(rules, data={"province": "贵州", "zone": {"level": "national"}})
     assert guided.pending == "is_hightech" and answers[0].text.endswith(facts()["is_hightech"].question)
+
+
+def test_of_two_facts_that_settle_as_much_the_bigger_benefit_is_asked_first(by_id):
+    rules = [by_id["gz-talent-housing"], by_id["gz-major-st-achievement-conversion"]]  # the second: 不超过1000万元
+    guided, _ = run(rules, data={"province": "贵州", "zone": {"level": "national"}})
+    assert guided.pending == "has_major_achievement_project"
 
 
 def test_outside_any_zone_no_zone_policy_is_asked_about(rules):

@@ -1,12 +1,15 @@
 """The guided matching exchange through the real chat handler (WebApp.chat over the shipped corpus):
-three typical companies answer whatever is asked, in ordinary words, from a fixed fact sheet.
+three typical companies answer whatever is asked, in ordinary words (bare numbers, units, 是/没有/
+不属于, one 不清楚 each), from a fixed fact sheet; after 8 questions they say 结束.
 
-Measured (18 rules, at most 8 questions, one fact per question): the Zunyi manufacturer reaches a
-verdict on 14 of 18 (its one 不清楚 keeps a 15th open), the Guiyang high-tech-zone software company
-on 9 and the start-up on 8. The target of 15 is out of reach for a company inside a zone: each of
-the zone's six single-condition policies (人才用房, 知识产权质押, 高成长, 产业项目, 龙头, 境外人才) and each
-tax rule waits on a fact of its own, so even a picker that knew the answers settles at most 10
-with 8 one-fact questions (tests/matching/test_guided.py checks the order of the questions).
+Measured on the 18 shipped rules: the Zunyi manufacturer outside any zone reaches a verdict on 14
+(a 15th waits on the fact it answered 不清楚), the Guiyang high-tech-zone software company on 9, the
+start-up on 8. 15 is out of reach for a company inside a zone with one fact per question: only
+高新技术企业 (15% rate, annual report) and 亏损 (both carry-forward rules) settle two verdicts at once;
+the zone's six policies (人才用房, 知识产权质押, 高成长, 产业项目, 龙头, 境外人才), the tax rules and the
+conversion rules each wait on a fact of their own, and 高新技术企业认定 on nine. So 8 questions settle at
+most 2 + 2 + 6 = 10 verdicts for the software company, whatever the order; the start-up (whose age
+already rules out 认定) at most 10 less the question its 不清楚 used.
 """
 
 from __future__ import annotations
