@@ -73,5 +73,5 @@ def match_table(verdicts: Sequence[Verdict], cite: Callable[[str], str] = str,
         lines += ["", "最接近的政策（差距最小的不符合项）："]
         lines += [f"- {v.name}：{'；'.join(c.distance for c in v.unmet)}" for v in near]
     if unknown:
-        lines += ["", "待查明（您回答了“不清楚”，相关政策暂无法判断）："] + [f"- {q}" for q in unknown.values()]
+        lines += ["", "待查明（回答了“不清楚”或未能读懂的，相关政策暂无法判断）："] + [f"- {q}" for q in unknown.values()]
     return "\n".join(lines)
