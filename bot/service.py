@@ -159,13 +159,15 @@ class PolicyBot:
     def ask(self, question: str, conversation=None, use_llm: bool = False, k: int = 5) -> Answer:
         """Answer one question (a follow-up when `conversation` has earlier turns) from its top-k clauses."""
         from bot.matching.guided import GuidedMatch, step, wants_matching
-        from bot.answering.pipeline import Conversation, Turn, check_question
+        from bot.answering.pipeline import Conversation, Turn, check_query, check_question
 
         conversation = conversation if conversation is not None else Conversation()
         if conversation.replying_to_guided(question) or wants_matching(question):
             from bot.answering.question import analyse
 
-            question = check_question(question)
+            # A reply may be a bare figure ("200", "0"): only the length and printable checks apply.
+            replying = conversation.replying_to_guided(question) and check_query(question)
+            question = check_query(question) if replying else check_question(question)
             analysis = analyse(question)
             if conversation.guided is None or not conversation.replying_to_guided(question):
                 conversation.guided = GuidedMatch()

@@ -9,11 +9,12 @@ Verdict per rule: eligible, not_eligible, or needs_info with the questions that 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, Literal
 
 from bot.matching.derived import Fact
+from bot.matching.distance import distance
 from bot.matching.profile import EnterpriseProfile, Talent
 from bot.matching.rules import TALENT, Condition, Rule
 from bot.text.facts import facts
@@ -46,6 +47,7 @@ class ConditionResult:
     source: str = "clause"  # clause | amendment | scope | validity
     detail: str = ""  # e.g. which talent was checked
     ask: tuple[str, ...] = ()  # profile fields that would settle an unknown
+    distance: str = ""  # a not-met numeric condition's gap (bot.matching.distance): 还差 0.4 个百分点才超过5%
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,7 @@ def _judge(profile: EnterpriseProfile, rule: Rule, today: date) -> Verdict:
                 results += _talents(profile, rule, talent_conditions)
             continue
         results.append(_bands(profile, rule, cond, today) if cond.bands else _single(profile, rule, cond, today))
+    results = [replace(r, distance=distance(r, profile)) if r.status == "not_met" else r for r in results]
     statuses = {r.status for r in results}
     status = "not_eligible" if "not_met" in statuses else "needs_info" if "unknown" in statuses else "eligible"
     missing: dict[str, str] = {}

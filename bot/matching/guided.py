@@ -1,8 +1,12 @@
 """The chat's guided policy matching: "我们公司能享受哪些政策？" starts a short exchange that asks
-for the missing profile facts one at a time, then answers with the match list.
+for the missing profile facts one at a time, then answers with the verdict table.
 
-Facts the enterprise gave in earlier turns (研发投入6%, 营收4亿, 国家高新区, 63岁…) are reused, so
-it never asks for what it was already told.
+Each question is the unknown fact whose answer settles the most open verdicts (`next_fact`), the
+bigger benefits first on a tie. Replies are read through the one fact vocabulary (bot.text.facts):
+"200", "1.5亿", "15%", "63岁", 是/没有/不属于/需要, "有，证书2023年拿的". "不清楚" is an answer too:
+the fact stays unknown, is not asked again, and the result says what to find out. Facts given in
+earlier turns (研发投入6%, 营收4亿, 国家高新区…) are reused, so it never asks for what it was told.
+It stops when no answer could change a verdict any more, or when the asker says 结束/够了/不用了.
 """
 
 from __future__ import annotations
@@ -14,19 +18,27 @@ from typing import TYPE_CHECKING, Any
 
 from bot.errors import ProfileError
 from bot.records import Answer
-from bot.text.facts import canonical
+from bot.text.facts import canonical, dont_know, facts, read_quantity, read_yes_no
+from bot.text.numerals import latest_day
+from bot.text.places import in_guizhou, national_zone
+from bot.text.units import amounts
 
 if TYPE_CHECKING:
+    from bot.matching.engine import Verdict
+    from bot.matching.profile import EnterpriseProfile
     from bot.matching.rules import Rule
 
 MATCH_REQUEST = re.compile(
     r"(享受|申请|申报|符合|适用|拿到?)[^。？?]{0,6}(哪些|什么|啥)[^。？?]{0,4}(政策|优惠|扶持|补贴|支持)|政策匹配|匹配政策|适合(我们|我|本)[^。？?]{0,4}政策"
 )
-DONE_WORDS = ("直接看结果", "看结果", "不用问了", "就这些", "结束")
-SKIP_WORDS = ("跳过", "不知道", "不清楚", "不确定", "没有数据")
-MAX_QUESTIONS = 8
-# Fields whose answer is a structure, not one value: asked only where a converter below exists.
-_STRUCTURED = {"ip", "talents.age", "talents.nationality", "talents.position"}
+DONE_WORDS = re.compile(r"直接看结果|看结果|不用问了|不用了|就这些|结束|够了|停止")
+# Facts a reply cannot give one at a time (one talent's age alone): asked only through `talents`.
+_UNASKED = {"talents.age", "talents.nationality", "talents.position", "talents.is_foreign", "talents.is_high_end",
+            "talents.name", "name", "as_of"}
+_TEXT = {"province", "industry"}  # the reply itself is the value
+_PROFILE_FIELD = re.compile(r"^企业画像字段 [A-Za-z_.]+（.+?）：")  # a schema message's field key: not for a chat
+_OWN = re.compile(r"我们|我司|本公司|我公司|公司|企业")
+_FOREIGN = re.compile(r"([^\s\d的岁位名个是有，,。、]{1,3}(?:国|籍))|境外|海外|香港|澳门|台湾")
 
 
 @dataclass
@@ -36,7 +48,7 @@ class GuidedMatch:
     data: dict[str, Any] = field(default_factory=dict)
     pending: str | None = None
     asked: list[str] = field(default_factory=list)
-    skipped: set[str] = field(default_factory=set)
+    unknown: set[str] = field(default_factory=set)  # answered 不清楚: left open, never asked again
     failures: dict[str, int] = field(default_factory=dict)
 
 
@@ -58,73 +70,232 @@ def seed(facts: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+# ---- reading a reply ----
+
 def field_value(name: str, text: str) -> Any:
-    """A chat reply as the profile field's value; the profile schema does the rest of the parsing."""
+    """A chat reply as the value of profile field `name`, read through the fact vocabulary; the
+    profile schema checks it. ProfileError when the reply holds no value for the field."""
     text = text.strip().rstrip("。.！!")
+    info = facts()[name]
     if name == "zone":
-        if re.search(r"^(不|没|否|无)", text):
-            return None
-        level = "national" if "国家" in text else "provincial" if "省级" in text or "省" in text else None
-        return {"name": text, **({"level": level} if level else {})}
+        if read_yes_no(text) is False or re.search(r"不在|没在|不属于", text):
+            return {"level": "none"}
+        level = "national" if "国家" in text or national_zone(text) else "provincial" if "省级" in text else None
+        if level is None:
+            raise ProfileError("请说明所在高新区是国家级还是省级，例如：贵阳国家高新区；不在高新区请回答“不在”", name)
+        return {"name": text, "level": level}
     if name == "province":
-        if re.fullmatch(r"(是|否|有|没有|不是|对)的?", text):
+        if read_yes_no(text) is not None and not in_guizhou(text):
             raise ProfileError("请回答省份名称，例如：贵州", "province")
-        return "贵州" if "贵州" in text or "贵阳" in text else text
+        return "贵州" if in_guizhou(text) else text
     if name == "listing_status":
-        for words, value in ((("筹备", "准备", "计划", "拟"), "preparing"), (("已上市", "已经上市", "上市了"), "listed"), (("未上市", "没上市", "没有", "否", "不"), "unlisted")):
-            if any(w in text for w in words):
-                return value
+        if re.search(r"(没有|没|不|无)[^，,。]{0,4}(计划|打算|准备)", text):
+            return "unlisted"
+        if re.search(r"筹备|准备|计划|拟|打算|申报", text):
+            return "preparing"
+        if re.search(r"已上市|已经上市|上市了", text) and read_yes_no(text) is not False:
+            return "listed"
+        if read_yes_no(text) is False or re.search(r"未上市|没上市", text):
+            return "unlisted"
     if name == "talents":
-        ages = [int(a) for a in re.findall(r"(\d{2})\s*岁", text)]
-        return [{"age": a} for a in ages] or []
-    return text
+        return _talents(text)
+    if name == "ip":
+        return _ip(text)
+    if name in _TEXT:
+        return text
+    if info.choices:
+        raise ProfileError(f"请回答其中之一：{'、'.join(info.choices.values())}", name)
+    if info.unit:
+        value = read_quantity(text, info.unit)
+        if value is None:
+            raise ProfileError(f"请回答一个数（单位：{info.unit}），例如：200", name)
+        return value
+    answer = read_yes_no(text)
+    if answer is None:
+        raise ProfileError("请回答“是”或“否”（也可回答“有/没有”“不清楚”）", name)
+    return answer
 
 
-def step(guided: GuidedMatch, message: str, facts: dict[str, Any], rules: Sequence[Rule],
-         cite: Callable[[str], str]) -> Answer:
-    """Take the reply to the pending question (if any), then ask the next one or show the list
-    (`cite`: a clause id as its citation line)."""
-    from bot.matching.engine import match, ranked_missing
+def reply_fields(name: str, text: str) -> dict[str, Any]:
+    """The profile fields a reply to the question on `name` gives: its own value, and where the
+    words say more (成立日期 for 成立年限, the zone a province reply names)."""
+    if name == "registered_years" and (day := latest_day(text)):
+        return {"registration_date": day}
+    out = {name: field_value(name, text)}
+    if name == "province" and re.search("高新区|开发区", text):
+        try:
+            out["zone"] = field_value("zone", text)
+        except ProfileError:
+            pass  # the zone is asked on its own if it matters
+    return out
+
+
+def _talents(text: str) -> list[dict[str, Any]]:
+    """有一位63岁的德国专家 -> [{age: 63, nationality: 德国}]; 没有 -> []."""
+    if read_yes_no(text) is False:
+        return []
+    ages = [int(a) for a in re.findall(r"(\d{2})\s*周?岁", text)]
+    nation = _FOREIGN.search(text)
+    extra: dict[str, Any] = {"nationality": nation.group(1) or nation.group(0)} if nation else {}
+    if "高端" in text:
+        extra["is_high_end"] = not re.search(r"不(是|属于|算)?高端", text)
+    return [{"age": a, **extra} for a in ages] or ([extra] if extra else [])
+
+
+def _ip(text: str) -> dict[str, int]:
+    """发明专利2件，软著15件 -> {invention_patents: 2, software_copyrights: 15}; 没有 -> all zero."""
+    from bot.text.facts import fact_for
+    from bot.text.numerals import numbers
+
+    if read_yes_no(text) is False and not numbers(text):
+        return {}
+    counts: dict[str, int] = {}
+    start = 0
+    for n in numbers(text):
+        key = fact_for(text[start:n.start], "件") or "ip.other"
+        counts[key.removeprefix("ip.")] = counts.get(key.removeprefix("ip."), 0) + int(n.value)
+        start = n.end
+    if not counts:
+        raise ProfileError("请回答各类知识产权的件数，例如：发明专利2件，软件著作权10件；没有请回答“没有”", "ip")
+    return counts
+
+
+# ---- what to ask next ----
+
+def _trials(name: str, rules: Sequence[Rule]) -> list[Any]:
+    """Values `name` might take that fall on each side of every threshold a rule holds it to."""
+    from bot.matching.engine import _canonical
+
+    info = facts()[name]
+    if name == "zone":
+        return [{"level": level} for level in ("none", "provincial", "national")]
+    if name == "province":
+        return ["贵州", "外省"]
+    if name == "ip":
+        return [{}, {"invention_patents": 1}]
+    if name == "talents":
+        return [[], [{"nationality": "外籍", "age": 50, "is_high_end": True}]]
+    if info.choices:
+        return list(info.choices)
+    if not info.unit:
+        return [True, False]
+    limits = set()
+    for cond in (c for rule in rules for c in rule.conditions):
+        bounds = [(cond.field, cond.value, cond.unit)] + [(cond.field, b.value, cond.unit) for b in cond.bands]
+        bounds += [(b.when.field, b.when.value, b.when.unit) for b in cond.bands]
+        limits |= {_canonical(value, unit, name) for fld, value, unit in bounds
+                   if fld == name and isinstance(value, (int, float)) and not isinstance(value, bool)}
+    if not limits:
+        return [0, 100]  # none, some
+    step = {t: max(abs(t) * 0.01, 0.01) for t in limits}
+    return sorted({v for t in limits for v in (max(t - step[t], 0), t + step[t])})
+
+
+def _settled(data: dict[str, Any], name: str, value: Any, open_ids: set[str], rules: Sequence[Rule]) -> int | None:
+    from bot.matching.engine import match
     from bot.matching.profile import parse_profile
-    from bot.matching.render import match_list
+
+    try:
+        profile = parse_profile({**data, name: value})
+    except ProfileError:
+        return None
+    return sum(1 for v in match(profile, rules) if v.rule_id in open_ids and v.status != "needs_info")
+
+
+def benefit_size(verdict: Verdict) -> tuple[float, float]:
+    """How big a benefit is, simply: its largest sum (万元), then its largest rate (%)."""
+    from bot.text.numerals import numbers
+
+    text = " ".join(t for t in (verdict.amount, verdict.rate, verdict.current_benefit, verdict.benefit) if t)
+    money = max((a.wan for a in amounts(text)), default=0.0)
+    rate = max((float(n.value) for n in numbers(text) if n.kind == "percent"), default=0.0)
+    return money, rate
+
+
+def next_fact(guided: GuidedMatch, verdicts: Sequence[Verdict], rules: Sequence[Rule]) -> str | None:
+    """The unknown fact whose answer settles the most open verdicts, averaged over answers on either
+    side of each threshold; ties: the biggest benefits (summed over the verdicts that wait on it),
+    then the one that leaves its verdicts fewest other facts to ask.
+    None when no open verdict waits on a fact still to ask: nothing more can change a verdict."""
+    open_verdicts = [v for v in verdicts if v.status == "needs_info"]
+    open_ids = {v.rule_id for v in open_verdicts}
+    done = set(guided.asked) | guided.unknown | _UNASKED
+    candidates = list(dict.fromkeys(n for v in open_verdicts for n in v.missing if n not in done and n in facts()))
+    if not candidates:
+        return None
+
+    def score(name: str) -> tuple:
+        counts = [c for c in (_settled(guided.data, name, t, open_ids, rules) for t in _trials(name, rules))
+                  if c is not None]
+        waiting = [v for v in open_verdicts if name in v.missing]
+        sizes = [benefit_size(v) for v in waiting]
+        share = sum(1 / len(v.missing) for v in waiting)
+        return (round(sum(counts) / len(counts), 6) if counts else 0.0, sum(s[0] for s in sizes),
+                sum(s[1] for s in sizes), round(share, 6))
+
+    return max(candidates, key=score)
+
+
+# ---- one step of the exchange ----
+
+def step(guided: GuidedMatch, message: str, facts_said: dict[str, Any], rules: Sequence[Rule],
+         cite: Callable[[str], str]) -> Answer:
+    """Take the reply to the pending question (if any), then ask the next one or show the verdict
+    table (`cite`: a clause id as its citation line)."""
+    from bot.matching.engine import match
+    from bot.matching.profile import parse_profile
+    from bot.matching.render import match_table
 
     if not guided.asked and not guided.pending:
-        guided.data.update(seed(facts))
+        guided.data.update(seed(facts_said))
+        if "province" not in guided.data and _OWN.search(message) and in_guizhou(message):
+            guided.data["province"] = "贵州"  # 我们是遵义的一家企业…
+    finished = bool(DONE_WORDS.search(message))
     warning = ""
-    if guided.pending:
+    if guided.pending and not finished:
         name, guided.pending = guided.pending, None
-        if any(w in message for w in SKIP_WORDS):
-            guided.skipped.add(name)
-        elif not any(w in message for w in DONE_WORDS):
-            try:
-                candidate = {**guided.data, name: field_value(name, message)}
-                parse_profile(candidate)
-                guided.data = candidate
-            except ProfileError as exc:
-                guided.failures[name] = guided.failures.get(name, 0) + 1
-                if guided.failures[name] >= 2:  # asked twice: leave it open rather than loop
-                    guided.skipped.add(name)
-                else:
-                    warning = f"没能读懂这个回答：{exc.reason}"
-                    guided.pending = name
-    profile = parse_profile(guided.data)
-    verdicts = match(profile, rules)
-    done = any(w in message for w in DONE_WORDS) or len(guided.asked) >= MAX_QUESTIONS
-    if not done:
-        if guided.pending:
-            return _ask(message, guided, dict(ranked_missing(verdicts)).get(guided.pending, ""), warning)
-        for name, question in ranked_missing(verdicts):
-            if name not in guided.skipped and name not in _STRUCTURED and name not in guided.asked:
-                guided.pending = name
+        warning = _take(guided, name, message)
+    verdicts = match(parse_profile(guided.data), rules)
+    if not finished:
+        name = guided.pending or next_fact(guided, verdicts, rules)
+        if name:
+            if name not in guided.asked:
                 guided.asked.append(name)
-                return _ask(message, guided, question, warning)
-    return Answer(question=message, text=match_list(verdicts, cite), abstained=False, intent="match")
+            guided.pending = name
+            return _ask(message, guided, facts()[name].question, warning, verdicts)
+    guided.pending = None
+    text = match_table(verdicts, cite, {n: facts()[n].question for n in guided.unknown})
+    return Answer(question=message, text=text, abstained=False, intent="match")
 
 
-def _ask(message: str, guided: GuidedMatch, question: str, warning: str) -> Answer:
+def _take(guided: GuidedMatch, name: str, message: str) -> str:
+    """Read the reply into guided.data; a warning (and the question pending again) if unreadable."""
+    if dont_know(message):
+        guided.unknown.add(name)
+        return ""
+    try:
+        candidate = {**guided.data, **reply_fields(name, message)}
+        from bot.matching.profile import parse_profile
+
+        parse_profile(candidate)
+    except ProfileError as exc:
+        guided.failures[name] = guided.failures.get(name, 0) + 1
+        if guided.failures[name] >= 2:  # asked twice: leave it open rather than loop
+            guided.unknown.add(name)
+            return ""
+        guided.pending = name
+        reason = _PROFILE_FIELD.sub(f"{facts()[name].label}：", exc.reason)
+        return f"没能读懂这个回答：{reason}"
+    guided.data = candidate
+    return ""
+
+
+def _ask(message: str, guided: GuidedMatch, question: str, warning: str, verdicts: Sequence[Verdict]) -> Answer:
     lines = [warning] if warning else []
     if len(guided.asked) <= 1 and not warning:
-        lines.append("为判断贵公司能享受哪些政策，需要了解几项情况（可回答“跳过”，或输入“直接看结果”）。")
+        lines.append("为判断贵公司能享受哪些政策，需要了解几项情况（不清楚可回答“不清楚”，随时输入“结束”直接看结果）。")
+    else:
+        decided = sum(v.status != "needs_info" for v in verdicts)
+        lines.append(f"已有结论的政策：{decided}/{len(verdicts)} 项（输入“结束”可直接看结果）。")
     lines.append(f"问题 {len(guided.asked)}：{question}")
     return Answer(question=message, text="\n".join(lines), abstained=False, intent="match")
-

@@ -1,11 +1,12 @@
 """Verdicts as the text people read: one verdict whole (the CLI, the web table's conditions), or the
-list a guided chat ends with. Pure functions: `cite` turns a clause id into its citation line."""
+markdown verdict table a guided chat ends with. Pure functions: `cite` turns a clause id into its citation line."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from bot.matching.distance import closest
 from bot.matching.engine import ConditionResult, Verdict
 from bot.text.facts import facts
 
@@ -21,7 +22,8 @@ def condition_line(result: ConditionResult) -> str:
     actual = "未提供" if result.status == "unknown" else _show(result.field, result.actual)
     who = f"（{result.detail}）" if result.detail else ""
     editor = "【编者注】" if result.source == "amendment" else ""
-    return f"{mark} {result.label}{who}：{actual} —— 条件：{editor}“{result.wording}”"
+    gap = f"（{result.distance}）" if result.distance else ""
+    return f"{mark} {result.label}{who}：{actual} —— 条件：{editor}“{result.wording}”{gap}"
 
 
 def format_verdict(verdict: Verdict, cite: Callable[[str], str] = str) -> str:
@@ -38,26 +40,38 @@ def format_verdict(verdict: Verdict, cite: Callable[[str], str] = str) -> str:
     return "\n".join(lines)
 
 
-def match_list(verdicts: Sequence[Verdict], cite: Callable[[str], str] = str) -> str:
-    """The guided chat's closing answer: eligible (with citations), needing information, not eligible."""
-    groups: dict[str, list[Verdict]] = {"eligible": [], "needs_info": [], "not_eligible": []}
-    for v in verdicts:
-        groups[v.status].append(v)
-    lines = ["政策匹配结果（依据语料库中的条款逐条对照）："]
-    if groups["eligible"]:
-        lines.append("✓ 符合条件：")
-        for v in groups["eligible"]:
-            lines.append(f"- {v.name}：{v.benefit}")
-            if v.amendment_note:
-                lines.append(f"  【编者注】所依据的条款已被后续文件修改：{v.amendment_note}")
-            lines.append("  依据：" + "；".join(cite(c) for c in v.citations))
-    if groups["needs_info"]:
-        lines.append("? 还需补充信息：")
-        for v in groups["needs_info"]:
-            lines.append(f"- {v.name}（还需了解：{'；'.join(list(v.missing.values())[:2])}）")
-    if groups["not_eligible"]:
-        lines.append("✗ 暂不符合：")
-        for v in groups["not_eligible"]:
-            reason = condition_line(v.unmet[0]) if v.unmet else ""
-            lines.append(f"- {v.name}（{reason}）")
+TABLE_HEADERS = ("政策", "结论", "条件（✓ 满足 ✗ 不满足 ? 待补充）", "支持内容", "依据条款")  # as the 政策匹配 tab
+_ORDER = {"eligible": 0, "needs_info": 1, "not_eligible": 2}
+_ICONS = {"eligible": "✔", "needs_info": "？", "not_eligible": "✘"}
+CELL_BREAK = "<br>"  # a line break inside a markdown table cell
+
+
+def _cell(lines: Iterable[str]) -> str:
+    """Lines as one markdown table cell: no pipe or newline of the text can break the table."""
+    return CELL_BREAK.join(line.replace("|", "｜").replace("\n", " ") for line in lines if line)
+
+
+def match_table(verdicts: Sequence[Verdict], cite: Callable[[str], str] = str,
+                unknown: Mapping[str, str] | None = None) -> str:
+    """The guided chat's closing answer: the 政策匹配 tab's verdict table as markdown (eligible first,
+    then open, then not eligible), the policies the enterprise is closest to, and what to find out
+    for facts answered 不清楚 (`unknown`: fact -> its question)."""
+    ordered = sorted(verdicts, key=lambda v: _ORDER[v.status])
+    counts = {s: sum(v.status == s for v in verdicts) for s in _ORDER}
+    lines = [f"政策匹配结果（共 {len(verdicts)} 项：符合条件 {counts['eligible']} 项，需补充信息 {counts['needs_info']} 项，"
+             f"不符合条件 {counts['not_eligible']} 项；依据语料库中的条款逐条对照）：", "",
+             "| " + " | ".join(TABLE_HEADERS) + " |", "|" + "---|" * len(TABLE_HEADERS)]
+    for v in ordered:
+        conditions = [condition_line(c) for c in v.conditions] or ["（无附加条件）"]
+        if v.missing:
+            conditions.append("还需了解：" + "；".join(v.missing.values()))
+        benefit = [v.benefit] + ([f"【编者注】现行标准：{v.current_benefit}"] if v.current_benefit else [])
+        cells = [[v.name], [f"{_ICONS[v.status]} {v.status_label}"], conditions, benefit, [cite(c) for c in v.citations]]
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    near = closest(verdicts)
+    if near:
+        lines += ["", "最接近的政策（差距最小的不符合项）："]
+        lines += [f"- {v.name}：{'；'.join(c.distance for c in v.unmet)}" for v in near]
+    if unknown:
+        lines += ["", "待查明（回答了“不清楚”或未能读懂的，相关政策暂无法判断）："] + [f"- {q}" for q in unknown.values()]
     return "\n".join(lines)

@@ -8,13 +8,16 @@ so a threshold in a clause can be tied to the fact it measures (`fact_for`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any
 
+from .numerals import numbers
 from .units import convert, format_wan
+from .width import compact
 
 
 @dataclass(frozen=True)
@@ -121,3 +124,64 @@ def fact_for(subject: str, unit: str) -> str | None:
     if best:
         return best[2]
     return of_unit[0].key if len(of_unit) == 1 else None
+
+
+# ---- a reply to a fact's question (the guided chat) ----
+
+# "I don't know": a valid answer that leaves the fact unknown. Read before 是/否, since 不知道 starts with 不.
+DONT_KNOW = re.compile(r"不清楚|不知道|不确定|不太清楚|说不准|不了解|无法确定|没有数据|没数据|跳过|不好说")
+_FILLER = re.compile(r"^(嗯|呃|哦|我们|我司|本公司|公司|企业|目前|现在|暂时|还|都|应该|大概|其实|[，,。.！!～~])+")
+_NO = re.compile(r"^(不是|不属于|不需要|不用|不符合|不在|没有|没|无|否|不|未|非)")
+_YES = re.compile(r"^(是|有|属于|需要|要|符合|对|在|已|当然|确实|肯定|yes|y$)", re.IGNORECASE)
+_LOSS = re.compile(r"亏损|亏了|负")
+_COUNT_WORDS = {"个", "名", "位", "家", "项", "件"}
+
+
+def dont_know(text: str) -> bool:
+    """不清楚, 不知道, 跳过…: the asker cannot say."""
+    return bool(DONT_KNOW.search(text))
+
+
+def read_yes_no(text: str) -> bool | None:
+    """是/有/属于/需要/对 -> True, 否/没有/不属于/不是/不需要/无 -> False, from the reply's first words
+    ("有，证书2023年拿的" -> True); None when it says neither."""
+    head = _FILLER.sub("", compact(text).lower())
+    if _NO.match(head):
+        return False
+    if _YES.match(head):
+        return True
+    return None
+
+
+def read_quantity(text: str, unit: str) -> float | None:
+    """A reply about a quantity kept in `unit` (万元, %, 人, 年, 岁, 件), in that unit: "200" -> 200 (a
+    bare figure is in the unit asked), 1.5亿 -> 15000, 2000万元 -> 2000, 15% -> 15, 63岁 -> 63, 18个月 ->
+    1.5; 没有 -> 0 for a sum, count or share; 亏损320万 -> -320. None if no figure of that unit is there
+    (a calendar year such as 2019年 is a date, not a duration)."""
+    for n in numbers(text):
+        value = _in_unit(n, unit)
+        if value is not None:
+            negative = _LOSS.search(text) or text[:n.start].rstrip().endswith(("-", "－"))
+            return -abs(value) if negative and unit == "万元" else value
+    if unit in ("万元", "%", "人", "件") and read_yes_no(text) is False:
+        return 0.0
+    return None
+
+
+def _in_unit(n: Any, unit: str) -> float | None:
+    if n.kind == "percent":
+        return float(n.value) if unit == "%" else None
+    if n.kind != "amount":
+        return None
+    if n.is_money:
+        return float(n.value) / 10**4 if unit == "万元" else None
+    if n.scaled:  # 5万人: a count written with 万
+        return float(n.value) if unit in ("人", "件") else None
+    if not n.unit or n.unit in _COUNT_WORDS:
+        return float(n.value)
+    if unit == "年" and n.unit == "年" and n.value >= 1900:
+        return None
+    try:
+        return convert(float(n.value), n.unit, unit)
+    except ValueError:
+        return None

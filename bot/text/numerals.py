@@ -278,3 +278,23 @@ def iso_date(text: str, whole: bool = False) -> str:
             except ValueError:
                 return ""
     return ""
+
+
+_PERIOD = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*(?:年|[-./])\s*(?:(\d{1,2})\s*(?:月|[-./])?\s*(?:(\d{1,2})\s*[日号]?)?)?")
+
+
+def latest_day(text: str) -> date | None:
+    """The last day a date as people write it allows: 2019年3月5日 -> 2019-03-05, 2019年3月 ->
+    2019-03-31, 2019年 -> 2019-12-31 (so a "满一年" counted from it is never claimed early); None if
+    there is no calendar year in `text`."""
+    m = _PERIOD.search(fold(text))
+    if not m:
+        return None
+    year, month, day = int(m.group(1)), int(m.group(2) or 12), m.group(3)
+    if not 1 <= month <= 12:
+        return None
+    last = (date(year + month // 12, month % 12 + 1, 1) - date.resolution)
+    try:
+        return date(year, month, int(day)) if day else last
+    except ValueError:
+        return None

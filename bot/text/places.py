@@ -39,3 +39,18 @@ def in_guizhou(text: str | None) -> bool:
         return False
     key = _key(text)
     return any(name in key for name in guizhou_names())
+
+
+@cache
+def _national_zones() -> tuple[str, ...]:
+    """Every name of a zone the gazetteer lists as 国家高新技术产业开发区, as a comparison key."""
+    import yaml
+
+    raw = yaml.safe_load((resources.files("bot") / "data" / "guizhou_places.yaml").read_text(encoding="utf-8"))
+    national = [z for z in raw["zones"] if "国家" in z["name"]]
+    return tuple(_key(n) for z in national for n in [z["name"], *z.get("short", []), *z.get("english", [])])
+
+
+def national_zone(text: str | None) -> bool:
+    """Whether `text` names one of Guizhou's national high-tech zones (贵阳高新区 is 贵阳国家高新区)."""
+    return bool(text) and any(name in _key(text) for name in _national_zones())

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
-from bot.matching.render import condition_line
+from bot.matching.render import CELL_BREAK, condition_line
 from bot.records import Answer, Citation, Clause, Hit
 
 NO_BASIS_CLASS = "pb-no-basis"
@@ -70,12 +70,32 @@ def answer_markdown(answer: Answer, clauses: Mapping[str, Clause] | None = None)
     `clauses` (clause id -> Clause, e.g. the index's store) lets a footnote show the whole clause;
     without it, the clauses of the answer's hits are used, then the quote itself.
     """
+    if answer.intent == "match":
+        return match_markdown(answer)
     return _render(answer, _body_lines(answer), clauses)
+
+
+def match_markdown(answer: Answer) -> str:
+    """A guided-matching turn (a question or the verdict table) as chat markdown: the table stays a
+    table, and every cell and line is shown as typed, so no rule or reply text becomes markup."""
+    out = []
+    for line in answer.text.splitlines():
+        cells = line.strip().strip("|").split("|") if line.startswith("|") else None
+        if cells is None:
+            out.append(typed_text(line) + "  " if line else "")
+        elif all(set(c.strip()) <= set("-:") for c in cells):
+            out.append(line)
+        else:
+            out.append("| " + " | ".join(CELL_BREAK.join(typed_text(p) for p in c.strip().split(CELL_BREAK))
+                                         for c in cells) + " |")
+    return "\n".join(out)
 
 
 def answer_stream(answer: Answer, clauses: Mapping[str, Clause] | None = None) -> list[str]:
     """Successive renderings for a streamed reply: the body line by line (lead line, then each
     quote), then the whole answer with its footnotes; the last one is `answer_markdown`."""
+    if answer.intent == "match":
+        return [match_markdown(answer)]
     lines = _body_lines(answer)
     partial = [_render(answer, lines[:i], None, footnotes=False) for i in range(1, len(lines))]
     return partial + [answer_markdown(answer, clauses)]

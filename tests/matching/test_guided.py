@@ -1,10 +1,18 @@
 """The chat's guided policy matching, through PolicyBot.ask as the web chat will call it."""
 
+import re
+from datetime import date
+
 import pytest
 
-from bot.answering.question import extract_facts
-from bot.matching.guided import field_value, seed, wants_matching
 from bot.answering.pipeline import Conversation
+from bot.answering.question import extract_facts
+from bot.errors import ProfileError
+from bot.matching.guided import GuidedMatch, reply_fields, seed, step, wants_matching
+from bot.matching.profile import parse_profile
+from bot.text.facts import facts
+
+BASE = {"as_of": "2026-12-06"}
 
 
 @pytest.mark.parametrize(
@@ -15,11 +23,124 @@ def test_a_matching_request_is_recognised(message, wanted):
     assert wants_matching(message) is wanted
 
 
-def test_chat_replies_become_profile_values():
-    assert field_value("zone", "在贵阳国家高新区") == {"name": "在贵阳国家高新区", "level": "national"}
-    assert field_value("zone", "不在高新区") is None
-    assert field_value("talents", "有一位63岁的德国专家") == [{"age": 63}]
-    assert field_value("province", "贵州省") == "贵州"
+@pytest.mark.parametrize("name,reply,wanted", [
+    ("revenue_wan", "200", {"revenue_wan": 200}),  # a bare figure is in the unit asked
+    ("tech_transfer_income_wan", "0", {"tech_transfer_income_wan": 0}),
+    ("revenue_wan", "1.5亿", {"revenue_wan": 15000}),
+    ("revenue_wan", "大概2000万元吧", {"revenue_wan": 2000}),
+    ("rd_intensity", "15%", {"rd_intensity": 15}),
+    ("employees", "两百人左右", {"employees": 200}),
+    ("taxable_income_wan", "亏损320万", {"taxable_income_wan": -320}),
+    ("tech_transfer_income_wan", "没有", {"tech_transfer_income_wan": 0}),
+    ("registered_years", "18个月", {"registered_years": 1.5}),
+    ("registered_years", "2019年3月成立的", {"registration_date": date(2019, 3, 31)}),  # the latest day it allows
+    ("talents", "有一位63岁的德国专家", {"talents": [{"age": 63, "nationality": "德国"}]}),
+    ("talents", "没有", {"talents": []}),
+    ("excluded_industry", "不属于", {"excluded_industry": False}),
+    ("is_hightech", "有，证书2023年拿的", {"is_hightech": True}),
+    ("needs_talent_housing", "需要", {"needs_talent_housing": True}),
+    ("needs_talent_housing", "不需要", {"needs_talent_housing": False}),
+    ("restricted_industry", "不是", {"restricted_industry": False}),
+    ("has_unrecovered_losses", "我们没有", {"has_unrecovered_losses": False}),
+    ("zone", "在贵阳国家高新区", {"zone": {"name": "在贵阳国家高新区", "level": "national"}}),
+    ("zone", "不在高新区", {"zone": {"level": "none"}}),  # answered: not left unknown
+    ("province", "遵义，在贵阳国家高新区有分部", {"province": "贵州", "zone": {"name": "遵义，在贵阳国家高新区有分部",
+                                                                        "level": "national"}}),
+    ("province", "贵州省遵义市，不在高新区", {"province": "贵州", "zone": {"level": "none"}}),
+    ("ip", "发明专利2件，软著15件", {"ip": {"invention_patents": 2, "software_copyrights": 15}}),
+    ("ip", "没有", {"ip": {}}),
+    ("listing_status", "正在准备上市", {"listing_status": "preparing"}),
+    ("listing_status", "没有上市计划", {"listing_status": "unlisted"}),
+    ("zone", "贵阳高新区", {"zone": {"name": "贵阳高新区", "level": "national"}}),  # national by the gazetteer
+])
+def test_ordinary_replies_become_profile_values(name, reply, wanted):
+    assert reply_fields(name, reply) == wanted
+    parse_profile({**BASE, **wanted})  # and the profile takes them
+
+
+@pytest.mark.parametrize("name,reply", [("revenue_wan", "挺多的"), ("is_hightech", "这个嘛"), ("province", "是")])
+def test_a_reply_without_the_fact_is_refused_in_chinese(name, reply):
+    with pytest.raises(ProfileError) as caught:
+        reply_fields(name, reply)
+    assert re.search(r"[\u4e00-\u9fff]", caught.value.reason)
+
+
+def test_an_unreadable_reply_is_asked_again_in_chinese_without_field_keys(by_id):
+    guided, answers = run([by_id["gz-star-market-listing-cultivation"]], "0.05",
+                          data={"province": "贵州", "zone": {"level": "national"}, "revenue_wan": 40000,
+                                "is_tech_enterprise": True, "listing_status": "unlisted"})
+    assert guided.pending == "rd_intensity" and answers[-1].text.startswith("没能读懂这个回答：研发投入强度：应填百分数")
+    assert not re.search(r"[A-Za-z_]{4,}", answers[-1].text)
+
+
+def run(rules, *replies: str, opener: str = "我们公司能享受哪些政策？", data=None):
+    """A guided exchange over `rules`: the answers and the state after each reply."""
+    guided = GuidedMatch(data=dict(data or {}))
+    answers = [step(guided, opener, {}, rules, str)]
+    for reply in replies:
+        answers.append(step(guided, reply, {}, rules, str))
+    return guided, answers
+
+
+def test_it_asks_first_the_fact_that_settles_most_verdicts(rules):
+    # In a Guizhou zone with nothing else known: 高新技术企业 settles two verdicts (15% rate, annual report)
+    # whatever the answer, more than any other single fact.
+    guided, answers = run(rules, data={"province": "贵州", "zone": {"level": "national"}})
+    assert guided.pending == "is_hightech" and answers[0].text.endswith(facts()["is_hightech"].question)
+
+
+def test_of_two_facts_that_settle_as_much_the_bigger_benefit_is_asked_first(by_id):
+    rules = [by_id["gz-talent-housing"], by_id["gz-major-st-achievement-conversion"]]  # the second: 不超过1000万元
+    guided, _ = run(rules, data={"province": "贵州", "zone": {"level": "national"}})
+    assert guided.pending == "has_major_achievement_project"
+
+
+def test_outside_any_zone_no_zone_policy_is_asked_about(rules):
+    guided, answers = run(rules, "不在高新区", "不是", "没有", "没有", data={"province": "贵州"})
+    zone_facts = {"needs_talent_housing", "has_hightech_industry_project", "is_leading_enterprise", "is_high_growth",
+                  "ip", "talents"}
+    assert guided.asked[0] == "zone" and not zone_facts & set(guided.asked)
+
+
+def test_it_stops_when_nothing_more_can_change_a_verdict(by_id):
+    rules = [by_id["hitech-enterprise-tax-rate"], by_id["hitech-enterprise-annual-report"]]
+    guided, answers = run(rules, "是")
+    assert guided.asked == ["is_hightech"] and guided.pending is None
+    assert answers[-1].text.startswith("政策匹配结果") and "| 高新技术企业减按15%税率征收企业所得税 | ✔ 符合条件 |" in answers[-1].text
+
+
+def test_dont_know_leaves_the_verdicts_open_says_what_to_find_out_and_is_not_asked_again(by_id):
+    rules = [by_id["hitech-enterprise-tax-rate"], by_id["loss-carryforward-five-years"]]
+    guided, answers = run(rules, "不清楚", "没有")
+    assert guided.asked == ["is_hightech", "has_unrecovered_losses"] or guided.asked == ["has_unrecovered_losses", "is_hightech"]
+    result = answers[-1].text
+    assert "| 高新技术企业减按15%税率征收企业所得税 | ？ 需补充信息 |" in result
+    assert result.split("待查明")[1].strip().endswith(facts()["is_hightech"].question)
+
+
+def test_an_answered_no_is_never_asked_again_nor_listed_as_missing(rules):
+    guided, answers = run(rules, "不在高新区", "结束", data={"province": "贵州"})
+    result = answers[-1].text
+    assert guided.asked[0] == "zone" and guided.asked.count("zone") == 1 and facts()["zone"].question not in result
+    assert "| 高新区人才用房 | ✘ 不符合条件 |" in result
+
+
+def test_the_result_is_the_verdict_table_eligible_first(rules):
+    guided, answers = run(rules, "结束", data={"province": "贵州", "is_hightech": True, "zone": {"level": "none"}})
+    rows = [line for line in answers[-1].text.splitlines() if line.startswith("| ")]
+    assert rows[0] == "| 政策 | 结论 | 条件（✓ 满足 ✗ 不满足 ? 待补充） | 支持内容 | 依据条款 |"
+    order = [next(s for s in ("✔", "？", "✘") if f"| {s} " in row) for row in rows[1:]]
+    assert order == sorted(order, key="✔？✘".index) and order[0] == "✔" and len(rows) == 1 + len(rules)
+
+
+def test_the_chat_shows_the_table_as_markdown_with_every_cell_escaped():
+    from bot.records import Answer
+    from bot.web.format import answer_markdown
+
+    text = "政策匹配结果：\n\n| 政策 | 结论 |\n|---|---|\n| <img src=x onerror=alert(1)> | ✔ 符合条件<br>[链接](javascript:x) |"
+    shown = answer_markdown(Answer(question="q", text=text, abstained=False, intent="match"))
+    assert "\n| 政策 | 结论 |\n|---|---|\n" in shown and "<br>" in shown
+    assert "<img" not in shown and "&lt;img" in shown and "\\[链接\\]\\(javascript:x\\)" in shown
 
 
 def test_facts_stated_in_a_question_seed_the_profile():
@@ -46,8 +167,8 @@ def test_matching_reuses_earlier_facts_asks_for_the_rest_and_lists_verdicts(corp
     else:
         first = corpus_bot.ask("直接看结果", conversation=chat)
     assert "政策匹配结果" in first.text
-    assert "科技型企业科创板上市培育" in first.text.split("? 还需补充信息")[0]  # 6% > 5%, 4亿 > 3亿, in a zone
-    assert "依据：《关于推进全省高新技术产业开发区高质量发展的实施方案》" in first.text
+    assert "| 科技型企业科创板上市培育 | ✔ 符合条件 |" in first.text  # 6% > 5%, 4亿 > 3亿, in a zone
+    assert "《关于推进全省高新技术产业开发区高质量发展的实施方案》" in first.text
     assert len(asked) == len(set(asked))  # never the same question twice
 
 
