@@ -6,7 +6,9 @@ The parser and the error handling live here; what each command does is bot/comma
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Sequence
 
@@ -67,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("match", help="which policies an enterprise profile qualifies for, condition by condition")
     p.add_argument("--profile", type=Path, required=True, help="enterprise profile, YAML or JSON (see eval/profiles/)")
+    p.add_argument("--as-of", metavar="YYYY-MM-DD", help="judge on this day (default: the profile's as_of, else today)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--report", type=Path, help="also write a take-home report: out.pdf (A4) or out.docx")
     _common(p)
@@ -144,6 +147,18 @@ def check_args(args: argparse.Namespace) -> None:
         raise ConfigError(f"-k 应为正整数（1 到 {MAX_K}），实际为 {k}")
     if getattr(args, "port", None) is not None:
         check_port(args.port)
+    if getattr(args, "as_of", None) is not None:
+        args.as_of = check_day(args.as_of, "--as-of")
+
+
+def check_day(text: str, flag: str) -> date:
+    """A calendar day written YYYY-MM-DD, else a one-line ConfigError naming the flag."""
+    try:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise ConfigError(f"{flag} 应为有效日期，格式 YYYY-MM-DD（如 2028-01-01），收到 {one_line(text)!r}")
 
 
 def check_port(port: int) -> None:

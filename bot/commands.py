@@ -146,31 +146,37 @@ def cmd_match(bot, args) -> int:
     from dataclasses import asdict
 
     from bot.cli import one_line
+    from bot.matching.citations import corpus_citer
+    from bot.matching.engine import match
     from bot.matching.profile import load_profile
     from bot.matching.render import format_verdict
 
+    # Rules and citation lines come from the corpus files, not the index: match needs no `ingest`.
     profile = load_profile(args.profile)
-    verdicts = bot.match(profile)
+    verdicts = match(profile, bot.rules(), args.as_of)
+    cite = corpus_citer(bot.settings.corpus_dir)
     for refused in bot.rule_set().refused:  # a rule file an admin broke: the others still serve
         print(f"注意：{one_line(refused)}", file=sys.stderr)
     if getattr(args, "report", None):
         _write_match_report(bot, profile, verdicts, args.report)
     if args.json:
-        rows = [{**asdict(v), "status_label": v.status_label, "citation_lines": [bot.cite(c) for c in v.citations]} for v in verdicts]
+        rows = [{**asdict(v), "status_label": v.status_label, "citation_lines": [cite(c) for c in v.citations]} for v in verdicts]
         print(json.dumps({"profile": str(args.profile), "verdicts": rows}, ensure_ascii=False, default=str))
         return 0
     order = {"eligible": 0, "needs_info": 1, "not_eligible": 2}
     for v in sorted(verdicts, key=lambda v: order[v.status]):
-        print(format_verdict(v, cite=bot.cite))
+        print(format_verdict(v, cite=cite))
         print()
     return 0
 
 
 def _write_match_report(bot, profile, verdicts, path: Path) -> None:
-    """The take-home report (PDF or DOCX by suffix); its path on stderr, so --json stays parseable."""
-    from bot.matching.report import build_report, clause_quote, write_report
+    """The take-home report (PDF or DOCX by suffix), quoting from the corpus files (no index needed); its
+    path on stderr, so --json stays parseable."""
+    from bot.matching.citations import corpus_quoter
+    from bot.matching.report import build_report, write_report
 
-    written = write_report(build_report(profile, verdicts, clause_quote(bot)), path)
+    written = write_report(build_report(profile, verdicts, corpus_quoter(bot.settings.corpus_dir)), path)
     print(f"报告已写入：{written}", file=sys.stderr)
 
 

@@ -29,8 +29,9 @@ class Fact:
 
 
 def _anniversary(start: date, years: int) -> date:
-    """The day `years` years after start; 29 February's is 28 February in a common year (民法典第二百零二条:
-    a period with no corresponding day in its last month ends on that month's last day)."""
+    """The day `years` years after start; 29 February's is 28 February in a common year. 民法典第二百零二条:
+    "按照年、月计算期间的，到期月的对应日为期间的最后一日；没有对应日的，为到期月的末日" (第二百零三条, which
+    issue 17 names, is about a last day falling on a holiday and the day's closing hour)."""
     try:
         return start.replace(year=start.year + years)
     except ValueError:  # 29 February
@@ -51,6 +52,28 @@ def _registered_years(p: EnterpriseProfile, today: date) -> Fact:
     return Fact(p.registered_years, () if p.registered_years is not None else ("registered_years",))
 
 
+def _hightech_certificate_valid(p: EnterpriseProfile, today: date) -> Fact:
+    """认定办法第九条: the status lasts three years from the day the certificate was issued, counted as
+    registered_years is (民法典第二百零一、二百零二条): valid up to and on its third anniversary."""
+    if p.hightech_certificate_date:
+        years = _years_between(p.hightech_certificate_date, today)
+    elif p.hightech_certified_years is not None:
+        years = p.hightech_certified_years
+    else:
+        return Fact(None, ("hightech_certified_years",))
+    return Fact(years <= 3)
+
+
+def _hightech_revocation_grounds(p: EnterpriseProfile, today: date) -> Fact:
+    """As stated, else true for a certified enterprise with a major safety or quality incident or a serious
+    environmental violation in the past year (认定办法第十九条（二）: the status is cancelled)."""
+    if p.hightech_revocation_grounds is not None:
+        return Fact(p.hightech_revocation_grounds)
+    if p.is_hightech and p.major_incident_last_year:
+        return Fact(True)
+    return Fact(None, ("hightech_revocation_grounds",))
+
+
 def _rd_intensity(p: EnterpriseProfile, today: date) -> Fact:
     if p.rd_intensity is not None:
         return Fact(p.rd_intensity)
@@ -67,13 +90,20 @@ def _st_staff_share(p: EnterpriseProfile, today: date) -> Fact:
 
 
 def _has_ip(p: EnterpriseProfile, today: date) -> Fact:
-    return Fact(None, ("ip",)) if p.ip is None else Fact(p.ip.total > 0)
+    """Any IP counted is some; none when every kind is given as 0, or as `ip: {}` (no IP of any kind).
+    `ip: {invention_patents: 0}` says nothing of software copyrights: it is asked about."""
+    if p.ip is None:
+        return Fact(None, ("ip",))
+    if p.ip.total > 0:
+        return Fact(True)
+    given = p.ip.model_fields_set
+    return Fact(False) if not given or given >= set(type(p.ip).model_fields) else Fact(None, ("ip",))
 
 
 def _owns_core_ip(p: EnterpriseProfile, today: date) -> Fact:
     if p.owns_core_ip is not None:
         return Fact(p.owns_core_ip)
-    if p.ip is not None and p.ip.total == 0:
+    if _has_ip(p, today).value is False:
         return Fact(False)  # no IP at all: none of it can be core
     return Fact(None, ("owns_core_ip",))
 
@@ -91,10 +121,28 @@ def _has_tech_transfer_income(p: EnterpriseProfile, today: date) -> Fact:
     return Fact(p.tech_transfer_income_wan > 0)
 
 
+def _holds_hightech_status(p: EnterpriseProfile, today: date) -> Fact:
+    """A 高新技术企业 status that stands on `today`: certified, within its three years (认定办法第九条) and
+    with none of 第十九条's grounds for cancelling it."""
+    if p.is_hightech is None:
+        return Fact(None, ("is_hightech",))
+    if not p.is_hightech:
+        return Fact(False)
+    parts = (_hightech_certificate_valid(p, today), _hightech_revocation_grounds(p, today))
+    if parts[0].value is False or parts[1].value is True:
+        return Fact(False)
+    ask = parts[0].ask + parts[1].ask
+    return Fact(None, ask) if ask else Fact(True)
+
+
 def _hightech_or_st_sme(p: EnterpriseProfile, today: date) -> Fact:
-    if p.is_hightech or p.is_st_sme:
+    """当年具备高新技术企业或科技型中小企业资格 (财税〔2018〕76号): a standing status of either."""
+    if p.is_st_sme:
         return Fact(True)
-    ask = tuple(f for f in ("is_hightech", "is_st_sme") if getattr(p, f) is None)
+    hightech = _holds_hightech_status(p, today)
+    if hightech.value:
+        return Fact(True)
+    ask = hightech.ask + (("is_st_sme",) if p.is_st_sme is None else ())
     return Fact(None, ask) if ask else Fact(False)
 
 
@@ -111,6 +159,28 @@ def _in_guizhou(p: EnterpriseProfile, today: date) -> Fact:
     if in_guizhou(p.province) or (p.zone and in_guizhou(p.zone.name)):
         return Fact(True)
     return Fact(False) if p.province else Fact(None, ("province",))
+
+
+# 工业 in the statistics' classification (国家统计局《统计上大中小微型企业划分办法》): 采矿业, 制造业, and
+# 电力、热力、燃气及水生产和供应业; an industry naming none of them is asked about, not assumed "other".
+_INDUSTRIAL = ("采矿", "制造", "电力", "热力", "燃气", "水生产和供应", "供水")
+
+
+def _industrial_enterprise(p: EnterpriseProfile, today: date) -> Fact:
+    """As stated, else true for an industry of the 工业 sections (实施条例第九十二条's 工业企业)."""
+    if p.industrial_enterprise is not None:
+        return Fact(p.industrial_enterprise)
+    if p.industry and any(word in p.industry for word in _INDUSTRIAL):
+        return Fact(True)
+    return Fact(None, ("industrial_enterprise",))
+
+
+def _resident_enterprise(p: EnterpriseProfile, today: date) -> Fact:
+    """As stated, else true for a company registered in Guizhou (依法在中国境内成立, 企业所得税法第二条);
+    registered elsewhere or unknown, it is asked, never assumed."""
+    if p.resident_enterprise is not None:
+        return Fact(p.resident_enterprise)
+    return Fact(True) if in_guizhou(p.province) else Fact(None, ("resident_enterprise",))
 
 
 def _excluded_industry(p: EnterpriseProfile, today: date) -> Fact:
@@ -138,6 +208,8 @@ def _zone_level(p: EnterpriseProfile, today: date) -> Fact:
 # Facts computed from other fields; the matcher reads them like stored ones.
 DERIVED: dict[str, Callable[[EnterpriseProfile, date], Fact]] = {
     "registered_years": _registered_years,
+    "hightech_certificate_valid": _hightech_certificate_valid,
+    "hightech_revocation_grounds": _hightech_revocation_grounds,
     "rd_intensity": _rd_intensity,
     "st_staff_share": _st_staff_share,
     "has_ip": _has_ip,
@@ -148,6 +220,8 @@ DERIVED: dict[str, Callable[[EnterpriseProfile, date], Fact]] = {
     "is_tech_enterprise": _is_tech_enterprise,
     "in_guizhou": _in_guizhou,
     "excluded_industry": _excluded_industry,
+    "industrial_enterprise": _industrial_enterprise,
+    "resident_enterprise": _resident_enterprise,
     "has_unrecovered_losses": _has_unrecovered_losses,
     "zone_level": _zone_level,
 }

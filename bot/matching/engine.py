@@ -16,7 +16,7 @@ from typing import Any, Literal
 from bot.matching.derived import Fact
 from bot.matching.distance import distance
 from bot.matching.profile import EnterpriseProfile, Talent
-from bot.matching.rules import TALENT, Condition, Rule
+from bot.matching.rules import TALENT, Band, Condition, Rule
 from bot.text.facts import facts
 from bot.text.thresholds import compare
 from bot.text.units import convert
@@ -89,8 +89,9 @@ def _judge(profile: EnterpriseProfile, rule: Rule, today: date) -> Verdict:
     if rule.validity:
         results.append(_validity(rule, today))
     results += _scope(profile, rule, today)
-    talent_conditions = [c for c in rule.conditions if c.field.startswith(TALENT)]
-    for cond in rule.conditions:
+    conditions, current = _in_force(rule, today)
+    talent_conditions = [c for c in conditions if c.field.startswith(TALENT)]
+    for cond in conditions:
         if cond.field.startswith(TALENT):
             if cond is talent_conditions[0]:
                 results += _talents(profile, rule, talent_conditions)
@@ -106,7 +107,16 @@ def _judge(profile: EnterpriseProfile, rule: Rule, today: date) -> Verdict:
                 missing.setdefault(name, facts()[name].question)
     b = rule.benefit
     return Verdict(rule.id, rule.name, rule.kind, status, tuple(results), missing, rule.clauses, b.text, b.amount,
-                   b.rate, b.current, rule.amendment_note, rule.scope)
+                   b.rate, current, rule.amendment_note, rule.scope)
+
+
+def _in_force(rule: Rule, today: date) -> tuple[tuple[Condition, ...], str | None]:
+    """The conditions and amended benefit that hold on `today`: once an amendment has ended
+    (rule.amendment_ends), the clause's own conditions replace the amendment's and its benefit stands."""
+    end = rule.amendment_ends
+    if end is None or today <= end.until:
+        return rule.conditions, rule.benefit.current
+    return tuple(c for c in rule.conditions if c.source != "amendment") + end.conditions, None
 
 
 def _canonical(value: Any, unit: str, fact: str) -> Any:
@@ -139,7 +149,8 @@ def _single(profile: EnterpriseProfile, rule: Rule, cond: Condition, today: date
 
 
 def _bands(profile: EnterpriseProfile, rule: Rule, cond: Condition, today: date) -> ConditionResult:
-    """The first band whose guard holds sets the threshold; an unknown guard leaves it unknown."""
+    """The first band whose guard holds sets the threshold; an unknown guard leaves it unknown, worded
+    with every band so the reader sees what each answer would require."""
     clause = _clause_of(rule, cond.clause)
     fact = profile.fact(cond.field, today)
     for band in cond.bands:
@@ -147,14 +158,20 @@ def _bands(profile: EnterpriseProfile, rule: Rule, cond: Condition, today: date)
         guard = profile.fact(g.field, today)
         if guard.value is None:
             ask = guard.ask + (fact.ask if fact.value is None else ())
-            return _result(cond.field, cond.op, None, cond.wording, clause, Fact(None, ask), cond.source)
+            every = "；".join(_band_wording(b) for b in cond.bands)
+            return _result(cond.field, cond.op, None, every, clause, Fact(None, ask), cond.source)
         if compare(guard.value, g.op, _canonical(g.value, g.unit, g.field)):
-            wording = f"{g.wording}的企业，{band.wording}"
-            return _result(cond.field, cond.op, _canonical(band.value, cond.unit, cond.field), wording, clause, fact,
-                           cond.source)
+            return _result(cond.field, cond.op, _canonical(band.value, cond.unit, cond.field), _band_wording(band),
+                           clause, fact, cond.source)
     info = facts()[cond.field]
     return ConditionResult(cond.field, info.label, cond.op, None, info.unit, cond.wording, clause, "not_met",
                            fact.value, cond.source, "不在条款列出的任何区间")
+
+
+def _band_wording(band: Band) -> str:
+    """最近一年销售收入小于5,000万元（含）的企业，比例不低于5%; 工业企业，从业人数不超过100人."""
+    guard = band.when.wording
+    return f"{guard}{'' if guard.endswith('企业') else '的企业'}，{band.wording}"
 
 
 def _talents(profile: EnterpriseProfile, rule: Rule, conds: list[Condition]) -> list[ConditionResult]:

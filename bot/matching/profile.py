@@ -130,6 +130,9 @@ class EnterpriseProfile(_Model):
     innovation_assessment_ok: YesNo | None = None
     major_incident_last_year: YesNo | None = None
     is_hightech: YesNo | None = None
+    hightech_certified_years: Years | None = None
+    hightech_certificate_date: date | None = None
+    hightech_revocation_grounds: YesNo | None = None
     is_st_sme: YesNo | None = None
     is_tech_enterprise: YesNo | None = None
     is_high_growth: YesNo | None = None
@@ -138,9 +141,11 @@ class EnterpriseProfile(_Model):
     taxable_income_wan: SignedMoney | None = None
     total_assets_wan: Money | None = None
     restricted_industry: YesNo | None = None
+    industrial_enterprise: YesNo | None = None
     excluded_industry: YesNo | None = None
-    resident_enterprise: YesNo | None = True
+    resident_enterprise: YesNo | None = None
     tech_transfer_income_wan: Money | None = None
+    preferential_income_separate: YesNo | None = None
     is_venture_capital: YesNo | None = None
     vc_target_unlisted_sme_hightech: YesNo | None = None
     vc_holding_years: Years | None = None
@@ -159,6 +164,8 @@ class EnterpriseProfile(_Model):
             raise ValueError(f"st_staff（科技人员数 {self.st_staff}）不能多于 employees（职工总数 {self.employees}）")
         if self.registration_date and self.registration_date > (self.as_of or date.today()):
             raise ValueError(f"registration_date（注册成立日期 {self.registration_date}）晚于今天")
+        if self.hightech_certificate_date and self.hightech_certificate_date > (self.as_of or date.today()):
+            raise ValueError(f"hightech_certificate_date（高新技术企业证书颁发日期 {self.hightech_certificate_date}）晚于今天")
         return self
 
     # ---- facts the matcher reads ----

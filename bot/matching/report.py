@@ -18,6 +18,7 @@ from typing import Any
 from bot.errors import ConfigError, PolicyBotError
 from bot.matching.engine import Verdict
 from bot.matching.profile import EnterpriseProfile
+from bot.matching.citations import Quoted
 from bot.matching.render import condition_line
 from bot.text.facts import fact
 
@@ -26,16 +27,6 @@ FORMATS = (".pdf", ".docx")
 _STATUS_ORDER = {"eligible": 0, "needs_info": 1, "not_eligible": 2}
 # The font is bot/fonts.py's packaged one; it has no ✗ (U+2717), so not met is ✘, as the web table shows it.
 _FONT = "PolicyBotCJK"
-
-
-@dataclass(frozen=True)
-class Quoted:
-    """A cited clause as the report quotes it: its citation line, its text, and its status or the
-    editor's note when a later document amended it."""
-
-    citation: str
-    text: str = ""
-    note: str = ""
 
 
 @dataclass(frozen=True)

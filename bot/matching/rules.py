@@ -10,7 +10,7 @@ naming the file, the rule and the field, and the other files still serve.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,7 +19,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError
 
 from bot.errors import DocumentError
-from bot.records import Amendment, Clause
+from bot.records import Amendment, Clause, Document
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class Guard(_Spec):
 
     field: str
     op: Op
-    value: float
+    value: bool | float
     unit: str = ""
     wording: str
 
@@ -77,6 +77,16 @@ class Validity(_Spec):
     source: Literal["clause", "amendment"] = "clause"
 
 
+class AmendmentEnd(_Spec):
+    """The day an amendment's own terms end, while the clause it amended stays in force (公告2023年第12号's
+    wider small-enterprise thresholds and 5% burden: 执行至2027年12月31日). From the next day the rule's
+    `source: amendment` conditions and `benefit.current` give way to `conditions`, the clause's own."""
+
+    until: date
+    wording: str = Field(description="where the amendment note says when it ends")
+    conditions: tuple[Condition, ...] = Field(min_length=1, description="the cited clause's own thresholds")
+
+
 class Rule(_Spec):
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     name: str
@@ -86,6 +96,7 @@ class Rule(_Spec):
     benefit: Benefit
     conditions: tuple[Condition, ...] = ()
     validity: Validity | None = None
+    amendment_ends: AmendmentEnd | None = None
     clauses: tuple[str, ...] = Field(min_length=1)
     amendment_note: str | None = None
     _source: str = PrivateAttr(default="")
@@ -210,14 +221,19 @@ def _rule_problem(exc: ValidationError) -> str:
 def corpus_clauses(folder: str | Path) -> dict[str, Clause]:
     """Clauses of every policy file in `folder` by id, parsed without an index (for validate_rules).
     A file that cannot be read adds none: the rules citing it are refused, naming the clause."""
+    return {c.id: c for _, clauses in corpus_documents(folder) for c in clauses}
+
+
+def corpus_documents(folder: str | Path) -> Iterator[tuple[Document, list[Clause]]]:
+    """Each readable policy file of `folder` (not its README) with its clauses, parsed without an index;
+    a file that cannot be read is logged and passed over."""
     from bot.ingest.loaders import SUPPORTED_SUFFIXES, load_document
     from bot.ingest.structure import parse_clauses
 
-    out: dict[str, Clause] = {}
     for path in sorted(Path(folder).iterdir()):
         if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES and not path.name.lower().startswith("readme"):
             try:
-                out.update((c.id, c) for c in parse_clauses(load_document(path)))
+                doc = load_document(path)
+                yield doc, parse_clauses(doc)
             except DocumentError as exc:
                 log.warning("corpus file not read for rule checks: %s", exc)
-    return out

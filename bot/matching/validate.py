@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.matching.derived import DERIVED
 from bot.matching.profile import EnterpriseProfile
-from bot.matching.rules import NUMERIC_OPS, TALENT, Condition, Rule
+from bot.matching.rules import NUMERIC_OPS, TALENT, AmendmentEnd, Condition, Rule
 from bot.records import Amendment, Clause
 from bot.text.facts import facts
 from bot.text.numerals import written_values
@@ -25,7 +25,8 @@ from bot.text.width import compact
 def condition_fields() -> set[str]:
     """Names a condition may compare: stored profile fields, derived facts, talent facts (those with a
     question to ask when a talent's is unknown)."""
-    stored = set(EnterpriseProfile.model_fields) - {"name", "zone", "ip", "talents", "registration_date", "as_of"}
+    stored = set(EnterpriseProfile.model_fields) - {"name", "zone", "ip", "talents", "registration_date",
+                                                    "hightech_certificate_date", "as_of"}
     return stored | set(DERIVED) | {k for k, f in facts().items() if k.startswith(TALENT) and f.question}
 
 
@@ -88,7 +89,24 @@ class _RuleCheck:
                         self.problem(f"validity 的日期 {day} 与措辞“{v.wording}”不符")
             if not (v.valid_from or v.until):
                 self.problem("validity 需要 from 或 until")
+            if v.until and v.source == "amendment":
+                self.problem("validity 的截止日期出自修改公告：到期的只是修改部分，条款本身仍然有效，请改用 amendment_ends")
+        if rule.amendment_ends:
+            self._amendment_ends(rule.amendment_ends)
         return self.problems
+
+    def _amendment_ends(self, end: AmendmentEnd) -> None:
+        """The end date is the amendment note's; the conditions that return are the clause's own words."""
+        if self._located(end.wording, None, "amendment", "amendment_ends") and not (
+                {end.until.year, end.until.month, end.until.day} <= written_values(end.wording)):
+            self.problem(f"amendment_ends 的日期 {end.until} 与措辞“{end.wording}”不符")
+        if not any(c.source == "amendment" for c in self.rule.conditions):
+            self.problem("amendment_ends 需要至少一个 source: amendment 的条件（到期后被替换的条件）")
+        for i, cond in enumerate(end.conditions):
+            what = f"amendment_ends.conditions[{i}]（{cond.field}）"
+            if cond.source != "clause":
+                self.problem(f"{what}应是条款本身的条件（source: clause）")
+            self._condition(cond, what)
 
     def _amendment(self) -> None:
         if self.amendments is None:

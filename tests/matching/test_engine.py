@@ -42,6 +42,8 @@ BASE = {
     "innovation_assessment_ok": True,
     "major_incident_last_year": False,
     "is_hightech": True,
+    "hightech_certified_years": 1,
+    "hightech_revocation_grounds": False,
     "is_st_sme": False,
     "is_tech_enterprise": True,
     "is_high_growth": True,
@@ -52,6 +54,7 @@ BASE = {
     "excluded_industry": False,
     "rd_expense_wan": 2100,
     "tech_transfer_income_wan": 800,
+    "preferential_income_separate": True,
     "is_venture_capital": True,
     "vc_target_unlisted_sme_hightech": True,
     "vc_holding_years": 3,
@@ -135,8 +138,8 @@ CASES = [
     ("domestic-rd-59.9", HITECH, {"domestic_rd_share": 59.9}, "not_eligible", None),
     ("hightech-income-exactly-60", HITECH, {"hightech_income_share": 60}, "eligible", None),
     ("major-incident-last-year", HITECH, {"major_incident_last_year": True}, "not_eligible", None),
-    ("no-ip-at-all-means-no-core-ip", HITECH, {"ip": {"invention_patents": 0}, "owns_core_ip": DROP},
-     "not_eligible", None),
+    ("no-ip-at-all-means-no-core-ip", HITECH, {"ip": dict.fromkeys(["invention_patents", "utility_models",
+     "design_patents", "software_copyrights", "other"], 0), "owns_core_ip": DROP}, "not_eligible", None),
     ("core-ip-unknown-asks", HITECH, {"owns_core_ip": DROP}, "needs_info", {"owns_core_ip"}),
     # 研发费用加计扣除: not for the industries excluded by 财税〔2015〕119号 (amendment note)
     ("excluded-industry", SUPER, {"excluded_industry": True}, "not_eligible", None),
@@ -339,15 +342,15 @@ def test_amended_rule_verdict_shows_current_benefit_and_editor_note(by_id, amend
 
 
 def test_rule_out_of_its_validity_period_is_not_eligible(by_id):
-    verdict, = match(_profile({}), [by_id[SMALL]], today=date(2028, 1, 1))
+    verdict, = match(_profile({}), [by_id[HITECH]], today=date(2015, 12, 31))
     assert verdict.status == "not_eligible"
-    assert verdict.unmet[0].field == "today" and verdict.unmet[0].wording == "执行至2027年12月31日"
+    assert verdict.unmet[0].field == "today" and verdict.unmet[0].wording == "本办法自2016年1月1日起实施"
 
 
 def test_profile_as_of_is_the_default_day(by_id):
     profile = _profile({"as_of": "2028-01-01"})
     verdict, = match(profile, [by_id[SMALL]])
-    assert verdict.status == "not_eligible"
+    assert verdict.current_benefit is None  # the amendment's 5% burden ended on 2027-12-31
 
 
 def test_obligation_reads_as_applies(by_id):

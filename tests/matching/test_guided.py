@@ -104,18 +104,22 @@ def test_outside_any_zone_no_zone_policy_is_asked_about(rules):
 
 def test_it_stops_when_nothing_more_can_change_a_verdict(by_id):
     rules = [by_id["hitech-enterprise-tax-rate"], by_id["hitech-enterprise-annual-report"]]
-    guided, answers = run(rules, "是")
-    assert guided.asked == ["is_hightech"] and guided.pending is None
+    # The 15% rate also rests on the certificate's three years (第九条) and no ground of 第十九条.
+    guided, answers = run(rules, "是", "1", "没有")
+    assert guided.asked == ["is_hightech", "hightech_certified_years", "hightech_revocation_grounds"]
+    assert guided.pending is None
     assert answers[-1].text.startswith("政策匹配结果") and "| 高新技术企业减按15%税率征收企业所得税 | ✔ 符合条件 |" in answers[-1].text
 
 
 def test_dont_know_leaves_the_verdicts_open_says_what_to_find_out_and_is_not_asked_again(by_id):
     rules = [by_id["hitech-enterprise-tax-rate"], by_id["loss-carryforward-five-years"]]
+    rule_of = {"is_hightech": "高新技术企业减按15%税率征收企业所得税", "has_unrecovered_losses": "亏损结转弥补（最长五年）"}
     guided, answers = run(rules, "不清楚", "没有")
-    assert guided.asked == ["is_hightech", "has_unrecovered_losses"] or guided.asked == ["has_unrecovered_losses", "is_hightech"]
+    unknown, answered = guided.asked  # whichever was asked first got 不清楚
+    assert {unknown, answered} == set(rule_of)
     result = answers[-1].text
-    assert "| 高新技术企业减按15%税率征收企业所得税 | ？ 需补充信息 |" in result
-    assert result.split("待查明")[1].strip().endswith(facts()["is_hightech"].question)
+    assert f"| {rule_of[unknown]} | ？ 需补充信息 |" in result and f"| {rule_of[answered]} | ？" not in result
+    assert result.split("待查明")[1].strip().endswith(facts()[unknown].question)
 
 
 def test_an_answered_no_is_never_asked_again_nor_listed_as_missing(rules):

@@ -106,6 +106,8 @@ def test_profile_is_frozen():
     ({"ip": {"utility_models": 3}}, "has_ip", True, ()),
     ({"ip": {}}, "has_ip", False, ()),
     ({"ip": {}}, "owns_core_ip", False, ()),
+    ({"ip": {"invention_patents": 0}}, "has_ip", None, ("ip",)),  # other kinds of IP not given
+    ({"ip": {"invention_patents": 0}}, "owns_core_ip", None, ("owns_core_ip",)),
     ({"ip": {"invention_patents": 1}}, "owns_core_ip", None, ("owns_core_ip",)),
     ({"is_st_sme": True}, "hightech_or_st_sme", True, ()),
     ({"is_hightech": False}, "hightech_or_st_sme", None, ("is_st_sme",)),
@@ -134,7 +136,7 @@ def test_talent_is_foreign_unless_mainland_chinese():
 
 def test_every_askable_field_has_a_question():
     for name in list(EnterpriseProfile.model_fields) + ["talents.age", "talents.is_high_end"]:
-        if name in ("name", "registration_date", "as_of"):
+        if name in ("name", "registration_date", "hightech_certificate_date", "as_of"):
             continue
         assert fact(name).question.endswith("？"), name
 

@@ -42,6 +42,7 @@ TYPICAL = {
     "employees": "180", "st_staff": "40", "needs_talent_housing": "是", "talents": "有",
     "major_incident_last_year": "否", "is_hightech": "是", "is_st_sme": "否", "is_tech_enterprise": "是",
     "is_high_growth": "否", "is_leading_enterprise": "否",
+    "hightech_certified_years": "2", "hightech_revocation_grounds": "否", "preferential_income_separate": "是",
 }
 TALENTS = {"headers": ["姓名", "年龄（岁）", "国籍或地区", "职位", "境外高端人才（是/否）"],
            "data": [["汉斯", "58", "德国", "首席工程师", "是"]], "metadata": None}
