@@ -246,19 +246,24 @@ def _who(sentence: str, bounds: list[int]) -> list[str]:
 
 
 @cache
-def _kind_terms() -> tuple[tuple[str, tuple[str, ...]], ...]:
-    """(term, facts) for the yes/no facts a condition may name, longest term first: each fact's label
-    and cues of four characters or more (高企 alone would match 提高企业); a term may name two facts
-    (境外高端人才: talents.is_foreign and talents.is_high_end)."""
+def _kind_terms() -> tuple[tuple[str, tuple[tuple[str, bool | str], ...]], ...]:
+    """(term, ((fact, value), …)) for the facts a condition may name without a number, longest term
+    first. A yes/no fact (value True): its label and cues of four characters or more (高企 alone would
+    match 提高企业); a term may name two (境外高端人才: talents.is_foreign and talents.is_high_end). A fact
+    of a few choices: how each choice reads, and a cue that reads so without 级 (国家高新区 -> national)."""
     from bot.matching.validate import condition_fields
 
     known = condition_fields()
-    terms: dict[str, list[str]] = {}
+    terms: dict[str, list[tuple[str, bool | str]]] = {}
     for f in facts().values():
-        if not f.unit and not f.choices and f.key in known:
-            for term in dict.fromkeys((f.label, *f.cues)):
-                if len(term) >= 4:
-                    terms.setdefault(term, []).append(f.key)
+        if f.unit or f.key not in known:
+            continue
+        named = [(t, True) for t in dict.fromkeys((f.label, *f.cues))] if not f.choices else [
+            (t, value) for value, reads in f.choices.items()
+            for t in (reads, *(c for c in f.cues if c == reads.replace("级", "")))]
+        for term, value in named:
+            if len(term) >= 3 if f.choices else len(term) >= 4:
+                terms.setdefault(term, []).append((f.key, value))
     return tuple(sorted(((t, tuple(k)) for t, k in terms.items()), key=lambda t: -len(t[0])))
 
 
@@ -287,8 +292,9 @@ def _kinds(text: str, clause_id: str) -> list[dict]:
             at = end
             continue
         negated = _negated(text, at, end)
-        for key in keys:
-            out.setdefault(key, {"field": key, "op": "==", "value": not negated,
+        for key, value in keys:
+            value, op = (value != negated, "==") if value is True else (value, "!=" if negated else "==")
+            out.setdefault(key, {"field": key, "op": op, "value": value,
                                  "wording": _clean(_phrase(text, at, end)), "clause": clause_id})
         at = end
     return list(out.values())

@@ -36,7 +36,7 @@ LEADERS = (
     "第一条 为培育领军企业，制定本办法。\n\n"
     "第二条 申请领军企业奖励的企业，须同时满足以下条件：\n（一）在本市注册的居民企业；\n"
     "（二）拥有核心知识产权的所有权；\n（三）申请前一年内未发生重大安全、重大质量事故；\n"
-    "（四）设有市级以上研发机构。经审核符合条件的，给予一次性奖励30万元。\n\n"
+    "（四）位于国家级高新区；\n（五）设有市级以上研发机构。经审核符合条件的，给予一次性奖励30万元。\n\n"
     "第三条 从事国家限制或禁止行业的企业，不享受本办法规定的奖励。\n"
 )
 
@@ -80,12 +80,13 @@ def test_each_item_of_a_condition_list_becomes_a_yes_no_condition_with_its_polar
     text = (drafts(bot) / "leaders-e.yaml").read_text(encoding="utf-8")
     [rule] = yaml.safe_load(text)
     conditions = {(c["field"], c["value"]): c for c in rule["conditions"]}
-    assert set(conditions) == {("resident_enterprise", True), ("owns_core_ip", True),
-                               ("major_incident_last_year", False), ("restricted_industry", False), ("待定", True)}
-    # 未发生… is false; an item naming no fact is kept as its text for the admin, and says why it cannot load
+    assert set(conditions) == {("resident_enterprise", True), ("owns_core_ip", True), ("major_incident_last_year", False),
+                               ("zone_level", "national"), ("restricted_industry", False), ("待定", True)}
+    # 未发生… is false; 国家级高新区 is a choice of zone_level; an item naming no fact is kept as its text
+    # for the admin, and says why it cannot load
     assert conditions[("major_incident_last_year", False)]["clause"] == "leaders-e#第二条"
     assert conditions[("待定", True)]["wording"] == "设有市级以上研发机构"
-    assert "# 未通过校验：conditions[3]（待定）的字段 待定 不是企业画像中的字段" in text
+    assert "# 未通过校验：conditions[4]（待定）的字段 待定 不是企业画像中的字段" in text
     # …的企业，不享受本办法规定的奖励 shuts that kind out of every benefit of the document, citing where
     assert conditions[("restricted_industry", False)]["clause"] == "leaders-e#第三条"
     assert rule["clauses"] == ["leaders-e#第二条", "leaders-e#第三条"] and rule["benefit"]["amount"] == "30万元"
@@ -100,11 +101,13 @@ def test_a_mapped_condition_list_matches_only_who_meets_every_item(drafted):
     message, *_ = review.accept(TOKEN, "leaders-e", yaml.safe_dump([rule], allow_unicode=True))
     assert message.startswith("✓ 已接受 1 条规则")
     meets = {"resident_enterprise": True, "owns_core_ip": True, "major_incident_last_year": False,
-             "restricted_industry": False}
+             "restricted_industry": False, "zone": {"name": "戊市国家高新区", "level": "national"}}
     status = {name: next(v.status for v in bot.match(parse_profile(profile)) if v.rule_id == rule["id"])
               for name, profile in (("meets", meets), ("incident", {**meets, "major_incident_last_year": True}),
-                                    ("restricted", {**meets, "restricted_industry": True}))}
-    assert status == {"meets": "eligible", "incident": "not_eligible", "restricted": "not_eligible"}
+                                    ("restricted", {**meets, "restricted_industry": True}),
+                                    ("provincial", {**meets, "zone": {"name": "戊市高新区", "level": "provincial"}}))}
+    assert status == {"meets": "eligible", "incident": "not_eligible", "restricted": "not_eligible",
+                      "provincial": "not_eligible"}
 
 
 def test_a_draft_is_not_matched_until_accepted_through_the_panel(drafted):
