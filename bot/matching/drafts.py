@@ -20,6 +20,7 @@ The wording classes read here, each from the policy texts rather than a single s
   the parts holding a bound or a granting word, the subject before a granting part that has none
   (国家需要重点扶持的高新技术企业，减按…; …落地，符合条件的，按…给予), and a definition after 是指;
   未/非/没有/无/不得 before it, or 除…以外 around it, make it false (未发生重大安全、重大质量事故);
+  a fact of a few choices is named by how a choice reads (位于国家级高新区: zone_level == national);
 - each item of an enumerated condition list (须同时满足以下条件：（一）…（二）…) is a condition: its bound,
   the yes/no facts it names, or else its text under the field 待定 for the admin to map;
 - the yes/no facts an amendment note names (适用于除…不适用行业以外的企业) are conditions too.
