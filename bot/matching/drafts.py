@@ -16,7 +16,14 @@ The wording classes read here, each from the policy texts rather than a single s
 - a bound an amendment note restates for the same fact replaces the clause's own (source: amendment);
 - the same bound written twice in a clause (2年以上 … 满2年) is one condition;
 - a goal (到2025年…达到1.8%) and an aside in brackets (实际经营期不满三年的…) set no condition;
-- a yes/no fact's label ending the part that names who qualifies (…的科技型企业，给予) is a condition.
+- a yes/no fact's label or cue (bot/data/facts.yaml) in the part that names who qualifies is a condition:
+  the parts holding a bound or a granting word, the subject before a granting part that has none
+  (国家需要重点扶持的高新技术企业，减按…; …落地，符合条件的，按…给予), and a definition after 是指;
+  未/非/没有/无/不得 before it, or 除…以外 around it, make it false (未发生重大安全、重大质量事故);
+  a fact of a few choices is named by how a choice reads (位于国家级高新区: zone_level == national);
+- each item of an enumerated condition list (须同时满足以下条件：（一）…（二）…) is a condition: its bound,
+  the yes/no facts it names, or else its text under the field 待定 for the admin to map;
+- the yes/no facts an amendment note names (适用于除…不适用行业以外的企业) are conditions too.
 """
 
 from __future__ import annotations
@@ -41,17 +48,28 @@ log = logging.getLogger(__name__)
 DRAFTS = "drafts"  # the folder under the rules folder that holds drafts
 UNKNOWN_FIELD = "待定"  # a condition's field when its threshold names no fact of the vocabulary
 BENEFIT_WORDS = ("给予", "奖励", "补助", "补贴", "资助", "奖补", "减按", "免征", "减征", "减半征收", "加计扣除",
-                 "抵扣", "抵免", "贴息")
+                 "抵扣", "抵免", "贴息", "准予")
 GRANT_WORDS = (*BENEFIT_WORDS, "提取", "按照", "按")  # a bound right after these is the benefit's size
 SIZE_AFTER = ("的部分", "罚款", "罚金", "补助", "奖励", "补贴", "资助", "贴息", "的奖励", "的补助")
 GENERIC = ("比例", "比重", "占比", "比率")
 _PART = re.compile(r"[^。；;\n]+")
-_MARK = r"第[一二三四五六七八九十百零]+条|[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]"  # 第十一条 （一） 1.
+_ITEM_MARK = r"[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]"  # （一） 1.
+_MARK = rf"第[一二三四五六七八九十百零]+条|{_ITEM_MARK}"  # and 第十一条
+_ITEM = re.compile(rf"^\s*(?:{_ITEM_MARK})")
+_CONDITION_LIST = re.compile(r"(?:下列|以下|如下)条件|同时满足|同时具备")  # 须同时满足以下条件：
+SUBJECTLESS = (*BENEFIT_WORDS, "按", "对", "由", "可")  # a granting part opening so names no one itself
+_EXCLUDES = re.compile(r"不得?享受|不予(?:支持|奖励|补助|补贴|资助)")  # …的企业，不享受本办法规定的奖励
+WHOLE_DOCUMENT = ("本办法", "本措施", "本规定", "本细则", "本政策", "本通知")
+# after a kind of enterprise: it names the enterprise's status (通过高新技术企业认定的; 高新技术企业资格)
+# or is the subject of what follows (创业投资企业在本市完成备案), not a modifier of another noun
+KIND_NEXT = ("", "，", "的", "、", "资格", "认定的", "称号", "在", "已", "应", "须", "经", "依法")
+NEGATIONS = ("非", "未", "没有", "无", "不得", "不属于")  # before a yes/no fact's term: == false
 _MARKER = re.compile(rf"^\s*(?:{_MARK})?\s*")
-_LEAD = re.compile(rf"^(?:{_MARK}|[且并和及或与对在其中，,、：:\s])+")  # and the connectives before a phrase
+_LEAD = re.compile(rf"^(?:{_MARK}|其中|是指|[且并和及或与对在，,、：:\s])+")  # and the connectives before a phrase
 _TAIL_STOP = re.compile(r"[，,；;：:、]")
 _COMMA_PART = re.compile(r"[^，,：:]+")
 _TARGET = re.compile(r"到\s*20\d\d\s*年|力争|目标")  # 到2025年…比重达到1.8%: a goal, not a condition
+CAPS = ("最长", "最高", "最多")  # 准予结转…但结转年限最长不得超过五年: how far the benefit goes
 SANCTIONS = ("处分", "处理", "通报", "批评", "警告", "处罚", "罚款")  # 给予警告 grants nothing
 
 
@@ -94,12 +112,38 @@ def draft_document(slug: str, title: str, clauses: Iterable[Clause],
     base = _id_base(slug)
     scope = "guizhou" if "贵州" in title else "national"
     out = []
+    shut_out = []  # (clause, conditions) a clause sets for every benefit of the document (本办法)
     for clause in clauses:
+        excluded, whole = _exclusions(clause)
+        if excluded and whole:
+            shut_out.append((clause.id, excluded))
         rule = draft_clause(clause, amendments.get(clause.id), scope)
         if rule is not None:
             rule["id"] = f"{base}-{len(out) + 1}"
             out.append(rule)
+    for rule in out:
+        for clause_id, excluded in shut_out:
+            have = {c["field"] for c in rule.get("conditions", [])}
+            more = [c for c in excluded if c["field"] not in have]
+            if more:
+                rule.setdefault("conditions", []).extend(more)
+                rule["clauses"].append(clause_id)
     return out
+
+
+def _exclusions(clause: Clause) -> tuple[list[dict], bool]:
+    """The yes/no facts a sentence shuts out (从事国家限制或禁止行业的企业，不享受本办法规定的奖励) as
+    conditions, negated; and whether they hold for every benefit of the document (本办法) or only
+    for this clause's (本条)."""
+    out: list[dict] = []
+    whole = False
+    for part in _PART.finditer(clause.text):
+        sentence = part.group(0)
+        shut = _EXCLUDES.search(sentence)
+        if shut is not None:
+            whole = whole or any(w in sentence[shut.end():] for w in WHOLE_DOCUMENT)
+            out += [{**c, "value": not c["value"]} for c in _kinds(sentence[:shut.start()], clause.id)]
+    return out, whole
 
 
 def draft_clause(clause: Clause, amendment: Amendment | None, scope: str = "national") -> dict | None:
@@ -114,17 +158,25 @@ def draft_clause(clause: Clause, amendment: Amendment | None, scope: str = "nati
     sizes: list[Threshold] = []
     lead = ""
     named: list[str] = []  # the sentence parts that say who qualifies (see _who)
+    unmapped: list[str] = []  # condition list items naming neither a bound nor a known fact
+    listing = False  # past the lead-in of an enumerated condition list
     for part in _PART.finditer(text):
         sentence = part.group(0)
-        if _TARGET.search(sentence):
+        if _TARGET.search(sentence) or _EXCLUDES.search(sentence):  # an exclusion: see _exclusions
             continue
         found = _bounds(sentence, lead)
         sized = [b.threshold for b in found if _sizes_benefit(sentence, b.threshold)]
-        if _grants(sentence) and (granting is None or (sized and not granted_size)):
-            granting, granted_size = sentence, bool(sized)  # 给予不超过200万元补助 over the heading 研发补助
+        if _grants(sentence) and (granting is None or (sized and not granted_size) or (
+                not _benefit_size(granting, sizes) and _benefit_size(sentence, sized))):
+            # 给予不超过200万元补助 over the heading 研发补助; 给予奖励30万元 over 申请奖励的企业，须…
+            granting, granted_size = sentence, bool(sized)
         sizes += sized
         found = [b for b in found if not _sizes_benefit(sentence, b.threshold)]
         named += _who(sentence, [b.threshold.start for b in found] + [t.start for t in sized])
+        if listing and _ITEM.match(sentence) and not sentence.rstrip().endswith(("：", ":")):
+            named.append(sentence)
+            if not found and not sized and not _kinds(sentence, clause.id):
+                unmapped.append(_clean(sentence))
         band = _band(sentence, found)
         if band:
             if conditions and isinstance(conditions[-1], list) and conditions[-1][0][1].key[:2] == band[1].key[:2]:
@@ -135,12 +187,18 @@ def draft_clause(clause: Clause, amendment: Amendment | None, scope: str = "nati
             conditions += found
         if sentence.rstrip().endswith(("：", ":")):
             lead = sentence
+            listing = listing or bool(_CONDITION_LIST.search(sentence))  # a sub-list (符合如下要求：) stays in it
     singles = _dedupe([c for c in conditions if isinstance(c, Bound)])
+    kinds = _kinds("，".join(named), clause.id)
+    excluded, whole = _exclusions(clause)
+    kinds += [c for c in excluded if not whole and c["field"] not in {k["field"] for k in kinds}]
     if not any(b.fact for b in singles) and not any(isinstance(c, list) for c in conditions) and not (
-            granting and _benefit_size(granting, sizes)):
-        return None  # neither a condition nor a sized benefit (给予支持): nothing to match or review
+            granting and _benefit_size(granting, sizes)) and not (kinds and (granting or listing)):
+        return None  # no bound, sized benefit, nor who gets a benefit or meets listed conditions: nothing to review
     specs = [_condition(c, clause.id) for c in conditions if not isinstance(c, Bound) or c in singles]
-    specs += _kinds("，".join(named), clause.id)
+    specs += kinds
+    specs += [{"field": UNKNOWN_FIELD, "op": "==", "value": True, "wording": item, "clause": clause.id}
+              for item in unmapped]
     rule: dict[str, Any] = {"id": "", "name": "", "scope": scope, "benefit": {}, "conditions": specs,
                             "clauses": [clause.id]}
     if amendment is not None:
@@ -158,52 +216,107 @@ def _grants(sentence: str) -> bool:
     return any(w in sentence for w in BENEFIT_WORDS) and not any(w in sentence for w in SANCTIONS)
 
 
+def _grants_here(part: str) -> bool:
+    """A granting word outside the yes/no facts' terms: 可以…约定奖励和报酬的方式 names a fact, grants nothing."""
+    for term, _ in _kind_terms():
+        part = part.replace(term, "·")
+    return _grants(part)
+
+
 def _who(sentence: str, bounds: list[int]) -> list[str]:
     """The parts of a sentence that name who qualifies: each comma part holding a bound or a granting
-    word, and the part before a granting one when it opens with 对 (对首次认定的国家高新技术企业，给予…)."""
+    word; before a granting part that names no one (给予…, 按…给予, 由…给予), the part before it and,
+    while that one ends in 的, the one before (…项目引进转化落地，符合条件的，按…给予); every part of a
+    definition from 是指 on (所称小型微利企业，是指从事国家非限制和禁止行业，…)."""
     parts = [(m.start(), m.group(0)) for m in _COMMA_PART.finditer(sentence)]
     out = []
+    defining = False
     for i, (start, part) in enumerate(parts):
-        if _grants(part) and i and _MARKER.sub("", parts[i - 1][1]).startswith("对"):
-            out.append(parts[i - 1][1])
-        if _grants(part) or any(start <= at < start + len(part) for at in bounds):
+        defining = defining or "是指" in part
+        grants = _grants_here(part)
+        if grants and _MARKER.sub("", part).lstrip().startswith(SUBJECTLESS):
+            before = []
+            for _, earlier in reversed(parts[:i]):
+                before.append(earlier)
+                if not earlier.rstrip().endswith("的"):
+                    break
+            out += reversed(before)
+        if defining or grants or any(start <= at < start + len(part) for at in bounds):
             out.append(part)
     return list(dict.fromkeys(out))
 
 
 @cache
-def _kind_terms() -> tuple[tuple[str, str], ...]:
-    """(term, fact) for the yes/no facts a condition may name, longest term first: each fact's label
-    and cues of four characters or more (高企 alone would match 提高企业)."""
+def _kind_terms() -> tuple[tuple[str, tuple[tuple[str, bool | str], ...]], ...]:
+    """(term, ((fact, value), …)) for the facts a condition may name without a number, longest term
+    first. A yes/no fact (value True): its label and cues of four characters or more (高企 alone would
+    match 提高企业); a term may name two (境外高端人才: talents.is_foreign and talents.is_high_end). A fact
+    of a few choices: how each choice reads, and a cue that reads so without 级 (国家高新区 -> national)."""
     from bot.matching.validate import condition_fields
 
     known = condition_fields()
-    terms = [(term, f.key) for f in facts().values() if not f.unit and not f.choices and f.key in known
-             for term in (f.label, *f.cues) if len(term) >= 4]
-    return tuple(sorted(set(terms), key=lambda t: -len(t[0])))
+    terms: dict[str, list[tuple[str, bool | str]]] = {}
+    for f in facts().values():
+        if f.unit or f.key not in known:
+            continue
+        named = [(t, True) for t in dict.fromkeys((f.label, *f.cues))] if not f.choices else [
+            (t, value) for value, reads in f.choices.items()
+            for t in (reads, *(c for c in f.cues if c == reads.replace("级", "")))]
+        for term, value in named:
+            if len(term) >= 3 if f.choices else len(term) >= 4:
+                terms.setdefault(term, []).append((f.key, value))
+    return tuple(sorted(((t, tuple(k)) for t, k in terms.items()), key=lambda t: -len(t[0])))
+
+
+@cache
+def _measure_cues() -> tuple[str, ...]:
+    """The cues of the facts measured in a unit (技术转让所得): a kind of enterprise before one owns it."""
+    return tuple(c for f in facts().values() if f.unit for c in f.cues if len(c) >= 4)
 
 
 def _kinds(text: str, clause_id: str) -> list[dict]:
-    """Yes/no conditions on the kind of enterprise or person the text names as who qualifies: a term
-    ending a comma part or before 的 (…的科技型企业，; 该创业投资企业的) gives fact == true, 非 before it
-    false."""
+    """Yes/no conditions on the facts the text names as who qualifies, fact == true, false when
+    negated (_negated). A short kind of enterprise (…企业) counts only ending a comma part, before
+    KIND_NEXT or before a quantity it owns (居民企业技术转让所得); else it is a modifier
+    (高新技术企业所得税) or an object (投资于高新技术企业)."""
     out: dict[str, dict] = {}
     at = 0
     while at < len(text):
-        hit = next(((term, key) for term, key in _kind_terms() if text.startswith(term, at)), None)
+        hit = next(((term, keys) for term, keys in _kind_terms() if text.startswith(term, at)), None)
         if hit is None:
             at += 1
             continue
-        term, key = hit
-        negated = at > 0 and text[at - 1] == "非"
-        after = text[at + len(term):at + len(term) + 1]
-        if after not in ("", "，", "的"):  # a modifier (高新技术企业所得税) or an object (…高新技术企业2年以上)
-            at += len(term)
+        term, keys = hit
+        end = at + len(term)
+        if term.endswith("企业") and len(term) < 10 and (text[at - 1:at] == "于" or not (
+                text[end:end + 1] in KIND_NEXT or text.startswith(KIND_NEXT[4:], end) or text.startswith(_measure_cues(), end))):
+            at = end
             continue
-        out.setdefault(key, {"field": key, "op": "==", "value": not negated,
-                             "wording": ("非" if negated else "") + term, "clause": clause_id})
-        at += len(term)
+        negated = _negated(text, at, end)
+        for key, value in keys:
+            value, op = (value != negated, "==") if value is True else (value, "!=" if negated else "==")
+            out.setdefault(key, {"field": key, "op": op, "value": value,
+                                 "wording": _clean(_phrase(text, at, end)), "clause": clause_id})
+        at = end
     return list(out.values())
+
+
+def _phrase(text: str, start: int, end: int) -> str:
+    """The words from the comma before a term to the one after it: 未发生重大安全、重大质量事故或严重环境违法行为."""
+    left = max(text.rfind(c, 0, start) for c in "，,：:") + 1
+    right = min((i for i in (text.find(c, end) for c in "，,：:") if i >= 0), default=len(text))
+    return text[left:right]
+
+
+def _negated(text: str, start: int, end: int) -> bool:
+    """未/非/没有/无/不得 between the term and the comma or 、 before it (前一年内未发生…; 非限制和禁止行业;
+    也未与科技人员约定…), or 除 before it and 以外 after it in its comma part."""
+    left = max(text.rfind(c, 0, start) for c in "，,、：:") + 1
+    if any(w in text[left:start] for w in NEGATIONS):
+        return True
+    phrase = _phrase(text, start, end)
+    here = text.find(phrase)
+    return "除" in text[here:start] and any(w in text[end:here + len(phrase)] for w in ("以外", "之外"))
 
 
 def _bounds(sentence: str, lead: str) -> list[Bound]:
@@ -240,7 +353,7 @@ def _sizes_benefit(sentence: str, t: Threshold) -> bool:
     100万元: a condition comes before the grant, a cap after it) or a penalty."""
     after = sentence[t.end:t.end + 4]
     tail = _tail(t.subject)
-    cap = t.unit == "万元" and _grants(sentence[:t.start])
+    cap = t.unit == "万元" and _grants(sentence[:t.start]) or tail.rstrip("不得").endswith(CAPS)
     return cap or tail.endswith(GRANT_WORDS) or any(w in tail for w in BENEFIT_WORDS) or any(
         after.startswith(w) or after[1:].startswith(w) for w in SIZE_AFTER)
 
@@ -306,6 +419,8 @@ def _amend(rule: dict, note: str, clause_id: str) -> None:
         if replaced:
             spec["replaces"] = list(dict.fromkeys(c["wording"] for c in replaced))
         rule["conditions"].append(spec)
+    have = {c["field"] for c in rule["conditions"]}
+    rule["conditions"] += [{**c, "source": "amendment"} for c in _kinds(note, clause_id) if c["field"] not in have]
 
 
 def _benefit_size(granting: str | None, sizes: list[Threshold]) -> dict:
