@@ -259,6 +259,8 @@ def install(server: FastAPI, bot: PolicyBot) -> None:
 
     @server.exception_handler(ApiError)
     async def refused(request: Request, exc: ApiError) -> Response:
+        if exc.code in ("invalid_api_key", "rate_limit_exceeded", "model_not_found"):  # refused before `answered` logs
+            log.info("v1 refused %s %d", exc.code, exc.status)
         return error_response(request, exc.status, exc.message, exc.code, exc.headers)
 
     @server.exception_handler(RequestValidationError)
