@@ -75,7 +75,8 @@ def hit_json(bot, hit) -> dict:
     return hit_dict(hit, bot.citation(hit.clause))
 
 
-def _search_json(bot, query: str, k: int, mode: str) -> dict:
+def search_json(bot, query: str, k: int, mode: str = "hybrid") -> dict:
+    """What `search --json` prints and the REST /v1/search returns."""
     started = time.perf_counter()
     hits = bot.search(query, k, mode)
     took = (time.perf_counter() - started) * 1000
@@ -87,14 +88,14 @@ def cmd_search(bot, args) -> int:
 
     if args.questions:
         for q in _questions(args.questions):
-            row = _in_set(q, lambda: _search_json(bot, check_query(q.question), args.k, args.mode))
+            row = _in_set(q, lambda: search_json(bot, check_query(q.question), args.k, args.mode))
             print(json.dumps({"id": q.id, **row}, ensure_ascii=False))
         return 0
     query = check_query(args.query)
     if not query:
         raise PolicyBotError("请输入要检索的问题，例如：policybot search \"研发费用加计扣除\"")
     if args.json:
-        print(json.dumps(_search_json(bot, query, args.k, args.mode), ensure_ascii=False))
+        print(json.dumps(search_json(bot, query, args.k, args.mode), ensure_ascii=False))
         return 0
     hits = bot.search(query, args.k, args.mode)
     if not hits:
@@ -108,6 +109,7 @@ def cmd_search(bot, args) -> int:
 
 
 def answer_json(bot, query: str, use_llm: bool, k: int = 5, conversation=None) -> dict:
+    """What `ask --json` prints and the REST /v1/ask returns."""
     from bot.web.format import citation_dict
 
     started = time.perf_counter()
@@ -142,9 +144,16 @@ def cmd_ask(bot, args) -> int:
     return 0
 
 
-def cmd_match(bot, args) -> int:
+def match_json(cite, verdicts, profile) -> dict:
+    """What `match --json` prints (`profile`: the file's name) and the REST /v1/match returns (the profile
+    sent); `cite` gives a clause id's citation line (the index's, or the corpus files' without one)."""
     from dataclasses import asdict
 
+    rows = [{**asdict(v), "status_label": v.status_label, "citation_lines": [cite(c) for c in v.citations]} for v in verdicts]
+    return {"profile": profile, "verdicts": rows}
+
+
+def cmd_match(bot, args) -> int:
     from bot.cli import one_line
     from bot.matching.citations import corpus_citer
     from bot.matching.engine import match
@@ -160,8 +169,7 @@ def cmd_match(bot, args) -> int:
     if getattr(args, "report", None):
         _write_match_report(bot, profile, verdicts, args.report)
     if args.json:
-        rows = [{**asdict(v), "status_label": v.status_label, "citation_lines": [cite(c) for c in v.citations]} for v in verdicts]
-        print(json.dumps({"profile": str(args.profile), "verdicts": rows}, ensure_ascii=False, default=str))
+        print(json.dumps(match_json(cite, verdicts, str(args.profile)), ensure_ascii=False, default=str))
         return 0
     order = {"eligible": 0, "needs_info": 1, "not_eligible": 2}
     for v in sorted(verdicts, key=lambda v: order[v.status]):
@@ -192,27 +200,28 @@ def _excerpt(text: str, size: int = 120) -> str:
     return flat if len(flat) <= size else flat[:size] + "…"
 
 
+def clause_json(view) -> dict:
+    """A clause whole with its status and editor's note: what `show --json` prints and /v1/clauses/{id} returns."""
+    c = view.clause
+    return {
+        "clause_id": c.id,
+        "doc_title": view.doc_title,
+        "clause_path": c.path,
+        "heading": c.heading,
+        "parents": list(c.parents),
+        "text": c.text,
+        "citation": view.citation,
+        "responsible_units": list(c.responsible_units),
+        "status": view.status,
+        "editor_note": view.editor_note,
+    }
+
+
 def cmd_show(bot, args) -> int:
     view = bot.view(args.clause_id)
     c = view.clause
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "clause_id": c.id,
-                    "doc_title": view.doc_title,
-                    "clause_path": c.path,
-                    "heading": c.heading,
-                    "parents": list(c.parents),
-                    "text": c.text,
-                    "citation": view.citation,
-                    "responsible_units": list(c.responsible_units),
-                    "status": view.status,
-                    "editor_note": view.editor_note,
-                },
-                ensure_ascii=False,
-            )
-        )
+        print(json.dumps(clause_json(view), ensure_ascii=False))
         return 0
     print(view.citation)
     print(f"状态：{view.status}")

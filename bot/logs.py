@@ -46,7 +46,7 @@ def question_for_log(allowed: bool, question: object) -> str:
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    values = (settings.llm_api_key, settings.admin_token)
+    values = (settings.llm_api_key, settings.admin_token, *settings.api_keys)
     return [v for v in values if isinstance(v, str) and len(v) >= 4]
 
 

@@ -14,7 +14,7 @@ from langchain_core.embeddings import Embeddings
 
 from bot.answering.citations import citation_line
 from bot.ingest.metadata import short_doc_number
-from bot.index.embedders import make_embedder
+from bot.index.embedders import cached_queries, make_embedder
 from bot.errors import ClauseNotFound, ConfigError, PolicyBotError
 from bot.index.store import CURRENT, PolicyIndex, read_current, release_unused
 from bot.ingest.build import IngestReport, ingest
@@ -51,7 +51,8 @@ class PolicyBot:
     def __init__(self, settings: Settings, embedder: Embeddings | None = None) -> None:
         self.settings = settings
         mask_secrets(settings)  # the API key (and admin token) never reach a log, whoever logs
-        self.embedder = embedder or make_embedder(settings.embedder)
+        # Repeated questions reuse their query vector (bot/index/embedders.py CachedQueries).
+        self.embedder = cached_queries(embedder or make_embedder(settings.embedder), settings.query_cache)
         self._index: PolicyIndex | None = None
         self._stamp: tuple[int, int] | None = None  # (inode, mtime) of the pointer file _index was read at
         self._lock = threading.Lock()

@@ -79,16 +79,30 @@ class Settings(BaseSettings):
         60.0, title="大模型超时", description="Seconds before an LLM call gives up and the extractive answer stands.")
     rate_limit_per_minute: OffOrInt = Field(
         30, validation_alias="POLICYBOT_RATE_LIMIT", title="每分钟请求次数",
-        description="Requests per minute per client on /ask /search /match and the UI events that call them.")
+        description="Requests per minute per client on /ask /search /match, and per browser tab (session) on the "
+                    "UI events that call them.")
     rate_limit_burst: PositiveInt = Field(10, title="连续请求次数", description="Requests a client may send at once.")
     rate_limit_key: Annotated[Literal["host", "session"], Expect("host 或 session")] = Field(
         "host", title="限流依据",
-        description="host (client address) or session (per browser tab / API client, within its host's "
-                    "allowance: rate_limit_sessions_per_host). Behind a reverse proxy, name it in trusted_proxies.")
+        description="How the named endpoints /ask /search /match count a client: host (client address) or session "
+                    "(per API client, within its host's allowance: rate_limit_sessions_per_host). UI events always "
+                    "count per session. Behind a reverse proxy, name it in trusted_proxies.")
     rate_limit_sessions_per_host: PositiveInt = Field(
         5, title="每个地址的会话倍数",
         description="With the session key, all sessions of one address together get this many times one "
                     "session's allowance, so new sessions from one host get no fresh budget.")
+    rate_limit_api_per_minute: OffOrInt = Field(
+        30, validation_alias="POLICYBOT_RATE_LIMIT_API", title="程序接口每分钟请求次数",
+        description="Requests per minute per API key (per client address without one) on the /v1 REST and "
+                    "OpenAI-compatible routes; 0 = off.")
+    rate_limit_api_burst: PositiveInt = Field(10, title="程序接口连续请求次数",
+                                              description="Requests to /v1 one key or address may send at once.")
+    api_keys: Annotated[tuple[str, ...], NoDecode, Expect("逗号分隔的密钥，每个至少 8 个字符")] = Field(
+        (), repr=False, title="程序接口密钥",
+        description="Bearer keys /v1 requires (Authorization: Bearer <key>); empty = /v1 is open. Never logged.")
+    query_cache: OffOrInt = Field(
+        1024, title="查询向量缓存条数",
+        description="Query embeddings kept for repeated questions (least recently used dropped first); 0 = off.")
     trusted_proxies: Annotated[tuple[str, ...], NoDecode, Expect("逗号分隔的 IP 地址或网段（如 10.0.0.2,10.1.0.0/16）")] = Field(
         (), title="可信代理",
         description="Reverse proxies whose X-Forwarded-For the rate limit believes; empty = none: a client is "
@@ -148,6 +162,15 @@ class Settings(BaseSettings):
             except (TypeError, ValueError):
                 raise ConfigError(f"可信代理地址无效：{proxy!r}（POLICYBOT_TRUSTED_PROXIES 应为逗号分隔的 IP 地址或网段，"
                                   "如 10.0.0.2,10.1.0.0/16）") from None
+        return value
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _key_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = tuple(k.strip() for k in value.split(",") if k.strip())
+        if isinstance(value, (tuple, list)) and any(not isinstance(k, str) or len(k) < 8 for k in value):
+            raise ConfigError("程序接口密钥过短：POLICYBOT_API_KEYS 中每个密钥至少 8 个字符（逗号分隔）")
         return value
 
     @model_validator(mode="after")

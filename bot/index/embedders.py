@@ -13,6 +13,7 @@ import math
 import os
 import threading
 import zlib
+from collections import OrderedDict
 
 from langchain_core.embeddings import Embeddings
 
@@ -188,6 +189,47 @@ class HashEmbeddings(Embeddings):
         if not norm:  # no text, or n-grams that cancelled out: a fixed unit vector, never zeros
             return [1.0] + [0.0] * (self.dimension - 1)
         return [v / norm for v in vector]
+
+
+class CachedQueries(Embeddings):
+    """Another embedder whose query vectors are kept, most recently used first, up to `size`: a question
+    asked again (a FAQ, a load balancer's health probe, an integrator's retry) skips the 15–25 ms
+    query embedding. Keyed by the text with its whitespace collapsed, which is also what is embedded,
+    so a hit and a miss give the same vector. Passages are not cached (ingest has its own reuse)."""
+
+    def __init__(self, base: Embeddings, size: int) -> None:
+        self.base = base
+        self.size = size
+        self._vectors: OrderedDict[str, tuple[float, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str):
+        """The wrapped embedder's name, dimension and the rest (the index checks them)."""
+        if name == "base":  # not yet set (a copy being made): no endless recursion
+            raise AttributeError(name)
+        return getattr(self.base, name)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self.base.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        key = " ".join(text.split())
+        with self._lock:
+            vector = self._vectors.get(key)
+            if vector is not None:
+                self._vectors.move_to_end(key)
+                return list(vector)
+        vector = tuple(self.base.embed_query(key))  # outside the lock: other queries embed meanwhile
+        with self._lock:
+            self._vectors[key] = vector
+            while len(self._vectors) > self.size:
+                self._vectors.popitem(last=False)
+        return list(vector)
+
+
+def cached_queries(embedder: Embeddings, size: int) -> Embeddings:
+    """`embedder` with a query cache of `size` vectors (0, or one it already has: the embedder itself)."""
+    return CachedQueries(embedder, size) if size > 0 and not isinstance(embedder, CachedQueries) else embedder
 
 
 def make_embedder(spec: str) -> Embeddings:

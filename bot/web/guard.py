@@ -7,8 +7,9 @@ outcome and duration. The log never holds a client address, and holds question t
 
 A client is the address that connected, unless that is one of `Settings.trusted_proxies`: then the
 right-most X-Forwarded-For address that is not a trusted proxy. Anyone can write the header, so it
-counts only when a proxy we trust wrote it. With the session key, a session is counted within its
-host's allowance, so new session hashes from one host get no fresh budget.
+counts only when a proxy we trust wrote it. A person's UI events count per session (Gradio's session
+hash), and so do the named endpoints with the session key; a session is counted within its host's
+allowance (rate_limit_sessions_per_host), so new session hashes from one host get no fresh budget.
 
 Errors a caller causes (a limit, a bad argument, the app's own PolicyBotError) reach Gradio as a
 gr.Error that prints no traceback: the log gets one line per call, however many calls are refused.
@@ -60,15 +61,13 @@ class RequestGuard:
     key: str = "host"  # host | session
     log_questions: bool = False
     trusted_proxies: tuple[Network, ...] = ()
-    hosts: RateLimiter | None = None  # with the session key: each host's sessions together
+    hosts: RateLimiter | None = None  # each host's sessions together (people's UI events; programs' with the session key)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> "RequestGuard":
         per_minute, burst = settings.rate_limit_per_minute, settings.rate_limit_burst
-        hosts = None
-        if settings.rate_limit_key == "session":
-            n = settings.rate_limit_sessions_per_host
-            hosts = RateLimiter(per_minute * n, burst * n)
+        n = settings.rate_limit_sessions_per_host
+        hosts = RateLimiter(per_minute * n, burst * n)
         proxies = tuple(ipaddress.ip_network(p, strict=False) for p in settings.trusted_proxies)
         return cls(RateLimiter(per_minute, burst), settings.rate_limit_key, settings.log_questions, proxies, hosts)
 
@@ -77,16 +76,17 @@ class RequestGuard:
         peer = getattr(getattr(request, "client", None), "host", None) or ""
         return client_address(peer, forwarded_for(getattr(request, "headers", None)), self.trusted_proxies)
 
-    def client(self, request: gr.Request) -> str:
-        """The key of the bucket a request takes its token from: its host's, or its session's within its host."""
+    def client(self, request: gr.Request, person: bool = False) -> str:
+        """The key of the bucket a request takes its token from: its host's, or its session's within its
+        host. A person's UI events always count per session (a service hall's clerks share one address)."""
         host = self.host(request)
-        return f"{host} {request.session_hash or '-'}" if self.key == "session" else host
+        return f"{host} {request.session_hash or '-'}" if person or self.key == "session" else host
 
-    def admit(self, request: gr.Request) -> None:
-        """Take a token for this request, or raise RateLimited."""
-        if self.hosts is not None:
+    def admit(self, request: gr.Request, person: bool = False) -> None:
+        """Take a token for this request (a person's UI event, or a program's call), or raise RateLimited."""
+        if self.hosts is not None and (person or self.key == "session"):
             self.hosts.check(self.host(request))
-        self.limiter.check(self.client(request))
+        self.limiter.check(self.client(request, person))
 
 
 def client_address(peer: str, forwarded: list[str], trusted: Iterable[Network]) -> str:
@@ -224,7 +224,7 @@ def guarded(endpoint: str, text: bool = False, api: bool = False) -> Callable[[C
             outcome, failure = "ok", None
             try:
                 if request is not None:
-                    guard.admit(request)
+                    guard.admit(request, person=not api)
                 if text_name and args:
                     args = (text_argument(text_name, args[0]), *args[1:])
                 yield args

@@ -41,8 +41,13 @@ class RateLimiter:
 
     def allow(self, client: str) -> bool:
         """Take one token from `client`'s bucket; False when it is empty."""
+        return self.wait(client) == 0.0
+
+    def wait(self, client: str) -> float:
+        """Take one token from `client`'s bucket: 0.0 if there was one, else the seconds until there is
+        (what an API's Retry-After says)."""
         if not self.enabled:
-            return True
+            return 0.0
         key = hashlib.blake2b(client.encode("utf-8", "replace"), key=self._salt, digest_size=16).digest()
         with self._lock:
             held = self._buckets.get(key)
@@ -54,12 +59,15 @@ class RateLimiter:
                 tokens -= 1.0
             self._buckets[key] = (tokens, now)
             self._sweep(now)
-            return allowed
+            return 0.0 if allowed else (1.0 - tokens) / self._rate
 
     def check(self, client: str) -> None:
-        """Raise RateLimited (a user-facing message) when `client` is over its limit."""
-        if not self.allow(client):
-            raise RateLimited(MESSAGE.format(per_minute=self.per_minute, burst=self.burst))
+        """Raise RateLimited (a user-facing message, its `retry_after` in seconds) when `client` is over its limit."""
+        wait = self.wait(client)
+        if wait:
+            error = RateLimited(MESSAGE.format(per_minute=self.per_minute, burst=self.burst))
+            error.retry_after = wait
+            raise error
 
     def __len__(self) -> int:
         """How many clients currently have a (not yet refilled) bucket."""

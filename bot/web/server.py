@@ -58,7 +58,10 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
 
     configure_logging()
     app = WebApp(bot)
-    server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    server = FastAPI(title="PolicyBot API", version="1", docs_url="/docs", redoc_url=None, openapi_url="/openapi.json")
+    from bot.web.rest import install
+
+    install(server, bot)  # /v1 REST and OpenAI-compatible routes, /docs; first: "/" below takes every other path
     # As launch() would: errors other than the app's own Chinese messages are not shown to callers,
     # uploads (the 文档管理 and 评测 tabs'; /api/ takes none) are capped, nothing is monitored, and no record of
     # questions is kept in the browser (service-window PCs are shared).
@@ -87,7 +90,8 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
         except OSError as exc:  # another process bound the port meanwhile and listens on it
             raise ConfigError(_refusal(host, port, exc)) from None
     shown = f"[{host}]" if ":" in host else host
-    print(f"PolicyBot 已启动：http://{shown}:{port}/ （程序接口：http://{shown}:{port}/api/）", file=sys.stderr, flush=True)
+    print(f"PolicyBot 已启动：http://{shown}:{port}/ （程序接口：http://{shown}:{port}/api/ 和 REST http://{shown}:{port}/docs）",
+          file=sys.stderr, flush=True)
     uvicorn.Server(config).run(sockets=sockets)
 
 
