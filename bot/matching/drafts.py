@@ -22,7 +22,8 @@ The wording classes read here, each from the policy texts rather than a single s
   未/非/没有/无/不得 before it, or 除…以外 around it, make it false (未发生重大安全、重大质量事故);
   a fact of a few choices is named by how a choice reads (位于国家级高新区: zone_level == national);
 - each item of an enumerated condition list (须同时满足以下条件：（一）…（二）…) is a condition: its bound,
-  the yes/no facts it names, or else its text under the field 待定 for the admin to map;
+  the yes/no facts it names, or else its text under the field 待定 for the admin to map; unless an item
+  reads 其他…: then the items are alternatives (（一）工业企业，…（二）其他企业，…) and name no condition;
 - the yes/no facts an amendment note names (适用于除…不适用行业以外的企业) are conditions too;
 - each item of a granting list (企业的下列所得，可以免征、减征企业所得税：（一）…) is a draft of its own;
 - an exclusion (没有单独计算的，不得享受企业所得税优惠) holds for the drafts of the benefit it names:
@@ -221,6 +222,7 @@ def draft_clause(clause: Clause, amendment: Amendment | None, scope: str = "nati
     named: list[str] = []  # the sentence parts that say who qualifies (see _who)
     unmapped: list[str] = []  # condition list items naming neither a bound nor a known fact
     listing = False  # past the lead-in of an enumerated condition list
+    items: list[str] = []
     for part in _PART.finditer(text):
         sentence = part.group(0)
         if _TARGET.search(sentence) or _EXCLUDES.search(sentence):  # an exclusion: see _exclusions
@@ -236,6 +238,7 @@ def draft_clause(clause: Clause, amendment: Amendment | None, scope: str = "nati
         named += _who(sentence, [b.threshold.start for b in found] + [t.start for t in sized])
         if listing and _ITEM.match(sentence) and not sentence.rstrip().endswith(("：", ":")):
             named.append(sentence)
+            items.append(sentence)
             if not found and not sized and not _kinds(sentence, clause.id):
                 unmapped.append(_clean(sentence))
         band = _band(sentence, found)
@@ -249,6 +252,8 @@ def draft_clause(clause: Clause, amendment: Amendment | None, scope: str = "nati
         if sentence.rstrip().endswith(("：", ":")):
             lead = sentence
             listing = listing or bool(_CONDITION_LIST.search(sentence))  # a sub-list (符合如下要求：) stays in it
+    if any(_clean(item).startswith("其他") for item in items):  # （一）工业企业，…（二）其他企业，…: alternatives
+        named = [n for n in named if n not in items]
     singles = _dedupe([c for c in conditions if isinstance(c, Bound)])
     kinds = _kinds("，".join(named), clause.id)
     kinds += [c for c, reach in _exclusions(clause) if not reach and c["field"] not in {k["field"] for k in kinds}]

@@ -41,14 +41,17 @@ LEADERS = (
 )
 
 
-# a granting list, and an exclusion naming the benefits it holds for (企业所得税优惠), not 本办法 or 本条
+# a granting list, an exclusion naming the benefits it holds for (企业所得税优惠, not 本办法 or 本条) and a
+# condition list of alternatives (工业企业…其他企业…)
 TAX_RELIEF = (
     "标题: 己市企业所得税优惠办法\n成文日期: 2025-04-01\n\n己市企业所得税优惠办法\n\n"
     "第一条 企业的下列所得，可以免征、减征企业所得税：\n（一）从事农、林、牧、渔业项目的所得；\n"
     "（二）符合条件的技术转让所得。\n\n"
     "第二条 对营业收入超过1000万元的企业，给予一次性奖励10万元。\n\n"
     "第三条 企业同时从事适用不同企业所得税待遇的项目的，其优惠项目应当单独计算所得，并合理分摊企业的期间费用；"
-    "没有单独计算的，不得享受企业所得税优惠。\n"
+    "没有单独计算的，不得享受企业所得税优惠。\n\n"
+    "第四条 本办法所称小型微利企业，是指符合下列条件的企业：\n（一）工业企业，年度应纳税所得额不超过30万元；\n"
+    "（二）其他企业，年度应纳税所得额不超过20万元。\n"
 )
 
 # what a status takes, said in clauses of their own: its definition, validity and cancellation
@@ -240,13 +243,15 @@ def test_each_item_of_a_granting_list_is_a_draft_and_an_exclusion_holds_for_the_
     # 企业的下列所得，可以免征、减征企业所得税：…（二）符合条件的技术转让所得: the item is who qualifies;
     # 没有单独计算的，不得享受企业所得税优惠 (第三条) holds for this tax relief, not for 第二条's cash reward;
     # item （一） names no fact of the vocabulary and drafts nothing
-    assert set(rules) == {"第一条（二）", "第二条"}
+    assert set(rules) == {"第一条（二）", "第二条", "第四条"}
     relief = rules["第一条（二）"]
     assert relief["benefit"]["text"] == "企业的下列所得，可以免征、减征企业所得税：符合条件的技术转让所得"
     assert conditions(relief) == {("has_tech_transfer_income", True, "第一条"),
                                   ("preferential_income_separate", True, "第三条")}
     assert relief["clauses"] == ["relief-f#第一条", "relief-f#第三条"]
     assert conditions(rules["第二条"]) == {("revenue_wan", 1000, "第二条")}
+    # （一）工业企业，…（二）其他企业，…: alternatives, so being an industrial enterprise is no condition
+    assert "industrial_enterprise" not in {field for field, _, _ in conditions(rules["第四条"])}
 
 
 def test_what_a_document_says_of_a_status_elsewhere_holds_for_the_drafts_relying_on_it(across):
