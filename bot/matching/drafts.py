@@ -22,8 +22,14 @@ The wording classes read here, each from the policy texts rather than a single s
   未/非/没有/无/不得 before it, or 除…以外 around it, make it false (未发生重大安全、重大质量事故);
   a fact of a few choices is named by how a choice reads (位于国家级高新区: zone_level == national);
 - each item of an enumerated condition list (须同时满足以下条件：（一）…（二）…) is a condition: its bound,
-  the yes/no facts it names, or else its text under the field 待定 for the admin to map;
-- the yes/no facts an amendment note names (适用于除…不适用行业以外的企业) are conditions too.
+  the yes/no facts it names, or else its text under the field 待定 for the admin to map; unless an item
+  reads 其他…: then the items are alternatives (（一）工业企业，…（二）其他企业，…) and name no condition;
+- the yes/no facts an amendment note names (适用于除…不适用行业以外的企业) are conditions too;
+- each item of a granting list (企业的下列所得，可以免征、减征企业所得税：（一）…) is a draft of its own;
+- an exclusion (没有单独计算的，不得享受企业所得税优惠) holds for the drafts of the benefit it names:
+  its own clause's (本条), every one of the document (本办法), or those whose benefit has its words;
+- what a document says of a status in other clauses (its definition, validity, cancellation) holds
+  for the drafts relying on that status (bot/matching/draft_status.py).
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from bot.records import Amendment, Clause
 from bot.text.facts import fact_for, facts
 from bot.text.numerals import numbers
 from bot.text.thresholds import Threshold, find_thresholds
+from bot.text.width import compact
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +64,14 @@ _ITEM_MARK = r"[（(][一二三四五六七八九十\d]+[)）]|\d+[.．、]"  # 
 _MARK = rf"第[一二三四五六七八九十百零]+条|{_ITEM_MARK}"  # and 第十一条
 _ITEM = re.compile(rf"^\s*(?:{_ITEM_MARK})")
 _CONDITION_LIST = re.compile(r"(?:下列|以下|如下)条件|同时满足|同时具备")  # 须同时满足以下条件：
-SUBJECTLESS = (*BENEFIT_WORDS, "按", "对", "由", "可")  # a granting part opening so names no one itself
+SUBJECTLESS = (*BENEFIT_WORDS, "按", "对", "由", "可", "自")  # a granting part opening so names no one itself
 _EXCLUDES = re.compile(r"不得?享受|不予(?:支持|奖励|补助|补贴|资助)")  # …的企业，不享受本办法规定的奖励
+# 自…起享受税收优惠 grants; 已享受的…优惠 and 享受低税率优惠的 (those who had it) do not
+_ENJOYS = re.compile(r"(?<![已不得未])享受[^，,。；;]*优惠(?!的)")
+_EXCLUDED_BENEFIT = re.compile(r"(.*?)(?:优惠|奖励|补助|补贴|资助|政策|待遇)")  # 不得享受|企业所得税|优惠
 WHOLE_DOCUMENT = ("本办法", "本措施", "本规定", "本细则", "本政策", "本通知")
+WHOLE = "*"  # an exclusion's reach: every benefit of the document
+_LIST_LEAD = re.compile(r"下列|以下|如下")
 # after a kind of enterprise: it names the enterprise's status (通过高新技术企业认定的; 高新技术企业资格)
 # or is the subject of what follows (创业投资企业在本市完成备案), not a modifier of another noun
 KIND_NEXT = ("", "，", "的", "、", "资格", "认定的", "称号", "在", "已", "应", "须", "经", "依法")
@@ -70,7 +82,7 @@ _TAIL_STOP = re.compile(r"[，,；;：:、]")
 _COMMA_PART = re.compile(r"[^，,：:]+")
 _TARGET = re.compile(r"到\s*20\d\d\s*年|力争|目标")  # 到2025年…比重达到1.8%: a goal, not a condition
 CAPS = ("最长", "最高", "最多")  # 准予结转…但结转年限最长不得超过五年: how far the benefit goes
-SANCTIONS = ("处分", "处理", "通报", "批评", "警告", "处罚", "罚款")  # 给予警告 grants nothing
+SANCTIONS = ("处分", "处理", "通报", "批评", "警告", "处罚", "罚款", "追缴")  # 给予警告 grants nothing
 
 
 @dataclass(frozen=True)
@@ -109,41 +121,91 @@ class DocumentDraft:
 def draft_document(slug: str, title: str, clauses: Iterable[Clause],
                    amendments: Mapping[str, Amendment]) -> list[dict]:
     """Draft rules (plain dicts in the rule file schema) for the clauses of one document, in order."""
+    from bot.matching.draft_status import attach_status_conditions
+
     base = _id_base(slug)
     scope = "guizhou" if "贵州" in title else "national"
+    clauses = list(clauses)
     out = []
-    shut_out = []  # (clause, conditions) a clause sets for every benefit of the document (本办法)
+    shut_out = []  # (condition, reach) a clause sets for benefits beyond its own (本办法; 企业所得税优惠)
     for clause in clauses:
-        excluded, whole = _exclusions(clause)
-        if excluded and whole:
-            shut_out.append((clause.id, excluded))
-        rule = draft_clause(clause, amendments.get(clause.id), scope)
-        if rule is not None:
+        shut_out += [(c, reach) for c, reach in _exclusions(clause) if reach]
+        amendment = amendments.get(clause.id)
+        rules = _granting_list(clause, amendment, scope) or [draft_clause(clause, amendment, scope)]
+        for rule in filter(None, rules):
             rule["id"] = f"{base}-{len(out) + 1}"
             out.append(rule)
     for rule in out:
-        for clause_id, excluded in shut_out:
-            have = {c["field"] for c in rule.get("conditions", [])}
-            more = [c for c in excluded if c["field"] not in have]
-            if more:
-                rule.setdefault("conditions", []).extend(more)
-                rule["clauses"].append(clause_id)
+        words = compact(rule["benefit"]["text"])
+        for condition, reach in shut_out:
+            if reach == WHOLE or compact(reach) in words:
+                attach(rule, condition)
+    attach_status_conditions(out, clauses)
     return out
 
 
-def _exclusions(clause: Clause) -> tuple[list[dict], bool]:
+def attach(rule: dict, condition: dict) -> None:
+    """Add a condition another clause sets, citing that clause, unless the rule has one on its fact."""
+    if condition["field"] in {c["field"] for c in rule.get("conditions", [])}:
+        return
+    rule.setdefault("conditions", []).append(condition)
+    if condition["clause"] not in rule["clauses"]:
+        rule["clauses"].append(condition["clause"])
+
+
+def _granting_list(clause: Clause, amendment: Amendment | None, scope: str) -> list[dict]:
+    """Each item of a granting list (企业的下列所得，可以免征、减征企业所得税：（一）…（四）符合条件的技术转让
+    所得) as a draft of its own: the lead-in is the benefit, what the item names the conditions. The
+    items are alternatives, so one naming no known fact is left out: a draft fewer, never a wrong one."""
+    if clause.instructs or (amendment is not None and amendment.status == "repealed"):
+        return []
+    out = []
+    lead = None
+    for part in _PART.finditer(clause.text):
+        sentence = part.group(0)
+        if sentence.rstrip().endswith(("：", ":")):
+            granting = _grants(sentence) and _LIST_LEAD.search(sentence) and not _CONDITION_LIST.search(sentence)
+            lead = sentence if granting else None
+            continue
+        item = _ITEM.match(sentence)
+        if item is None:
+            lead = None if clause.text[part.start() - 1:part.start()] in ("", "\n") else lead
+            continue
+        if lead is None:
+            continue
+        conditions = [_condition(b, clause.id) for b in _dedupe(_bounds(sentence, ""))
+                      if b.fact and not _sizes_benefit(sentence, b.threshold)]
+        conditions += _kinds(sentence, clause.id)
+        if not conditions:
+            continue
+        benefit = f"{_clean(lead).rstrip('：:')}：{_clean(sentence)}"
+        rule: dict[str, Any] = {"id": "", "name": _name(clause, benefit, item.group(0).strip()), "scope": scope,
+                                "benefit": {"text": benefit, **_benefit_size(lead, [])},
+                                "conditions": conditions, "clauses": [clause.id]}
+        if amendment is not None:
+            rule["amendment_note"] = amendment.note
+            _amend(rule, amendment.note, clause.id)
+        out.append(rule)
+    return out
+
+
+def _exclusions(clause: Clause) -> list[tuple[dict, str]]:
     """The yes/no facts a sentence shuts out (从事国家限制或禁止行业的企业，不享受本办法规定的奖励) as
-    conditions, negated; and whether they hold for every benefit of the document (本办法) or only
-    for this clause's (本条)."""
-    out: list[dict] = []
-    whole = False
+    conditions, negated, each with its reach: "" for this clause's benefit (本条), WHOLE for every
+    benefit of the document (本办法), else the words naming the benefits it holds for (没有单独计算的，
+    不得享受企业所得税优惠: 企业所得税)."""
+    out: list[tuple[dict, str]] = []
     for part in _PART.finditer(clause.text):
         sentence = part.group(0)
         shut = _EXCLUDES.search(sentence)
-        if shut is not None:
-            whole = whole or any(w in sentence[shut.end():] for w in WHOLE_DOCUMENT)
-            out += [{**c, "value": not c["value"]} for c in _kinds(sentence[:shut.start()], clause.id)]
-    return out, whole
+        if shut is None:
+            continue
+        named = sentence[shut.end():]
+        benefit = _EXCLUDED_BENEFIT.match(named)
+        reach = "" if "本条" in named else WHOLE if any(w in named for w in WHOLE_DOCUMENT) else (
+            _clean(benefit.group(1)).removeprefix("规定的") if benefit else "")
+        out += [({**c, "value": not c["value"]}, reach) for c in _kinds(sentence[:shut.start()], clause.id)]
+    return out
 
 
 def draft_clause(clause: Clause, amendment: Amendment | None, scope: str = "national") -> dict | None:
@@ -160,6 +222,7 @@ def draft_clause(clause: Clause, amendment: Amendment | None, scope: str = "nati
     named: list[str] = []  # the sentence parts that say who qualifies (see _who)
     unmapped: list[str] = []  # condition list items naming neither a bound nor a known fact
     listing = False  # past the lead-in of an enumerated condition list
+    items: list[str] = []
     for part in _PART.finditer(text):
         sentence = part.group(0)
         if _TARGET.search(sentence) or _EXCLUDES.search(sentence):  # an exclusion: see _exclusions
@@ -175,6 +238,7 @@ def draft_clause(clause: Clause, amendment: Amendment | None, scope: str = "nati
         named += _who(sentence, [b.threshold.start for b in found] + [t.start for t in sized])
         if listing and _ITEM.match(sentence) and not sentence.rstrip().endswith(("：", ":")):
             named.append(sentence)
+            items.append(sentence)
             if not found and not sized and not _kinds(sentence, clause.id):
                 unmapped.append(_clean(sentence))
         band = _band(sentence, found)
@@ -188,10 +252,11 @@ def draft_clause(clause: Clause, amendment: Amendment | None, scope: str = "nati
         if sentence.rstrip().endswith(("：", ":")):
             lead = sentence
             listing = listing or bool(_CONDITION_LIST.search(sentence))  # a sub-list (符合如下要求：) stays in it
+    if any(_clean(item).startswith("其他") for item in items):  # （一）工业企业，…（二）其他企业，…: alternatives
+        named = [n for n in named if n not in items]
     singles = _dedupe([c for c in conditions if isinstance(c, Bound)])
     kinds = _kinds("，".join(named), clause.id)
-    excluded, whole = _exclusions(clause)
-    kinds += [c for c in excluded if not whole and c["field"] not in {k["field"] for k in kinds}]
+    kinds += [c for c, reach in _exclusions(clause) if not reach and c["field"] not in {k["field"] for k in kinds}]
     if not any(b.fact for b in singles) and not any(isinstance(c, list) for c in conditions) and not (
             granting and _benefit_size(granting, sizes)) and not (kinds and (granting or listing)):
         return None  # no bound, sized benefit, nor who gets a benefit or meets listed conditions: nothing to review
@@ -213,7 +278,8 @@ def draft_clause(clause: Clause, amendment: Amendment | None, scope: str = "nati
 
 
 def _grants(sentence: str) -> bool:
-    return any(w in sentence for w in BENEFIT_WORDS) and not any(w in sentence for w in SANCTIONS)
+    return (any(w in sentence for w in BENEFIT_WORDS) or bool(_ENJOYS.search(sentence))) and not any(
+        w in sentence for w in SANCTIONS)
 
 
 def _grants_here(part: str) -> bool:
@@ -288,7 +354,7 @@ def _kinds(text: str, clause_id: str) -> list[dict]:
             continue
         term, keys = hit
         end = at + len(term)
-        if term.endswith("企业") and len(term) < 10 and (text[at - 1:at] == "于" or not (
+        if term.endswith("企业") and len(term) < 10 and (text[at - 1:at] == "于" or _modifies(text, end) or not (
                 text[end:end + 1] in KIND_NEXT or text.startswith(KIND_NEXT[4:], end) or text.startswith(_measure_cues(), end))):
             at = end
             continue
@@ -299,6 +365,15 @@ def _kinds(text: str, clause_id: str) -> list[dict]:
                                  "wording": _clean(_phrase(text, at, end)), "clause": clause_id})
         at = end
     return list(out.values())
+
+
+def _modifies(text: str, end: int) -> bool:
+    """A kind of enterprise before 的 and another kind later in its comma part is what the other one
+    does or is (投资初创科技型企业的创业投资企业: a venture capital enterprise, not a tech enterprise)."""
+    if text[end:end + 1] != "的":
+        return False
+    rest = _COMMA_PART.match(text, end + 1)
+    return rest is not None and any(t.endswith("企业") and t in rest.group(0) for t, _ in _kind_terms())
 
 
 def _phrase(text: str, start: int, end: int) -> str:
@@ -438,9 +513,9 @@ def _benefit_size(granting: str | None, sizes: list[Threshold]) -> dict:
     return out
 
 
-def _name(clause: Clause, benefit: str) -> str:
+def _name(clause: Clause, benefit: str, item: str = "") -> str:
     short = benefit if len(benefit) <= 30 else benefit[:30] + "…"
-    return f"{clause.path}：{short}（草稿）"
+    return f"{clause.path}{item}：{short}（草稿）"
 
 
 def _id_base(slug: str) -> str:

@@ -41,17 +41,55 @@ LEADERS = (
 )
 
 
-@pytest.fixture
-def drafted(tmp_path, small_corpus, monkeypatch, capsys) -> tuple[PolicyBot, str]:
-    """small_corpus plus SUBSIDY and LEADERS, ingested by the real CLI: a bot over it with the admin
+# a granting list, an exclusion naming the benefits it holds for (企业所得税优惠, not 本办法 or 本条) and a
+# condition list of alternatives (工业企业…其他企业…)
+TAX_RELIEF = (
+    "标题: 己市企业所得税优惠办法\n成文日期: 2025-04-01\n\n己市企业所得税优惠办法\n\n"
+    "第一条 企业的下列所得，可以免征、减征企业所得税：\n（一）从事农、林、牧、渔业项目的所得；\n"
+    "（二）符合条件的技术转让所得。\n\n"
+    "第二条 对营业收入超过1000万元的企业，给予一次性奖励10万元。\n\n"
+    "第三条 企业同时从事适用不同企业所得税待遇的项目的，其优惠项目应当单独计算所得，并合理分摊企业的期间费用；"
+    "没有单独计算的，不得享受企业所得税优惠。\n\n"
+    "第四条 本办法所称小型微利企业，是指符合下列条件的企业：\n（一）工业企业，年度应纳税所得额不超过30万元；\n"
+    "（二）其他企业，年度应纳税所得额不超过20万元。\n"
+)
+
+# what a status takes, said in clauses of their own: its definition, validity and cancellation
+STATUS = (
+    "标题: 庚市高新技术企业扶持办法\n成文日期: 2025-05-01\n\n庚市高新技术企业扶持办法\n\n"
+    "第一条 本办法所称的高新技术企业是指：拥有核心自主知识产权，在中国境内注册的居民企业。\n\n"
+    "第二条 通过认定的高新技术企业，其资格自颁发证书之日起有效期为三年。\n\n"
+    "第三条 对高新技术企业，给予一次性奖励20万元。\n\n"
+    "第四条 对研发投入强度超过5%的企业，给予不超过100万元补助。\n\n"
+    "第五条 认定为高新技术企业须同时满足以下条件：\n（一）企业申请认定时须注册成立一年以上；\n"
+    "（二）企业从事研发和相关技术创新活动的科技人员占企业当年职工总数的比例不低于10%。\n\n"
+    "第六条 已认定的高新技术企业有下列行为之一的，由认定机构取消其高新技术企业资格：\n"
+    "（一）在申请认定过程中存在严重弄虚作假行为的；\n（二）发生重大安全、重大质量事故或有严重环境违法行为的。\n"
+)
+
+
+def ingested(tmp_path, corpus: Path, monkeypatch, capsys, **documents: str) -> tuple[PolicyBot, str]:
+    """corpus plus the documents (slug=text), ingested by the real CLI: a bot over it with the admin
     token, and what the CLI printed."""
-    (small_corpus / "subsidy-d.txt").write_text(SUBSIDY, encoding="utf-8")
-    (small_corpus / "leaders-e.txt").write_text(LEADERS, encoding="utf-8")
-    monkeypatch.setenv("POLICYBOT_CORPUS_DIR", str(small_corpus))
+    for slug, text in documents.items():
+        (corpus / f"{slug.replace('_', '-')}.txt").write_text(text, encoding="utf-8")
+    monkeypatch.setenv("POLICYBOT_CORPUS_DIR", str(corpus))
     monkeypatch.setenv("POLICYBOT_EMBEDDER", "hash")
     assert main(["ingest"]) == 0
-    return PolicyBot(Settings.from_env({}, index_dir=tmp_path / "index", corpus_dir=small_corpus, embedder="hash",
+    return PolicyBot(Settings.from_env({}, index_dir=tmp_path / "index", corpus_dir=corpus, embedder="hash",
                                        admin_token=TOKEN, data_dir=tmp_path / "data")), capsys.readouterr().out
+
+
+@pytest.fixture
+def drafted(tmp_path, small_corpus, monkeypatch, capsys) -> tuple[PolicyBot, str]:
+    """small_corpus plus SUBSIDY and LEADERS, ingested."""
+    return ingested(tmp_path, small_corpus, monkeypatch, capsys, subsidy_d=SUBSIDY, leaders_e=LEADERS)
+
+
+@pytest.fixture
+def across(tmp_path, small_corpus, monkeypatch, capsys) -> PolicyBot:
+    """small_corpus plus TAX_RELIEF and STATUS, ingested."""
+    return ingested(tmp_path, small_corpus, monkeypatch, capsys, relief_f=TAX_RELIEF, status_g=STATUS)[0]
 
 
 def drafts(bot: PolicyBot) -> Path:
@@ -188,3 +226,63 @@ def test_drafts_recover_most_hand_written_conditions_of_the_shipped_corpus():
     assert total >= 40 and found / total >= 0.7, out
     found, total = map(int, re.search(r"threshold conditions recovered: (\d+)/(\d+)", shipped).groups())
     assert found / total >= 0.9, out
+
+
+def by_clause(bot: PolicyBot, slug: str) -> dict[str, dict]:
+    """The drafts of a document by the clause (and list item) their name starts with: 第一条（二）."""
+    rules = yaml.safe_load((drafts(bot) / f"{slug}.yaml").read_text(encoding="utf-8"))
+    return {rule["name"].split("：")[0]: rule for rule in rules}
+
+
+def conditions(rule: dict) -> set[tuple]:
+    return {(c["field"], c["value"], c["clause"].split("#")[1]) for c in rule.get("conditions", [])}
+
+
+def test_each_item_of_a_granting_list_is_a_draft_and_an_exclusion_holds_for_the_benefits_it_names(across):
+    rules = by_clause(across, "relief-f")
+    # 企业的下列所得，可以免征、减征企业所得税：…（二）符合条件的技术转让所得: the item is who qualifies;
+    # 没有单独计算的，不得享受企业所得税优惠 (第三条) holds for this tax relief, not for 第二条's cash reward;
+    # item （一） names no fact of the vocabulary and drafts nothing
+    assert set(rules) == {"第一条（二）", "第二条", "第四条"}
+    relief = rules["第一条（二）"]
+    assert relief["benefit"]["text"] == "企业的下列所得，可以免征、减征企业所得税：符合条件的技术转让所得"
+    assert conditions(relief) == {("has_tech_transfer_income", True, "第一条"),
+                                  ("preferential_income_separate", True, "第三条")}
+    assert relief["clauses"] == ["relief-f#第一条", "relief-f#第三条"]
+    assert conditions(rules["第二条"]) == {("revenue_wan", 1000, "第二条")}
+    # （一）工业企业，…（二）其他企业，…: alternatives, so being an industrial enterprise is no condition
+    assert "industrial_enterprise" not in {field for field, _, _ in conditions(rules["第四条"])}
+
+
+def test_what_a_document_says_of_a_status_elsewhere_holds_for_the_drafts_relying_on_it(across):
+    rules = by_clause(across, "status-g")
+    # 对高新技术企业，给予…: the definition (第一条), the three-year validity (第二条) and the grounds
+    # for cancelling the status (第六条) are its conditions too
+    assert conditions(rules["第三条"]) == {
+        ("is_hightech", True, "第三条"), ("owns_core_ip", True, "第一条"), ("resident_enterprise", True, "第一条"),
+        ("hightech_certificate_valid", True, "第二条"), ("hightech_revocation_grounds", False, "第六条")}
+    # a benefit not relying on the status gets none of them
+    assert conditions(rules["第四条"]) == {("rd_intensity", 5, "第四条")}
+    # becoming one (认定为高新技术企业) takes the definition, not a certificate it cannot hold yet
+    assert {(f, v, c) for f, v, c in conditions(rules["第五条"]) if c != "第五条"} == {
+        ("owns_core_ip", True, "第一条"), ("resident_enterprise", True, "第一条")}
+
+
+def test_accepted_drafts_turn_down_who_fails_a_condition_set_in_another_clause(across):
+    review = DraftReview(DocumentAdmin(across))
+    ids = {}
+    for slug, clause in (("status-g", "第三条"), ("relief-f", "第一条（二）")):
+        ids[slug] = by_clause(across, slug)[clause]["id"]
+        message, *_ = review.accept(TOKEN, slug, review.open(TOKEN, slug))
+        assert message.startswith("✓ 已接受")
+    certified = {"is_hightech": True, "owns_core_ip": True, "resident_enterprise": True,
+                 "hightech_certified_years": 1, "hightech_revocation_grounds": False}
+    transfers = {"tech_transfer_income_wan": 300, "preferential_income_separate": True}
+    cases = {"certified": ("status-g", certified), "expired": ("status-g", {**certified, "hightech_certified_years": 4}),
+             "revoked": ("status-g", {**certified, "hightech_revocation_grounds": True}),
+             "separate": ("relief-f", transfers),
+             "not separate": ("relief-f", {**transfers, "preferential_income_separate": False})}
+    status = {name: next(v.status for v in across.match(parse_profile(profile)) if v.rule_id == ids[slug])
+              for name, (slug, profile) in cases.items()}
+    assert status == {"certified": "eligible", "expired": "not_eligible", "revoked": "not_eligible",
+                      "separate": "eligible", "not separate": "not_eligible"}
