@@ -149,7 +149,7 @@ def cmd_match(bot, args) -> int:
     from bot.matching.citations import corpus_citer
     from bot.matching.engine import match
     from bot.matching.profile import load_profile
-    from bot.matching.render import format_verdict
+    from bot.matching.render import CLOSEST_HEADING, closest_gaps, format_verdict
 
     # Rules and citation lines come from the corpus files, not the index: match needs no `ingest`.
     profile = load_profile(args.profile)
@@ -161,12 +161,16 @@ def cmd_match(bot, args) -> int:
         _write_match_report(bot, profile, verdicts, args.report)
     if args.json:
         rows = [{**asdict(v), "status_label": v.status_label, "citation_lines": [cite(c) for c in v.citations]} for v in verdicts]
-        print(json.dumps({"profile": str(args.profile), "verdicts": rows}, ensure_ascii=False, default=str))
+        near = [{"name": name, "distance": gaps} for name, gaps in closest_gaps(verdicts)]
+        print(json.dumps({"profile": str(args.profile), "verdicts": rows, "closest": near}, ensure_ascii=False,
+                         default=str))
         return 0
     order = {"eligible": 0, "needs_info": 1, "not_eligible": 2}
     for v in sorted(verdicts, key=lambda v: order[v.status]):
         print(format_verdict(v, cite=cite))
         print()
+    if near := closest_gaps(verdicts):
+        print("\n".join([CLOSEST_HEADING] + [f"  - {name}：{gaps}" for name, gaps in near]))
     return 0
 
 
