@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any, Literal
 
 from bot.errors import ProfileError
-from bot.text.facts import dont_know, facts, read_yes_no
+from bot.text.facts import DONT_KNOW, dont_know, facts, read_yes_no
 from bot.text.numerals import numbers
 
 MAX_ITEMS = 4  # facts a question may hold and stay readable
@@ -85,17 +85,17 @@ def _figures(group: QuestionGroup, names: list[str], unknown: set[str], text: st
     values: dict[str, Any] = {}
     for i, name in labelled.items():
         if name and name not in values:
-            values[name] = _try(read, name, parts[i])
+            values[name] = _part(read, name, parts[i], unknown)
     free = iter(n for n in names if n not in values)
     for i, part in enumerate(parts):
         if not labelled[i] and (name := next(free, None)):
-            values[name] = None if dont_know(part) else _try(read, name, part)
+            values[name] = _part(read, name, part, unknown)
     return {k: v for k, v in values.items() if v is not None}
 
 
 def _label(group: QuestionGroup, names: list[str], part: str) -> str | None:
     """The fact a part names by a cue or its item's words (研发 for 研发费用), or None."""
-    words = re.split(r"[\d０-９.-]", part, maxsplit=1)[0]
+    words = DONT_KNOW.sub("", re.split(r"[\d０-９.-]", part, maxsplit=1)[0])  # 研发不清楚: 研发
     words = re.sub(r"^(是|为|有|约|大概|大约)|(是|为|约|大概|大约)$", "", words)
     if len(words) < 2:
         return None
@@ -107,7 +107,12 @@ def _label(group: QuestionGroup, names: list[str], part: str) -> str | None:
     return None
 
 
-def _try(read: Callable[[str, str], Any], name: str, part: str) -> Any:
+def _part(read: Callable[[str, str], Any], name: str, part: str, unknown: set[str]) -> Any:
+    """One item's value from its part of the reply; None (and `name` added to `unknown` when the
+    part says 不清楚) when it holds none."""
+    if dont_know(part):
+        unknown.add(name)
+        return None
     try:
         return read(name, part)
     except ProfileError:

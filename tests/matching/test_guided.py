@@ -116,6 +116,8 @@ def test_outside_any_zone_no_zone_policy_is_asked_about(rules):
     ("finance", 3, "1.2亿，第2个不清楚，700万", {"revenue_wan": 12000, "rd_expense_wan": 700}, ("taxable_income_wan",), ()),
     ("finance", 3, "1.2亿，亏损50万", {"revenue_wan": 12000, "taxable_income_wan": -50}, (), ("rd_expense_wan",)),
     ("finance", 3, "不清楚", {}, ("revenue_wan", "taxable_income_wan", "rd_expense_wan"), ()),
+    ("finance", 3, "1.2亿，不清楚，700万", {"revenue_wan": 12000, "rd_expense_wan": 700}, ("taxable_income_wan",), ()),
+    ("finance", 3, "营收1.2亿，研发不清楚", {"revenue_wan": 12000}, ("rd_expense_wan",), ("taxable_income_wan",)),
     ("finance", 3, "1.2亿，挺多的，700万", {"revenue_wan": 12000, "rd_expense_wan": 700}, (), ("taxable_income_wan",)),
     ("shares", 2, "4.6%，4.8%", {"rd_intensity": 4.6, "rd_share_3y": 4.8}, (), ()),
     ("status", 4, "1 3", {"is_hightech": True, "is_st_sme": False, "is_high_growth": True,
@@ -138,6 +140,17 @@ def test_a_reply_that_answers_no_item_is_refused_in_chinese():
     with pytest.raises(ProfileError) as caught:
         read_group(question_groups()["finance"], ("revenue_wan", "rd_expense_wan"), "这个嘛", field_value)
     assert re.search(r"[\u4e00-\u9fff]", caught.value.reason) and not re.search(r"[A-Za-z_]{4,}", caught.value.reason)
+
+
+def test_a_labelled_reply_to_a_group_question_is_a_reply_not_a_new_question(rules):
+    chat = Conversation(guided=GuidedMatch(data={"province": "贵州"}))
+    step(chat.guided, "我们公司能享受哪些政策？", {}, rules, str)
+    chat.guided.pending, chat.guided.pending_facts = "finance", tuple(question_groups()["finance"].items)
+    reply = "营收2.4亿，应纳税所得额1200万，研发费用1100万，技术转让所得0"
+    assert len(reply) > 24 and chat.replying_to_guided(reply)
+    step(chat.guided, reply, {}, rules, str)
+    assert {k: chat.guided.data[k] for k in question_groups()["finance"].items} == {
+        "revenue_wan": 24000, "taxable_income_wan": 1200, "rd_expense_wan": 1100, "tech_transfer_income_wan": 0}
 
 
 def test_a_fact_not_read_from_a_group_reply_is_asked_again_alone_later(by_id):
