@@ -71,7 +71,7 @@ def read_group(group: QuestionGroup, names: Sequence[str], text: str,
         return GroupReply({}, tuple(names), ())
     values = (_figures if group.kind == "figures" else _checklist)(group, list(names), unknown, rest, read)
     if not values and not unknown:
-        raise ProfileError("没能从回答中读出任何一项，请按编号顺序回答，或回答“都没有”“不清楚”", group.key)
+        raise ProfileError("请按编号回答各项（如“1 3”或“1.2亿，260万”），或回答“都没有”“不清楚”", group.key)
     unread = tuple(n for n in names if n not in values and n not in unknown)
     return GroupReply(values, tuple(n for n in names if n in unknown), unread)
 
@@ -126,6 +126,8 @@ def _checklist(group: QuestionGroup, names: list[str], unknown: set[str], text: 
     if not numbers(text):
         rest = text.strip(" ，,。")
         said = read_yes_no(rest) if rest else False if unknown else None  # "第2个不清楚": the others do not apply
+        if said and not rest.startswith(("都", "全")):  # "有高企证书" names no item: not "all of them"
+            said = None
         return {} if said is None else dict.fromkeys(open_names, said)
     picked: set[int] = set()
     for n in numbers(text):

@@ -1,8 +1,10 @@
 """The chat's guided policy matching: "我们公司能享受哪些政策？" starts a short exchange that asks
-for the missing profile facts one at a time, then answers with the verdict table.
+for the missing profile facts, then answers with the verdict table.
 
-Each question is the unknown fact whose answer settles the most open verdicts (`next_question`), the
-bigger benefits first on a tie. Replies are read through the one fact vocabulary (bot.text.facts):
+Each question is the one that settles the most open verdicts (`next_question`), the bigger benefits
+first on a tie: one unknown fact, or, as a service window does, a few related facts together (财务
+figures, a 资质 checklist: bot/data/question_groups.yaml, read by bot.matching.groups), since most
+rules wait on a fact of their own. Replies are read through the one fact vocabulary (bot.text.facts):
 "200", "1.5亿", "15%", "63岁", 是/没有/不属于/需要, "有，证书2023年拿的". "不清楚" is an answer too:
 the fact stays unknown, is not asked again, and the result says what to find out. Facts given in
 earlier turns (研发投入6%, 营收4亿, 国家高新区…) are reused, so it never asks for what it was told.
@@ -25,7 +27,6 @@ from bot.text.units import amounts
 
 if TYPE_CHECKING:
     from bot.matching.engine import Verdict
-    from bot.matching.profile import EnterpriseProfile
     from bot.matching.rules import Rule
 
 MATCH_REQUEST = re.compile(
@@ -62,7 +63,6 @@ def wants_matching(question: str) -> bool:
 
 def seed(facts: dict[str, Any]) -> dict[str, Any]:
     """Profile fields from facts the asker already stated in the conversation."""
-    from bot.matching.profile import EnterpriseProfile
 
     facts = dict(canonical(k, v) for k, v in facts.items())  # (age, 63) -> (talents.age, 63)
     data: dict[str, Any] = {k: v for k, v in facts.items() if k in EnterpriseProfile.model_fields}

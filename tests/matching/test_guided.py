@@ -9,7 +9,14 @@ from bot.answering.pipeline import Conversation
 from bot.answering.question import extract_facts
 from bot.errors import ProfileError
 from bot.matching.groups import question_groups, read_group
-from bot.matching.guided import GuidedMatch, field_value, reply_fields, seed, step, wants_matching
+from bot.matching.guided import (
+    GuidedMatch,
+    field_value,
+    reply_fields,
+    seed,
+    step,
+    wants_matching,
+)
 from bot.matching.profile import parse_profile
 from bot.text.facts import facts
 
@@ -136,9 +143,11 @@ def test_a_reply_to_related_facts_is_read_item_by_item(group, names, reply, valu
     assert (read.values, read.unknown, read.unread) == (values, unknown, unread)
 
 
-def test_a_reply_that_answers_no_item_is_refused_in_chinese():
+@pytest.mark.parametrize("group,reply", [("finance", "这个嘛"), ("status", "有高企证书"), ("status", "7")])
+def test_a_reply_that_answers_no_item_is_refused_in_chinese(group, reply):
+    names = tuple(question_groups()[group].items)[:2]
     with pytest.raises(ProfileError) as caught:
-        read_group(question_groups()["finance"], ("revenue_wan", "rd_expense_wan"), "这个嘛", field_value)
+        read_group(question_groups()[group], names, reply, field_value)
     assert re.search(r"[\u4e00-\u9fff]", caught.value.reason) and not re.search(r"[A-Za-z_]{4,}", caught.value.reason)
 
 

@@ -99,7 +99,7 @@ def exchange(app: WebApp, opener: str, sheet: dict[str, str]):
         *_, (_, history, conversation, _) = WebApp.chat(app, message, history, conversation)
         text = shown(history[-1]["content"])
         replies.append(text)
-        question = re.search(r"问题 \d+：(.+)$", text.strip(), re.S)
+        question = re.search(r"问题 \d+：(.+)$", text.strip(), re.DOTALL)
         if not question:
             return asked, questions, replies
         questions += 1
