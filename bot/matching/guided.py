@@ -63,6 +63,7 @@ def wants_matching(question: str) -> bool:
 
 def seed(facts: dict[str, Any]) -> dict[str, Any]:
     """Profile fields from facts the asker already stated in the conversation."""
+    from bot.matching.profile import EnterpriseProfile
 
     facts = dict(canonical(k, v) for k, v in facts.items())  # (age, 63) -> (talents.age, 63)
     data: dict[str, Any] = {k: v for k, v in facts.items() if k in EnterpriseProfile.model_fields}
