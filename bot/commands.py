@@ -149,8 +149,11 @@ def match_json(cite, verdicts, profile) -> dict:
     sent); `cite` gives a clause id's citation line (the index's, or the corpus files' without one)."""
     from dataclasses import asdict
 
+    from bot.matching.render import closest_gaps
+
     rows = [{**asdict(v), "status_label": v.status_label, "citation_lines": [cite(c) for c in v.citations]} for v in verdicts]
-    return {"profile": profile, "verdicts": rows}
+    near = [{"name": name, "distance": gaps} for name, gaps in closest_gaps(verdicts)]
+    return {"profile": profile, "verdicts": rows, "closest": near}
 
 
 def cmd_match(bot, args) -> int:
@@ -158,7 +161,7 @@ def cmd_match(bot, args) -> int:
     from bot.matching.citations import corpus_citer
     from bot.matching.engine import match
     from bot.matching.profile import load_profile
-    from bot.matching.render import format_verdict
+    from bot.matching.render import CLOSEST_HEADING, closest_gaps, format_verdict
 
     # Rules and citation lines come from the corpus files, not the index: match needs no `ingest`.
     profile = load_profile(args.profile)
@@ -175,6 +178,8 @@ def cmd_match(bot, args) -> int:
     for v in sorted(verdicts, key=lambda v: order[v.status]):
         print(format_verdict(v, cite=cite))
         print()
+    if near := closest_gaps(verdicts):
+        print("\n".join([CLOSEST_HEADING] + [f"  - {name}：{gaps}" for name, gaps in near]))
     return 0
 
 

@@ -70,7 +70,8 @@ class Conversation:
         if self.guided is None or not self.guided.pending:
             return False
         m = message.strip()
-        return len(m) <= 24 and not re.search(r"[？?]$", m) or m.startswith(("是", "否", "不", "没", "有", "跳过"))
+        limit = 24 * max(1, len(getattr(self.guided, "pending_facts", ())))  # a figure or label for each fact asked
+        return len(m) <= limit and not re.search(r"[？?]$", m) or m.startswith(("是", "否", "不", "没", "有", "跳过"))
 
     @property
     def history(self) -> list[tuple[str, str]]:

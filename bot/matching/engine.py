@@ -2,8 +2,8 @@
 
 Boundaries follow the wording as bot.text.thresholds reads it: 超过/高于 are strict, 不低于/以上/达到
 are not, 不超过/以下/（含） are inclusive upper bounds, 未满/不足 strict ones. `match` gives one
-Verdict per rule: eligible, not_eligible, or needs_info with the questions that would settle it;
-`ranked_missing` orders those questions for a chat. bot.matching.render shows verdicts as text.
+Verdict per rule: eligible, not_eligible, or needs_info with the questions that would settle it
+(bot.matching.guided picks which to ask). bot.matching.render shows verdicts as text.
 """
 
 from __future__ import annotations
@@ -159,7 +159,8 @@ def _bands(profile: EnterpriseProfile, rule: Rule, cond: Condition, today: date)
         if guard.value is None:
             ask = guard.ask + (fact.ask if fact.value is None else ())
             every = "；".join(_band_wording(b) for b in cond.bands)
-            return _result(cond.field, cond.op, None, every, clause, Fact(None, ask), cond.source)
+            unknown = _result(cond.field, cond.op, None, every, clause, Fact(None, ask), cond.source)
+            return replace(unknown, actual=fact.value)  # the value given, shown with what is still missing
         if compare(guard.value, g.op, _canonical(g.value, g.unit, g.field)):
             return _result(cond.field, cond.op, _canonical(band.value, cond.unit, cond.field), _band_wording(band),
                            clause, fact, cond.source)
@@ -222,27 +223,3 @@ def _validity(rule: Rule, today: date) -> ConditionResult:
     return ConditionResult("today", "政策有效期", "in", span, "", v.wording, _clause_of(rule, v.clause),
                            "met" if ok else "not_met", today.isoformat(), "validity" if v.source == "clause" else
                            "amendment")
-
-
-# ---- what to ask next ----
-
-def ranked_missing(verdicts: Iterable[Verdict]) -> list[tuple[str, str]]:
-    """(field, question) for every fact some needs_info verdict lacks, most useful first: a field
-    counts 1/k for each verdict missing k fields, so a question that settles a rule alone ranks high."""
-    score: dict[str, float] = {}
-    order: dict[str, int] = {}
-    for v in verdicts:
-        if v.status != "needs_info" or not v.missing:
-            continue
-        for name in v.missing:
-            score[name] = score.get(name, 0.0) + 1 / len(v.missing)
-            order.setdefault(name, len(order))
-    ranked = sorted(score, key=lambda n: (-round(score[n], 9), order[n]))
-    out, asked = [], set()
-    for name in ranked:
-        question = facts()[name].question
-        if question not in asked:
-            asked.add(question)
-            out.append((name, question))
-    return out
-

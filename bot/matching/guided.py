@@ -1,8 +1,10 @@
 """The chat's guided policy matching: "我们公司能享受哪些政策？" starts a short exchange that asks
-for the missing profile facts one at a time, then answers with the verdict table.
+for the missing profile facts, then answers with the verdict table.
 
-Each question is the unknown fact whose answer settles the most open verdicts (`next_fact`), the
-bigger benefits first on a tie. Replies are read through the one fact vocabulary (bot.text.facts):
+Each question is the one that settles the most open verdicts (`next_question`), the bigger benefits
+first on a tie: one unknown fact, or, as a service window does, a few related facts together (财务
+figures, a 资质 checklist: bot/data/question_groups.yaml, read by bot.matching.groups), since most
+rules wait on a fact of their own. Replies are read through the one fact vocabulary (bot.text.facts):
 "200", "1.5亿", "15%", "63岁", 是/没有/不属于/需要, "有，证书2023年拿的". "不清楚" is an answer too:
 the fact stays unknown, is not asked again, and the result says what to find out. Facts given in
 earlier turns (研发投入6%, 营收4亿, 国家高新区…) are reused, so it never asks for what it was told.
@@ -25,7 +27,6 @@ from bot.text.units import amounts
 
 if TYPE_CHECKING:
     from bot.matching.engine import Verdict
-    from bot.matching.profile import EnterpriseProfile
     from bot.matching.rules import Rule
 
 MATCH_REQUEST = re.compile(
@@ -35,6 +36,7 @@ DONE_WORDS = re.compile(r"直接看结果|看结果|不用问了|不用了|就�
 # Facts a reply cannot give one at a time (one talent's age alone): asked only through `talents`.
 _UNASKED = {"talents.age", "talents.nationality", "talents.position", "talents.is_foreign", "talents.is_high_end",
             "talents.name", "name", "as_of"}
+_DATED = {"registered_years": "registration_date", "hightech_certified_years": "hightech_certificate_date"}
 _TEXT = {"province", "industry"}  # the reply itself is the value
 _PROFILE_FIELD = re.compile(r"^企业画像字段 [A-Za-z_.]+（.+?）：")  # a schema message's field key: not for a chat
 _OWN = re.compile(r"我们|我司|本公司|我公司|公司|企业")
@@ -46,9 +48,12 @@ class GuidedMatch:
     """State of one guided exchange inside a Conversation."""
 
     data: dict[str, Any] = field(default_factory=dict)
-    pending: str | None = None
-    asked: list[str] = field(default_factory=list)
+    pending: str | None = None  # the fact, or the question group, asked last
+    pending_facts: tuple[str, ...] = ()  # the facts the pending question covers
+    asked: list[str] = field(default_factory=list)  # facts asked, in order
+    questions: int = 0
     unknown: set[str] = field(default_factory=set)  # answered 不清楚: left open, never asked again
+    alone: set[str] = field(default_factory=set)  # not read from a group's reply: asked again on its own
     failures: dict[str, int] = field(default_factory=dict)
 
 
@@ -118,9 +123,9 @@ def field_value(name: str, text: str) -> Any:
 
 def reply_fields(name: str, text: str) -> dict[str, Any]:
     """The profile fields a reply to the question on `name` gives: its own value, and where the
-    words say more (成立日期 for 成立年限, the zone a province reply names)."""
-    if name == "registered_years" and (day := latest_day(text)):
-        return {"registration_date": day}
+    words say more (成立日期 for 成立年限, 发证日期 for 证书年限, the zone a province reply names)."""
+    if name in _DATED and (day := latest_day(text)):
+        return {_DATED[name]: day}
     out = {name: field_value(name, text)}
     if name == "province" and re.search("高新区|开发区", text):
         try:
@@ -191,12 +196,12 @@ def _trials(name: str, rules: Sequence[Rule]) -> list[Any]:
     return sorted({v for t in limits for v in (max(t - step[t], 0), t + step[t])})
 
 
-def _settled(data: dict[str, Any], name: str, value: Any, open_ids: set[str], rules: Sequence[Rule]) -> int | None:
+def _settled(data: dict[str, Any], values: dict[str, Any], open_ids: set[str], rules: Sequence[Rule]) -> int | None:
     from bot.matching.engine import match
     from bot.matching.profile import parse_profile
 
     try:
-        profile = parse_profile({**data, name: value})
+        profile = parse_profile({**data, **values})
     except ProfileError:
         return None
     return sum(1 for v in match(profile, rules) if v.rule_id in open_ids and v.status != "needs_info")
@@ -212,28 +217,42 @@ def benefit_size(verdict: Verdict) -> tuple[float, float]:
     return money, rate
 
 
-def next_fact(guided: GuidedMatch, verdicts: Sequence[Verdict], rules: Sequence[Rule]) -> str | None:
-    """The unknown fact whose answer settles the most open verdicts, averaged over answers on either
-    side of each threshold; ties: the biggest benefits (summed over the verdicts that wait on it),
-    then the one that leaves its verdicts fewest other facts to ask.
-    None when no open verdict waits on a fact still to ask: nothing more can change a verdict."""
+def next_question(guided: GuidedMatch, verdicts: Sequence[Verdict],
+                  rules: Sequence[Rule]) -> tuple[str, tuple[str, ...]] | None:
+    """(what to ask, the facts it covers): the question that settles the most open verdicts,
+    averaged over answers on either side of each threshold. A question is one unknown fact, or a
+    group of related facts (bot.matching.groups) when two or more of them are still open; ties: the
+    biggest benefits (summed over the verdicts that wait on its facts), then the one that leaves its
+    verdicts fewest other facts to ask. None when no open verdict waits on a fact still to ask:
+    nothing more can change a verdict."""
+    from bot.matching.groups import question_groups
+
     open_verdicts = [v for v in verdicts if v.status == "needs_info"]
     open_ids = {v.rule_id for v in open_verdicts}
-    done = set(guided.asked) | guided.unknown | _UNASKED
+    done = (set(guided.asked) - guided.alone) | guided.unknown | _UNASKED
     candidates = list(dict.fromkeys(n for v in open_verdicts for n in v.missing if n not in done and n in facts()))
     if not candidates:
         return None
+    options: dict[str, tuple[str, ...]] = {}
+    for key, group in question_groups().items():
+        names = tuple(n for n in group.items if n in candidates and n not in guided.alone)
+        if len(names) > 1:
+            options[key] = names
+    grouped = {n for names in options.values() for n in names}
+    options |= {n: (n,) for n in candidates if n not in grouped}
 
-    def score(name: str) -> tuple:
-        counts = [c for c in (_settled(guided.data, name, t, open_ids, rules) for t in _trials(name, rules))
-                  if c is not None]
-        waiting = [v for v in open_verdicts if name in v.missing]
+    def score(names: tuple[str, ...]) -> tuple:
+        trials = {n: _trials(n, rules) for n in names}
+        joint = [{n: t[k % len(t)] for n, t in trials.items()} for k in range(max(map(len, trials.values())))]
+        counts = [c for c in (_settled(guided.data, values, open_ids, rules) for values in joint) if c is not None]
+        waiting = [v for v in open_verdicts if set(names) & set(v.missing)]
         sizes = [benefit_size(v) for v in waiting]
-        share = sum(1 / len(v.missing) for v in waiting)
+        share = sum(len(set(names) & set(v.missing)) / len(v.missing) for v in waiting)
         return (round(sum(counts) / len(counts), 6) if counts else 0.0, sum(s[0] for s in sizes),
                 sum(s[1] for s in sizes), round(share, 6))
 
-    return max(candidates, key=score)
+    key = max(options, key=lambda k: score(options[k]))
+    return key, options[key]
 
 
 # ---- one step of the exchange ----
@@ -253,19 +272,39 @@ def step(guided: GuidedMatch, message: str, facts_said: dict[str, Any], rules: S
     finished = bool(DONE_WORDS.search(message))
     warning = ""
     if guided.pending and not finished:
-        name, guided.pending = guided.pending, None
-        warning = _take(guided, name, message)
+        key, guided.pending = guided.pending, None
+        warning = _take_group(guided, key, message) if key in _groups() else _take(guided, key, message)
     verdicts = match(parse_profile(guided.data), rules)
     if not finished:
-        name = guided.pending or next_fact(guided, verdicts, rules)
-        if name:
-            if name not in guided.asked:
-                guided.asked.append(name)
-            guided.pending = name
-            return _ask(message, guided, facts()[name].question, warning, verdicts)
-    guided.pending = None
+        question = (guided.pending, guided.pending_facts) if guided.pending else next_question(guided, verdicts, rules)
+        if question:
+            key, names = question
+            if key != guided.pending:
+                guided.questions += 1
+            guided.asked += [n for n in names if n not in guided.asked]
+            guided.alone -= set(names) if len(names) == 1 else set()
+            guided.pending, guided.pending_facts = key, names
+            text = facts()[key].question if names == (key,) else _groups()[key].text(names)
+            return _ask(message, guided, text, warning, verdicts)
+    guided.pending, guided.pending_facts = None, ()
     text = match_table(verdicts, cite, {n: facts()[n].question for n in guided.unknown})
     return Answer(question=message, text=text, abstained=False, intent="match")
+
+
+def _groups():
+    from bot.matching.groups import question_groups
+
+    return question_groups()
+
+
+def _valid(data: dict[str, Any]) -> bool:
+    from bot.matching.profile import parse_profile
+
+    try:
+        parse_profile(data)
+    except ProfileError:
+        return False
+    return True
 
 
 def _take(guided: GuidedMatch, name: str, message: str) -> str:
@@ -279,9 +318,7 @@ def _take(guided: GuidedMatch, name: str, message: str) -> str:
 
         parse_profile(candidate)
     except ProfileError as exc:
-        guided.failures[name] = guided.failures.get(name, 0) + 1
-        if guided.failures[name] >= 2:  # asked twice: leave it open rather than loop
-            guided.unknown.add(name)
+        if _failed(guided, name):
             return ""
         guided.pending = name
         reason = _PROFILE_FIELD.sub(f"{facts()[name].label}：", exc.reason)
@@ -290,12 +327,47 @@ def _take(guided: GuidedMatch, name: str, message: str) -> str:
     return ""
 
 
+def _failed(guided: GuidedMatch, key: str) -> bool:
+    """Count a reply not understood; True (and the facts left open) once a question failed twice."""
+    guided.failures[key] = guided.failures.get(key, 0) + 1
+    if guided.failures[key] < 2:
+        return False
+    guided.unknown |= set(guided.pending_facts)  # asked twice: leave it open rather than loop
+    return True
+
+
+def _take_group(guided: GuidedMatch, key: str, message: str) -> str:
+    """Read a reply to a group question: each fact read goes into guided.data, 不清楚 leaves its
+    fact open, and a fact the reply leaves out or holds unreadably is asked again alone later."""
+    from bot.matching.groups import read_group
+
+    names = guided.pending_facts
+    try:
+        reply = read_group(_groups()[key], names, message, field_value)
+    except ProfileError as exc:
+        if _failed(guided, key):
+            return ""
+        guided.pending = key
+        return f"没能读懂这个回答：{exc.reason}"
+    guided.unknown |= set(reply.unknown)
+    unread = set(reply.unread)
+    for name, value in reply.values.items():
+        if _valid({**guided.data, name: value}):
+            guided.data[name] = value
+        else:
+            unread.add(name)
+    guided.alone |= unread
+    if not unread:
+        return ""
+    return "以下几项没能从回答中读出，稍后单独再问：" + "、".join(facts()[n].label for n in names if n in unread)
+
+
 def _ask(message: str, guided: GuidedMatch, question: str, warning: str, verdicts: Sequence[Verdict]) -> Answer:
     lines = [warning] if warning else []
-    if len(guided.asked) <= 1 and not warning:
+    if guided.questions <= 1 and not warning:
         lines.append("为判断贵公司能享受哪些政策，需要了解几项情况（不清楚可回答“不清楚”，随时输入“结束”直接看结果）。")
     else:
         decided = sum(v.status != "needs_info" for v in verdicts)
         lines.append(f"已有结论的政策：{decided}/{len(verdicts)} 项（输入“结束”可直接看结果）。")
-    lines.append(f"问题 {len(guided.asked)}：{question}")
+    lines.append(f"问题 {guided.questions}：{question}")
     return Answer(question=message, text="\n".join(lines), abstained=False, intent="match")

@@ -19,7 +19,10 @@ def _show(name: str, value: Any) -> str:
 def condition_line(result: ConditionResult) -> str:
     """✓ 研发投入强度：6% —— 条件：“超过5%”; an amendment's wording is marked as the editor's."""
     mark = {"met": "✓", "not_met": "✗", "unknown": "?"}[result.status]
-    actual = "未提供" if result.status == "unknown" else _show(result.field, result.actual)
+    actual = "未提供" if result.actual is None else _show(result.field, result.actual)
+    others = [facts()[n].label for n in result.ask if n != result.field and n in facts()]
+    if result.status == "unknown" and result.actual is not None and others:  # 职工总数 given, 工业企业 not
+        actual += f"（还需了解：{'、'.join(others)}）"
     who = f"（{result.detail}）" if result.detail else ""
     editor = "【编者注】" if result.source == "amendment" else ""
     gap = f"（{result.distance}）" if result.distance else ""
@@ -51,6 +54,15 @@ def _cell(lines: Iterable[str]) -> str:
     return CELL_BREAK.join(line.replace("|", "｜").replace("\n", " ") for line in lines if line)
 
 
+CLOSEST_HEADING = "最接近的政策（差距最小的不符合项）："
+
+
+def closest_gaps(verdicts: Sequence[Verdict]) -> list[tuple[str, str]]:
+    """(policy, what it lacks) for the policies the enterprise is closest to: the chat's table, the
+    政策匹配 tab's summary and `policybot match` list the same ones."""
+    return [(v.name, "；".join(c.distance for c in v.unmet)) for v in closest(verdicts)]
+
+
 def match_table(verdicts: Sequence[Verdict], cite: Callable[[str], str] = str,
                 unknown: Mapping[str, str] | None = None) -> str:
     """The guided chat's closing answer: the 政策匹配 tab's verdict table as markdown (eligible first,
@@ -68,10 +80,8 @@ def match_table(verdicts: Sequence[Verdict], cite: Callable[[str], str] = str,
         benefit = [v.benefit] + ([f"【编者注】现行标准：{v.current_benefit}"] if v.current_benefit else [])
         cells = [[v.name], [f"{_ICONS[v.status]} {v.status_label}"], conditions, benefit, [cite(c) for c in v.citations]]
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
-    near = closest(verdicts)
-    if near:
-        lines += ["", "最接近的政策（差距最小的不符合项）："]
-        lines += [f"- {v.name}：{'；'.join(c.distance for c in v.unmet)}" for v in near]
+    if near := closest_gaps(verdicts):
+        lines += ["", CLOSEST_HEADING] + [f"- {name}：{gaps}" for name, gaps in near]
     if unknown:
         lines += ["", "待查明（回答了“不清楚”或未能读懂的，相关政策暂无法判断）："] + [f"- {q}" for q in unknown.values()]
     return "\n".join(lines)

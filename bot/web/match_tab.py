@@ -97,7 +97,7 @@ class MatchTab:
         except PolicyBotError as exc:
             return self._refused(shown(exc))
         rows = [(v.name, list(v.citations)) for v in verdicts]
-        return (ui.match_summary(verdicts), ui.verdict_rows(verdicts, self.bot.cite), self._cards(verdicts), rows,
+        return (ui.match_summary(verdicts) + _closest(verdicts), ui.verdict_rows(verdicts, self.bot.cite), self._cards(verdicts), rows,
                 data)
 
     @staticmethod
@@ -165,6 +165,14 @@ class MatchTab:
         except PolicyBotError as exc:
             warn(ui.esc(shown(exc)))
             return None
+
+
+def _closest(verdicts) -> str:
+    """The summary's 最接近的政策 lines, as the chat's table and `policybot match` list them."""
+    from bot.matching.render import CLOSEST_HEADING, closest_gaps
+
+    near = closest_gaps(verdicts)
+    return "\n\n" + "\n".join([CLOSEST_HEADING] + [f"- {ui.typed_text(f'{n}：{g}')}" for n, g in near]) if near else ""
 
 
 def _component(field: Field):

@@ -242,6 +242,23 @@ def validation_message(errors: list[dict]) -> str:
     return f"参数 {name} 无效，收到{echo}"
 
 
+def _docs_page(server: FastAPI) -> None:
+    """The OpenAPI page at /docs, its Swagger UI script and style served from the installed
+    swagger-ui-bundle package (Apache-2.0), so it works without internet access."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+    from swagger_ui_bundle import swagger_ui_path
+
+    server.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+
+    @server.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="PolicyBot 程序接口",
+                                   swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+                                   swagger_css_url="/docs-assets/swagger-ui.css",
+                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+
+
 def install(server: FastAPI, bot: PolicyBot) -> None:
     """Add the /v1 routes, their error handlers and /docs to `server` (before any Gradio mount)."""
     from bot.web.openai_api import openai_router
@@ -251,6 +268,8 @@ def install(server: FastAPI, bot: PolicyBot) -> None:
     for router in routers:
         server.include_router(router, dependencies=access)
     paths = {route.path for router in routers for route in router.routes}
+
+    _docs_page(server)
 
     @server.api_route("/v1/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False)
     def unknown(request: Request, rest: str) -> Response:

@@ -8,7 +8,15 @@ import pytest
 from bot.answering.pipeline import Conversation
 from bot.answering.question import extract_facts
 from bot.errors import ProfileError
-from bot.matching.guided import GuidedMatch, reply_fields, seed, step, wants_matching
+from bot.matching.groups import question_groups, read_group
+from bot.matching.guided import (
+    GuidedMatch,
+    field_value,
+    reply_fields,
+    seed,
+    step,
+    wants_matching,
+)
 from bot.matching.profile import parse_profile
 from bot.text.facts import facts
 
@@ -82,24 +90,90 @@ def run(rules, *replies: str, opener: str = "我们公司能享受哪些政策�
     return guided, answers
 
 
-def test_it_asks_first_the_fact_that_settles_most_verdicts(rules):
-    # In a Guizhou zone with nothing else known: 高新技术企业 settles two verdicts (15% rate, annual report)
-    # whatever the answer, more than any other single fact.
+def test_it_asks_first_the_related_facts_that_settle_most_verdicts_together(rules):
+    # In a Guizhou zone with nothing else known: the zone's four project policies each wait on a fact of
+    # their own; asked together as one checklist they settle four verdicts with one question.
     guided, answers = run(rules, data={"province": "贵州", "zone": {"level": "national"}})
-    assert guided.pending == "is_hightech" and answers[0].text.endswith(facts()["is_hightech"].question)
+    assert guided.pending == "projects" and len(guided.pending_facts) == 4
+    assert answers[0].text.endswith("\n".join(f"{i}. {question_groups()['projects'].items[n]}"
+                                               for i, n in enumerate(guided.pending_facts, 1)))
 
 
-def test_of_two_facts_that_settle_as_much_the_bigger_benefit_is_asked_first(by_id):
-    rules = [by_id["gz-talent-housing"], by_id["gz-major-st-achievement-conversion"]]  # the second: 不超过1000万元
-    guided, _ = run(rules, data={"province": "贵州", "zone": {"level": "national"}})
-    assert guided.pending == "has_major_achievement_project"
+def test_a_single_fact_is_asked_alone_when_it_is_the_only_one_of_its_group_that_matters(by_id):
+    rules = [by_id["gz-new-rd-institution"], by_id["gz-major-st-achievement-conversion"]]  # 不超过1000万元
+    guided, answers = run(rules, data={"province": "贵州", "zone": {"level": "national"}})
+    assert guided.pending == "has_major_achievement_project"  # of two single facts, the bigger benefit first
+    assert answers[0].text.endswith(facts()["has_major_achievement_project"].question)
 
 
 def test_outside_any_zone_no_zone_policy_is_asked_about(rules):
-    guided, answers = run(rules, "不在高新区", "不是", "没有", "没有", data={"province": "贵州"})
+    guided = GuidedMatch(data={"province": "贵州", **BASE})
+    step(guided, "我们公司能享受哪些政策？", {}, rules, str)
+    while guided.pending:
+        step(guided, "不在高新区" if guided.pending == "zone" else "不清楚", {}, rules, str)
     zone_facts = {"needs_talent_housing", "has_hightech_industry_project", "is_leading_enterprise", "is_high_growth",
                   "ip", "talents"}
-    assert guided.asked[0] == "zone" and not zone_facts & set(guided.asked)
+    after = guided.asked[guided.asked.index("zone") + 1:]  # once the zone is known to be none
+    assert guided.data["zone"] == {"level": "none"} and after and not zone_facts & set(after)
+
+
+@pytest.mark.parametrize("group,names,reply,values,unknown,unread", [
+    ("finance", 3, "1.2亿，260万，700万", {"revenue_wan": 12000, "taxable_income_wan": 260, "rd_expense_wan": 700}, (), ()),
+    ("finance", 3, "营收1.2亿，研发700万", {"revenue_wan": 12000, "rd_expense_wan": 700}, (), ("taxable_income_wan",)),
+    ("finance", 3, "1.2亿，第2个不清楚，700万", {"revenue_wan": 12000, "rd_expense_wan": 700}, ("taxable_income_wan",), ()),
+    ("finance", 3, "1.2亿，亏损50万", {"revenue_wan": 12000, "taxable_income_wan": -50}, (), ("rd_expense_wan",)),
+    ("finance", 3, "不清楚", {}, ("revenue_wan", "taxable_income_wan", "rd_expense_wan"), ()),
+    ("finance", 3, "1.2亿，不清楚，700万", {"revenue_wan": 12000, "rd_expense_wan": 700}, ("taxable_income_wan",), ()),
+    ("finance", 3, "营收1.2亿，研发不清楚", {"revenue_wan": 12000}, ("rd_expense_wan",), ("taxable_income_wan",)),
+    ("finance", 3, "1.2亿，挺多的，700万", {"revenue_wan": 12000, "rd_expense_wan": 700}, (), ("taxable_income_wan",)),
+    ("shares", 2, "4.6%，4.8%", {"rd_intensity": 4.6, "rd_share_3y": 4.8}, (), ()),
+    ("status", 4, "1 3", {"is_hightech": True, "is_st_sme": False, "is_high_growth": True,
+                         "is_leading_enterprise": False}, (), ()),
+    ("status", 4, "13", {"is_hightech": True, "is_st_sme": False, "is_high_growth": True,
+                        "is_leading_enterprise": False}, (), ()),
+    ("status", 4, "都没有", dict.fromkeys(["is_hightech", "is_st_sme", "is_high_growth", "is_leading_enterprise"], False),
+     (), ()),
+    ("status", 3, "1，第2个不清楚", {"is_hightech": True, "is_high_growth": False}, ("is_st_sme",), ()),
+    ("status", 3, "第2个不清楚", {"is_hightech": False, "is_high_growth": False}, ("is_st_sme",), ()),
+    ("status", 2, "都是", {"is_hightech": True, "is_st_sme": True}, (), ()),
+])
+def test_a_reply_to_related_facts_is_read_item_by_item(group, names, reply, values, unknown, unread):
+    group = question_groups()[group]
+    read = read_group(group, tuple(group.items)[:names], reply, field_value)
+    assert (read.values, read.unknown, read.unread) == (values, unknown, unread)
+
+
+@pytest.mark.parametrize("group,reply", [("finance", "这个嘛"), ("status", "有高企证书"), ("status", "7")])
+def test_a_reply_that_answers_no_item_is_refused_in_chinese(group, reply):
+    names = tuple(question_groups()[group].items)[:2]
+    with pytest.raises(ProfileError) as caught:
+        read_group(question_groups()[group], names, reply, field_value)
+    assert re.search(r"[\u4e00-\u9fff]", caught.value.reason) and not re.search(r"[A-Za-z_]{4,}", caught.value.reason)
+
+
+def test_a_labelled_reply_to_a_group_question_is_a_reply_not_a_new_question(rules):
+    chat = Conversation(guided=GuidedMatch(data={"province": "贵州"}))
+    step(chat.guided, "我们公司能享受哪些政策？", {}, rules, str)
+    chat.guided.pending, chat.guided.pending_facts = "finance", tuple(question_groups()["finance"].items)
+    reply = "营收2.4亿，应纳税所得额1200万，研发费用1100万，技术转让所得0"
+    assert len(reply) > 24 and chat.replying_to_guided(reply)
+    step(chat.guided, reply, {}, rules, str)
+    assert {k: chat.guided.data[k] for k in question_groups()["finance"].items} == {
+        "revenue_wan": 24000, "taxable_income_wan": 1200, "rd_expense_wan": 1100, "tech_transfer_income_wan": 0}
+
+
+def test_a_fact_not_read_from_a_group_reply_is_asked_again_alone_later(by_id):
+    guided = GuidedMatch(data={"province": "贵州"})
+    rules = [by_id["small-low-profit-enterprise-rate"]]
+    step(guided, "我们公司能享受哪些政策？", {}, rules, str)
+    assert guided.pending == "scale" and guided.pending_facts[:2] == ("employees", "total_assets_wan")
+    warning = step(guided, "260，挺多的", {}, rules, str).text
+    assert warning.startswith("以下几项没能从回答中读出，稍后单独再问：资产总额") and guided.data["employees"] == 260
+    asked = []
+    while guided.pending:
+        asked.append(guided.pending_facts)
+        step(guided, "不清楚", {}, rules, str)
+    assert ("total_assets_wan",) in asked
 
 
 def test_it_stops_when_nothing_more_can_change_a_verdict(by_id):
@@ -112,9 +186,9 @@ def test_it_stops_when_nothing_more_can_change_a_verdict(by_id):
 
 
 def test_dont_know_leaves_the_verdicts_open_says_what_to_find_out_and_is_not_asked_again(by_id):
-    rules = [by_id["hitech-enterprise-tax-rate"], by_id["loss-carryforward-five-years"]]
-    rule_of = {"is_hightech": "高新技术企业减按15%税率征收企业所得税", "has_unrecovered_losses": "亏损结转弥补（最长五年）"}
-    guided, answers = run(rules, "不清楚", "没有")
+    rules = [by_id["gz-ip-pledge-financing"], by_id["loss-carryforward-five-years"]]
+    rule_of = {"ip": "高新区知识产权质押融资", "has_unrecovered_losses": "亏损结转弥补（最长五年）"}
+    guided, answers = run(rules, "不清楚", "没有", data={"province": "贵州", "zone": {"level": "national"}})
     unknown, answered = guided.asked  # whichever was asked first got 不清楚
     assert {unknown, answered} == set(rule_of)
     result = answers[-1].text
@@ -122,10 +196,11 @@ def test_dont_know_leaves_the_verdicts_open_says_what_to_find_out_and_is_not_ask
     assert result.split("待查明")[1].strip().endswith(facts()[unknown].question)
 
 
-def test_an_answered_no_is_never_asked_again_nor_listed_as_missing(rules):
+def test_an_answered_no_is_never_asked_again_nor_listed_as_missing(by_id):
+    rules = [by_id["gz-talent-housing"], by_id["gz-ip-pledge-financing"]]
     guided, answers = run(rules, "不在高新区", "结束", data={"province": "贵州"})
     result = answers[-1].text
-    assert guided.asked[0] == "zone" and guided.asked.count("zone") == 1 and facts()["zone"].question not in result
+    assert guided.asked == ["zone"] and facts()["zone"].question not in result
     assert "| 高新区人才用房 | ✘ 不符合条件 |" in result
 
 

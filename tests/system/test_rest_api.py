@@ -134,6 +134,36 @@ def test_docs_list_the_rest_routes_only(open_app):
     assert page.status_code == 200 and "swagger" in page.text.lower()
 
 
+def test_the_docs_page_renders_offline_in_a_browser(open_app):
+    """The page's Swagger UI comes from the app itself: with every non-loopback request refused (as on an
+    intranet machine), Chromium still draws the route list."""
+    from playwright.sync_api import sync_playwright
+
+    from .test_browser import CHROMIUM, CHROMIUM_ARGS
+
+    url, _ = open_app
+    outside: list[str] = []
+
+    def only_loopback(route):
+        if route.request.url.startswith(url):
+            return route.continue_()
+        outside.append(route.request.url)
+        return route.abort()
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.route("**/*", only_loopback)
+            page.goto(f"{url}docs", wait_until="load")
+            page.wait_for_selector(".opblock-summary-path", timeout=60_000)
+            paths = page.locator(".opblock-summary-path").all_inner_texts()
+        finally:
+            browser.close()
+    assert {"/v1/ask", "/v1/chat/completions"} <= {p.strip().replace("\u200b", "") for p in paths}
+    assert outside == []
+
+
 # ---- OpenAI-compatible, with the official client ----
 
 def openai_client(url: str, key: str = "unused"):
