@@ -243,20 +243,22 @@ def validation_message(errors: list[dict]) -> str:
 
 
 def _docs_page(server: FastAPI) -> None:
-    """The OpenAPI page at /docs, its Swagger UI script and style served from the installed
-    swagger-ui-bundle package (Apache-2.0), so it works without internet access."""
+    """The OpenAPI page at /docs, its Swagger UI (5.x: it reads FastAPI's OpenAPI 3.1) script and style
+    served from the files the fastapi-offline package (MIT) ships, so it works without internet access."""
+    from importlib import resources
+
     from fastapi.openapi.docs import get_swagger_ui_html
     from fastapi.staticfiles import StaticFiles
-    from swagger_ui_bundle import swagger_ui_path
 
-    server.mount("/docs-assets", StaticFiles(directory=str(swagger_ui_path)), name="docs-assets")
+    assets = resources.files("fastapi_offline") / "static"
+    server.mount("/docs-assets", StaticFiles(directory=str(assets)), name="docs-assets")
 
     @server.get("/docs", include_in_schema=False)
     def docs() -> Response:
         return get_swagger_ui_html(openapi_url="/openapi.json", title="PolicyBot 程序接口",
                                    swagger_js_url="/docs-assets/swagger-ui-bundle.js",
                                    swagger_css_url="/docs-assets/swagger-ui.css",
-                                   swagger_favicon_url="/docs-assets/favicon-32x32.png")
+                                   swagger_favicon_url="/docs-assets/favicon.png")
 
 
 def install(server: FastAPI, bot: PolicyBot) -> None:

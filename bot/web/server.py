@@ -58,7 +58,7 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
 
     configure_logging()
     app = WebApp(bot)
-    # /docs is served by bot/web/rest.py from the swagger-ui-bundle package's files: FastAPI's default
+    # /docs is served by bot/web/rest.py from the fastapi-offline package's files: FastAPI's default
     # page loads Swagger UI from a CDN, blank on a machine without internet.
     server = FastAPI(title="PolicyBot API", version="1", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     from bot.web.rest import install
