@@ -152,7 +152,8 @@ class DocumentAdmin:
             try:  # staged files first: one replacing a corpus file of its name is the one indexed
                 report = self.bot.ingest([*staged.values(), corpus], step, in_child=True)
             except PolicyBotError as exc:
-                results += [(name, False, f"未导入：{exc}") for name in staged]
+                why = _without_folders(str(exc), stage, corpus, self.bot.settings.index_dir)
+                results += [(name, False, f"未导入：{why}") for name in staged]
                 return ui.upload_summary(results, "索引未改变，仍在使用之前的版本。"), self.documents()
             refused = _as_uploaded(report, stage, corpus)
             counts = self.clause_counts()
@@ -181,6 +182,16 @@ def _as_uploaded(report, stage: Path, corpus: Path) -> dict[str, str]:
     report.skipped = kept
     report.warnings = [w.replace(f"{stage}{os.sep}", "") for w in report.warnings]
     return refused
+
+
+def _without_folders(message: str, stage: Path, corpus: Path, index_dir: Path) -> str:
+    """An ingest's message as the admin reads it: files by their own name, the index as 索引目录, no
+    server folder (the CLI's messages name them; a web page must not)."""
+    for folder in (stage, corpus):
+        message = message.replace(f"{folder}{os.sep}", "").replace(f"{folder.resolve()}{os.sep}", "")
+    for folder in {str(index_dir), str(index_dir.resolve())}:
+        message = message.replace(folder, "索引目录")
+    return message
 
 
 def _move_in(staged: Path, target: Path) -> None:

@@ -93,3 +93,20 @@ def test_upload_needs_the_configured_admin_token(tmp_path, embedder, settings_to
     # refused before it touched anything: no file added to the corpus, no index built
     assert sorted(p.name for p in bot.settings.corpus_dir.rglob("*")) == corpus_before
     assert not bot.has_index()
+
+
+@pytest.mark.slow
+def test_an_upload_refused_as_a_whole_names_no_server_folder(admin_bot):
+    """Another ingest holds the index: the admin reads why, without the server's folders in it."""
+    import fcntl
+
+    from bot.ingest.build import LOCK_FILE
+
+    admin = DocumentAdmin(admin_bot)
+    with open(admin_bot.settings.index_dir / LOCK_FILE, "a+", encoding="utf-8") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        summary, _ = admin.upload(TOKEN, [upload_file(admin_bot, "丙市数字经济.txt", NEW_POLICY.encode())], no_progress)
+    assert "另一个导入正在进行" in summary and "丙市数字经济.txt" in summary
+    for folder in (admin_bot.settings.index_dir, admin_bot.settings.corpus_dir, admin_bot.settings.data_dir):
+        assert str(folder) not in summary and folder.name not in summary
+    assert not (admin_bot.settings.corpus_dir / "丙市数字经济.txt").exists()
