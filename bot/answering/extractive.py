@@ -235,7 +235,8 @@ class ExtractiveAnswerer:
         if kind.lead == "citation":
             return f"见{self.citation_of(first.clause)}[{n}]：{shorten(rule_of(span), self.lead_chars)}。"
         if kind.lead == "list" or span.items:  # a list chosen whole is led as a list
-            stated = list_lead(span, self.focus(analysis.question, kind), in_order=kind.lead == "list")
+            whole = bool(language()["whole_list"].search(analysis.question))  # "全部列出来": every item
+            stated = list_lead(span, self.focus(analysis.question, kind), in_order=kind.lead == "list", whole=whole)
         elif kind.lead == "definition":
             stated = definition_lead(span)
         elif kind.lead == "phrase":

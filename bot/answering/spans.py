@@ -229,10 +229,10 @@ def phrase_with(sentence: str, figure: str, min_chars: int = 24) -> str:
 
 
 
-def list_lead(span: Span, focus: Mapping[str, float], in_order: bool = False) -> str:
-    """A list whole when short; else its opening, the items that share the question's focus, and
-    how many items there are in all (共N项)."""
-    if not span.items or len(span.text) <= LIST_CHARS:
+def list_lead(span: Span, focus: Mapping[str, float], in_order: bool = False, whole: bool = False) -> str:
+    """A list whole when short or when the asker asked for all of it (`whole`); else its opening, the
+    items that share the question's focus, and how many items there are in all (共N项)."""
+    if not span.items or whole or len(span.text) <= LIST_CHARS:
         return plain(span.text).replace("\n", "")
     opening, *items = [p.strip() for s in sentences(span.text) for p in _OPENS.split(s) if p.strip()]
     said = words(opening)  # items holding an asked word the opening does not are named first

@@ -195,6 +195,14 @@ def test_a_list_question_leads_with_every_item_or_says_how_many(corpus_bot, ques
     assert answer.citations[0].clause_id == clause
 
 
+@pytest.mark.slow
+def test_an_asker_who_asks_for_the_whole_list_gets_every_item_in_the_lead(corpus_bot):
+    answer = corpus_bot.ask("高企认定有哪些条件？请一条不落全部列出来")
+    items = ["注册成立一年以上", "知识产权", "高新技术领域", "不低于10%", "不低于60%", "创新能力", "环境违法"]
+    assert all(i in answer.lead for i in items) and "共8项" not in answer.lead, answer.lead
+    assert answer.citations[0].clause_id == f"{MEASURES}#第十一条"
+
+
 # ---- leads over the shipped corpus: one per failure class of the issue ----
 
 @pytest.mark.slow
