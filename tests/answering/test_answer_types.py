@@ -13,6 +13,7 @@ from importlib import resources
 import pytest
 import yaml
 
+from bot.answering.question import question_parts
 from bot.answering.types import LEADS, answer_type, answer_types, asking_part, by_name, this_year
 
 from ..leads import LAW, MEASURES, PLAN, REG, TRANSFER_LAW, lists_every_item, states_the_current_rule, xfail
@@ -113,6 +114,12 @@ def test_a_cue_in_the_askers_context_is_not_what_is_asked(question, kind):
 )
 def test_the_asking_part_is_the_last_piece_of_each_sentence(question, asked):
     assert asking_part(question) == asked
+
+
+@pytest.mark.parametrize("question", ["到2025年规上企业要有多少家？产值要占全省多大比重？", "税率是多少？证书有效期多长？",
+                                      "亏损能结转几年？审批要多久？"])
+def test_a_piece_asking_how_big_or_how_long_is_a_sub_question_of_its_own(question):
+    assert len(question_parts(question)) == 2
 
 
 def test_this_years_call_asks_for_a_span_naming_a_year():
@@ -298,8 +305,11 @@ def test_another_places_or_another_taxs_rules_are_said_to_be_absent(corpus_bot, 
 
 
 @pytest.mark.slow
-def test_each_part_of_a_multi_part_question_leads_with_its_own_cited_answer(corpus_bot):
-    answer = corpus_bot.ask("高新技术企业所得税税率是多少？资格有效期几年？")
+@pytest.mark.parametrize("question", ["高新技术企业所得税税率是多少？资格有效期几年？",
+                                      "高企的所得税税率是多少？证书有效期多长？"],  # 多长 asks, like 几
+                         ids=["几", "多长"])
+def test_each_part_of_a_multi_part_question_leads_with_its_own_cited_answer(corpus_bot, question):
+    answer = corpus_bot.ask(question)
     first, second = re.split(r"②", answer.lead.removeprefix("①"))
     assert answer.lead.startswith("①") and "15％" in first and "三年" in second, answer.lead
     line = next(x for x in answer.text.splitlines() if x.startswith("答："))
