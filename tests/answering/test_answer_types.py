@@ -251,6 +251,8 @@ def test_a_yes_no_question_whose_facts_fail_a_threshold_says_no_and_names_it(cor
     [
         ("职工教育经费扣除比例", f"{REG}#第四十二条", "8%", "财税〔2018〕51号", "2.5%"),
         ("高企的亏损能往后结转多少年", f"{LAW}#第十八条", "10年", "财税〔2018〕76号", "五年"),
+        # the asker formed an intangible asset: the note's phrase for 未形成 is the other case
+        ("研发形成了无形资产，研发费用按多少比例摊销", f"{REG}#第九十五条", "200%", "2023年第7号", "50%"),
     ],
 )
 def test_an_amended_clause_leads_with_the_current_rule_as_an_editors_note(corpus_bot, question, clause, current, number,
