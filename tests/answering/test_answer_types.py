@@ -164,6 +164,8 @@ def test_the_data_file_gives_every_type_cues_and_a_known_lead():
         pytest.param("职务科技成果作价投资，科研人员能拿多少股份奖励？", ["不低于百分之五十"], f"{TRANSFER_LAW}#第四十五条",
                      id="reward"),
         pytest.param("高企证书有效期多长？", ["三年"], f"{MEASURES}#第九条", id="duration"),
+        pytest.param("环境保护项目所得能免税几年", ["第一年至第三年免征", "第四年至第六年减半"], f"{REG}#第八十八条",
+                     id="duration-schedule"),  # the schedule's next step stays in the phrase
         pytest.param("到2025年国家高新区数量要达到几家？", ["4家"], f"{PLAN}#二", id="count"),
         pytest.param("到2025年全省的国家级高新区要有几个？", ["4家"], f"{PLAN}#二", id="count-everyday-name"),  # 国家级 = 国家
         pytest.param("什么叫技术转让所得", ["不超过500万元的部分"], f"{REG}#第九十条", id="definition"),
