@@ -235,7 +235,8 @@ class ExtractiveAnswerer:
         if kind.lead == "citation":
             return f"见{self.citation_of(first.clause)}[{n}]：{shorten(rule_of(span), self.lead_chars)}。"
         if kind.lead == "list" or span.items:  # a list chosen whole is led as a list
-            stated = list_lead(span, self.focus(analysis.question, kind), in_order=kind.lead == "list")
+            whole = bool(language()["whole_list"].search(analysis.question))  # "全部列出来": every item
+            stated = list_lead(span, self.focus(analysis.question, kind), in_order=kind.lead == "list", whole=whole)
         elif kind.lead == "definition":
             stated = definition_lead(span)
         elif kind.lead == "phrase":
@@ -255,7 +256,7 @@ class ExtractiveAnswerer:
                 stated = f"{stated.rstrip('。；;，,')}（按您提供的情况，不满足“{'、'.join(failed)}”）"
         stated = stated.rstrip("。；;，,")
         if first.amendment and kind.lead not in ("units", "citation") and kind.name != "lookup":
-            current = current_rule(first.amendment, kind, self.focus(analysis.question, kind))
+            current = current_rule(first.amendment, kind, self.focus(analysis.question, kind), analysis.question)
             if current:
                 return f"现行：{current}（{first.amendment.by_number}，编者注）；条款原文“{stated}”[{n}]已被修改。"
         return f"依据[{n}]，{stated}。"
@@ -320,12 +321,12 @@ def judgement(span: str, stated: str, checks: Sequence[ConditionCheck]) -> str:
     return f"需满足：{stated}" if language()["conditional"].search(stated) else stated
 
 
-def current_rule(amendment: Amendment, kind: AnswerType, focus: Mapping[str, float]) -> str:
+def current_rule(amendment: Amendment, kind: AnswerType, focus: Mapping[str, float], question: str = "") -> str:
     """The phrase of the editor's note holding what the asked type asks for (the current figure), the
     one beside the asked words when it holds several (100%加计扣除…，形成无形资产的…200%摊销)."""
     found = kind.answers(amendment.note) if kind.evidence is not None else None
     if found:
-        return phrase_with(amendment.note, best_evidence(kind, amendment.note, focus)[0], min_chars=30)
+        return phrase_with(amendment.note, best_evidence(kind, amendment.note, focus, question)[0], min_chars=30)
     return shorten(amendment.note, 120) if kind.evidence is None else ""  # a yes/no or a definition: the rule
 
 

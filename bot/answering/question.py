@@ -19,7 +19,7 @@ from bot.text.width import figures
 
 
 _NUM = r"(\d+(?:\.\d+)?)"
-_REVENUE = re.compile(r"(?:营收|营业收入|销售收入|主营收入|主营业务收入|年收入|收入)[^\d。,，?？]{0,6}$")
+_REVENUE = re.compile(r"(?:营收|营业收入|销售收入|主营收入|主营业务收入|年收入|收入|销售额|营业额)[^\d。,，?？]{0,6}$")
 # 成立8个月, 注册两年: a duration; 2019年 or 二〇一九年 after 成立于 is a date (hence two digits, under 100).
 _REGISTERED = re.compile(rf"(?:成立|注册)[^\d。,，?？]{{0,4}}?(\d{{1,2}}(?:\.\d+)?|{CN_NUM})\s*(个月|年)")
 # The facts extract_facts reads, by canonical key (bot/text/facts.yaml); st_staff_share is derived from two.

@@ -162,10 +162,11 @@ def find_span(
     return max(found, key=lambda f: adjusted(*f))[0]
 
 
-def best_evidence(kind: AnswerType, text: str, focus: Mapping[str, float]) -> tuple[str, float]:
+def best_evidence(kind: AnswerType, text: str, focus: Mapping[str, float], question: str = "") -> tuple[str, float]:
     """Of the type's evidence in `text`, the one in the comma-phrase sharing most of the focus
     ("…研发经费支出…1.8%,技术合同成交额达到60亿元": the 成交额 question's figure is 60亿元), and that share:
-    what is asked stands next to its figure."""
+    what is asked stands next to its figure. Given the `question`, a phrase negating a word it states
+    plainly is about the other case (未形成无形资产的… when the asker formed one): that word counts against it."""
     if kind.evidence is None:
         return text[:1], 0.0
     best, best_share = "", -1.0
@@ -173,9 +174,17 @@ def best_evidence(kind: AnswerType, text: str, focus: Mapping[str, float]) -> tu
         lo = max(text.rfind(c, 0, m.start()) for c in "，,；;：:")
         hi = min([i for i in (text.find(c, m.end()) for c in "，,；;。") if i >= 0] or [len(text)])
         shared = share(focus, words(text[lo + 1: hi]))
+        if question:
+            shared -= 2 * share({t: w for t, w in focus.items() if negates(text[lo + 1: hi], t)
+                                 and not negates(question, t)}, frozenset(focus))
         if shared > best_share:
             best, best_share = m.group(0), shared
     return best, max(best_share, 0.0)
+
+
+def negates(text: str, word: str) -> bool:
+    """Whether `text` says 未/不/非/没有 right before `word` (未形成, 不征税)."""
+    return len(word) > 1 and re.search(f"(?:未|不|非|没有){re.escape(word)}", text) is not None
 
 
 def about_focus(span: Span, top: Hit, focus: Mapping[str, float], kind: AnswerType | None = None) -> bool:
@@ -229,10 +238,10 @@ def phrase_with(sentence: str, figure: str, min_chars: int = 24) -> str:
 
 
 
-def list_lead(span: Span, focus: Mapping[str, float], in_order: bool = False) -> str:
-    """A list whole when short; else its opening, the items that share the question's focus, and
-    how many items there are in all (共N项)."""
-    if not span.items or len(span.text) <= LIST_CHARS:
+def list_lead(span: Span, focus: Mapping[str, float], in_order: bool = False, whole: bool = False) -> str:
+    """A list whole when short or when the asker asked for all of it (`whole`); else its opening, the
+    items that share the question's focus, and how many items there are in all (共N项)."""
+    if not span.items or whole or len(span.text) <= LIST_CHARS:
         return plain(span.text).replace("\n", "")
     opening, *items = [p.strip() for s in sentences(span.text) for p in _OPENS.split(s) if p.strip()]
     said = words(opening)  # items holding an asked word the opening does not are named first

@@ -84,6 +84,7 @@ def language() -> dict:
         "carries_on": re.compile(rules["carries_on"]),
         "conditional": re.compile(rules["conditional"]),
         "limits": re.compile(rules["limits"]),
+        "whole_list": re.compile("|".join(map(re.escape, rules["whole_list"]))),
     }
 
 

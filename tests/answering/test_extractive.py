@@ -27,6 +27,8 @@ PLAN = "guizhou-hitech-zones-plan-2021"
         ("我们成立两年，去年营收8000万", {"registered_years": 2.0, "revenue_wan": 8000.0}),
         ("营收四个亿，研发投入6%", {"revenue_wan": 40000.0, "rd_intensity": 6.0}),
         ("营收1亿5000万", {"revenue_wan": 15000.0}),
+        ("公司年销售额3000万", {"revenue_wan": 3000.0}),  # 销售额 and 营业额 name the revenue too
+        ("去年营业额2亿", {"revenue_wan": 20000.0}),
         ("听说能补2000万", {"amount_wan": 2000.0}),
         ("听说能补三千万", {"amount_wan": 3000.0}),
     ],
