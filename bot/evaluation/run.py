@@ -187,6 +187,7 @@ def evaluate_matching(rules: Sequence[Rule], profiles_dir: Path, expected_file: 
     by_profile: dict[str, dict] = {}
     mismatches: list[dict] = []
     unscored = []
+    names: dict[str, str] = {}  # file -> the profile's own name, for reports people read
     for path in sorted(Path(profiles_dir).iterdir()):
         entry = expected.get(path.name)
         if entry is None:
@@ -197,7 +198,9 @@ def evaluate_matching(rules: Sequence[Rule], profiles_dir: Path, expected_file: 
             as_of = datetime.date.fromisoformat(as_of)
         from bot.matching.engine import match
 
-        got = {v.rule_id: v.status for v in match(load_profile(path), rules, today=as_of)}
+        profile = load_profile(path)
+        names[path.name] = profile.name or path.stem
+        got = {v.rule_id: v.status for v in match(profile, rules, today=as_of)}
         checked = correct = 0
         for rule, status in entry["verdicts"].items():
             if rule not in known:
@@ -218,5 +221,7 @@ def evaluate_matching(rules: Sequence[Rule], profiles_dir: Path, expected_file: 
         "accuracy": right / total if total else 0.0,
         "by_profile": by_profile,
         "mismatches": mismatches,
+        "profile_names": names,
+        "rule_names": {r.id: r.name for r in rules},
         "unscored_profiles": unscored,
     }

@@ -46,14 +46,21 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def _matching(matching: dict) -> list[str]:
+    from bot.matching.engine import STATUS_LABELS
+
+    profile = matching.get("profile_names", {})
+    rule = matching.get("rule_names", {})
     lines = [f"按 {int(matching['profiles'])} 个企业画像核对 {int(matching['verdicts'])} 项预期结论，"
              f"{METRICS['accuracy']} {matching['accuracy']:.3f}。", ""]
     lines += _table(["企业画像", "核对项数", "准确率"],
-                    [[name, str(int(p["checked"])), _cell(p["accuracy"])] for name, p in matching["by_profile"].items()])
+                    [[profile.get(name, name), str(int(p["checked"])), _cell(p["accuracy"])]
+                     for name, p in matching["by_profile"].items()])
     if matching["mismatches"]:
         lines += ["", "不一致的结论：", ""]
-        lines += _table(["企业画像", "规则", "预期", "实际"],
-                        [[m["profile"], m["rule"], m["expected"], m["got"]] for m in matching["mismatches"]])
+        lines += _table(["企业画像", "政策", "预期", "实际"],
+                        [[profile.get(m["profile"], m["profile"]), rule.get(m["rule"], m["rule"]),
+                          STATUS_LABELS.get(m["expected"], m["expected"]), STATUS_LABELS.get(m["got"], m["got"])]
+                         for m in matching["mismatches"]])
     return lines
 
 
