@@ -32,7 +32,7 @@ def test_answer_markdown_numbers_footnotes_expandable_to_the_whole_clause():
     assert "1000万元" in md
     assert "<details" in md and f"<summary>[1] {LINE}</summary>" in md
     assert ui.esc(TEXT) in md  # the whole clause, not just the quote
-    assert "四.(八)" in md and "责任单位：</b>省科技厅、省教育厅" in md
+    assert "《实施方案》四、（八）" in md and "责任单位：</b>省科技厅、省教育厅" in md and PLAN not in md
     assert md.count(LINE) == 1  # the plain 出处 block is replaced by the footnotes
 
 
