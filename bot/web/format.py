@@ -213,6 +213,13 @@ def highlight(text: str, terms: Iterable[str]) -> str:
     return "".join(out)
 
 
+def present_terms(text: str, terms: Iterable[str]) -> list[str]:
+    """The terms to mark in one text: a part of a compound (扣除 of 加计扣除) only where the text
+    lacks the whole compound, so 据实扣除 is not marked beside 加计扣除."""
+    terms = list(terms)
+    return [t for t in terms if not any(t != whole and t in whole and whole in text for whole in terms)]
+
+
 def lacks(query: str, clause: Clause) -> bool:
     """Whether the clause text misses one of the query's words as typed (a keyword search's note)."""
     return any(word not in clause.text for word in (query or "").split())
@@ -237,8 +244,8 @@ def hits_markdown(hits: Sequence[Hit], terms: Iterable[str], citations: Sequence
         units = f"<br><small>责任单位：{esc('、'.join(c.responsible_units))}</small>" if c.responsible_units else ""
         blocks.append(
             f'<div class="pb-hit" data-clause="{esc(c.id)}"><b>{n}. {esc(line)}</b><br>{status}'
-            f'<div class="pb-hit-text">{highlight(c.text, terms)}</div>'
-            f"<small>引用：{esc(line)}　｜　条款：{esc(clause_name(c, hit.doc_title))}</small>{units}"
+            f'<div class="pb-hit-text">{highlight(c.text, present_terms(c.text, terms))}</div>'
+            f"<small>条款：{esc(clause_name(c, hit.doc_title))}</small>{units}"
             f'<br><button class="pb-copy-hit" data-cite="{esc(line)}">复制引用</button></div>'
         )
     return "\n<hr>\n".join(blocks)
