@@ -264,7 +264,7 @@ def hit_dict(hit: Hit, citation: str) -> dict:
 
 def hit_choice(n: int, hit: Hit) -> tuple[str, str]:
     """(label, clause id) for the clause picker under the results."""
-    return f"{n}. {hit.doc_title} {hit.clause.path}", hit.clause.id
+    return f"{n}. {clause_name(hit.clause, hit.doc_title)}", hit.clause.id
 
 
 # ---- one clause ----

@@ -33,12 +33,19 @@ PAGE_JS = r"""() => {
     const top = last.getBoundingClientRect().top;
     if (top < 0 || top > innerHeight - 80) window.scrollBy(0, top - 8);
   };
-  const markSelected = () => {
+  const markSelected = () => {  // the panel moves down beside the result it shows (side by side only)
     const shown = document.querySelector('#pb-clause-view .pb-clause-view');
     const id = shown ? shown.dataset.clause : '';
+    const panel = document.querySelector('#pb-clause-panel');
     document.querySelectorAll('#pb-results .pb-hit').forEach((hit) => {
       const on = hit.dataset.clause === id;
-      if (on && !hit.classList.contains('pb-hit-selected') && innerWidth > 600) hit.scrollIntoView({block: 'nearest'});
+      if (on && panel && !hit.classList.contains('pb-hit-selected')) {
+        panel.style.marginTop = '0px';
+        const beside = panel.getBoundingClientRect().left >= hit.getBoundingClientRect().right - 1;
+        const drop = hit.getBoundingClientRect().top - panel.getBoundingClientRect().top;
+        panel.style.marginTop = beside ? Math.max(0, drop) + 'px' : '0px';
+        if (beside) hit.scrollIntoView({block: 'nearest'});
+      }
       hit.classList.toggle('pb-hit-selected', on);
     });
   };
@@ -89,7 +96,6 @@ PAGE_CSS = """
 .pb-hit { padding: .3em .4em; border-radius: 4px; }
 .pb-hit-selected { background: #eff6ff; outline: 1px solid #93c5fd; }
 .pb-copy-hit { font-size: .85em; margin-top: .3em; padding: .1em .8em; border: 1px solid #d1d5db; border-radius: 4px; }
-#pb-clause-panel { position: sticky; top: 0; align-self: flex-start; max-height: 100vh; overflow-y: auto; }
 .pb-rated { outline: 2px solid #059669; font-weight: bold; }
 @media (max-width: 600px) {
   #pb-clause-panel { display: none; }  /* each result carries its own text, status and 复制引用 */
