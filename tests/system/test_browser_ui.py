@@ -76,6 +76,18 @@ def english_words(text: str) -> set[str]:
     return {w for w in re.findall(r"[A-Za-z][A-Za-z_]+", text) if w not in ALLOWED_WORDS}
 
 
+def ask_cited(page, question: str):
+    """ask(), and wait for the reply's footnotes: they come with its last update, which also makes it
+    the answer the rating buttons rate (ask returns once streaming has begun)."""
+    from playwright.sync_api import expect
+
+    notes = page.locator("#pb-chat .pb-footnotes")
+    before = notes.count()
+    reply = ask(page, question)
+    expect(notes).to_have_count(before + 1)
+    return reply
+
+
 def search(page, query: str) -> None:
     page.get_by_role("tab", name="条款检索").click()
     page.locator("#pb-query textarea").fill(query)
@@ -85,13 +97,13 @@ def search(page, query: str) -> None:
 
 def test_a_long_answer_is_shown_from_its_lead_and_label(sized):
     page, size = sized
-    ask(page, "科技成果转化项目最多能拿多少支持？")
-    answer = ask(page, "高新技术企业认定需要满足哪些条件？")
+    ask_cited(page, "科技成果转化项目最多能拿多少支持？")
+    answer = ask_cited(page, "高新技术企业认定需要满足哪些条件？")
     label = answer.locator(".pb-label")
-    box = answer.evaluate("""a => { let p = a.parentElement;
-        while (p && !(['auto', 'scroll'].includes(getComputedStyle(p).overflowY) && p.scrollHeight > p.clientHeight)) p = p.parentElement;
-        const r = p.getBoundingClientRect(); return [r.top, r.bottom]; }""")
     page.wait_for_timeout(2000)  # whatever scrolling follows the last update has happened
+    box = answer.evaluate("""a => { let p = a.parentElement;  // the chat's scrolling box
+        while (p.id !== 'pb-chat' && !['auto', 'scroll'].includes(getComputedStyle(p).overflowY)) p = p.parentElement;
+        const r = p.getBoundingClientRect(); return [r.top, r.bottom]; }""")
     top, bottom = max(box[0], 0), min(box[1], size["height"])
     if size is PHONE:  # no shipped answer is taller than the 520 px chat box at a desktop's width
         assert answer.bounding_box()["height"] > bottom - top, "the answer must be longer than the chat box"
@@ -108,7 +120,7 @@ OTHERS_WORDING = {"文档管理", "评测"}
 def test_every_tab_fits_the_screen_reads_in_chinese_and_is_saved(sized, tmp_path):
     page, size = sized
     name = "phone" if size is PHONE else "desktop"
-    ask(page, "研发费用加计扣除比例是多少？")
+    ask_cited(page, "研发费用加计扣除比例是多少？")
     problems, pending = [], []
     for n, tab in enumerate(TABS, 1):
         button = page.get_by_role("tab", name=tab)
@@ -131,7 +143,7 @@ def test_every_tab_fits_the_screen_reads_in_chinese_and_is_saved(sized, tmp_path
 
 
 def test_a_citation_marker_opens_its_footnote_which_names_the_clause_and_its_status(page):
-    answer = ask(page, "研发费用加计扣除比例是多少？")
+    answer = ask_cited(page, "研发费用加计扣除比例是多少？")
     marker = answer.locator("a.pb-cite").first
     footnote = page.locator("#pb-chat details.pb-footnote").last
     assert not footnote.locator("blockquote").is_visible()
@@ -145,7 +157,7 @@ def test_a_citation_marker_opens_its_footnote_which_names_the_clause_and_its_sta
 def test_possibly_related_clauses_of_a_no_basis_answer_expand(page):
     answer = ask(page, "公司想注册商标，流程是怎样的？")
     related = answer.locator("details.pb-related")
-    assert related.count() >= 1
+    related.first.wait_for()  # with the reply's last update
     related.first.locator("summary").click()
     assert related.first.locator("blockquote").is_visible() and "现行有效" in related.first.inner_text()
 
@@ -203,7 +215,7 @@ def test_the_desktop_clause_panel_stays_beside_the_selected_result(page):
 
 def test_rating_one_answer_twice_keeps_the_last_choice_once_and_shows_it(page, served):
     _, work = served
-    answer = ask(page, "外籍专家63岁还能办工作许可吗？")
+    answer = ask_cited(page, "外籍专家63岁还能办工作许可吗？")
     up, down = page.locator("#pb-up"), page.locator("#pb-down")
     note = page.locator("#pb-feedback-note")
     up.click()
@@ -218,7 +230,7 @@ def test_rating_one_answer_twice_keeps_the_last_choice_once_and_shows_it(page, s
         rows = conn.execute("SELECT rating FROM feedback WHERE question = ?", ("外籍专家63岁还能办工作许可吗？",)).fetchall()
     assert rows == [("down",)]
     assert answer.is_visible()
-    ask(page, "高新区人才用房政策由哪个部门负责？")
+    ask_cited(page, "高新区人才用房政策由哪个部门负责？")
     page.wait_for_function("!document.querySelector('#pb-down').innerText.includes('已选')")  # a new answer, unrated
 
 
