@@ -17,6 +17,7 @@ from bot.index.store import PolicyIndex
 from bot.index.lexical import expand_query, tokenize
 from bot.records import Hit
 from bot.retrieval.terms import CorpusTerms
+from bot.retrieval.terms import _key as term_key
 from bot.settings import MODES
 from bot.text.numerals import NUMERAL_CHARS, clause_numeral
 
@@ -91,8 +92,8 @@ class Searcher:
             for clause_id in scores:
                 if clause_id.split("#", 1)[0] in named:
                     scores[clause_id] += bonus
-        order = sorted(scores, key=lambda c: -scores[c])
-        wanted = [*self._referenced(query), *CorpusTerms.of(self.index).defining(query)]
+        order = self._phrase_first(query, sorted(scores, key=lambda c: -scores[c]), scores)
+        wanted = [*self._referenced(query), *self._defining(query)]
         pinned = [c for c in dict.fromkeys(wanted) if among is None or c in among]
         if pinned:
             order = pinned + [c for c in order if c not in pinned]
@@ -100,6 +101,23 @@ class Searcher:
             for c in pinned:
                 scores[c] = max(scores.get(c, 0.0), top)
         return [self._hit(c, scores[c], dense, lexical) for c in order[:k]]
+
+    def _phrase_first(self, query: str, order: list[str], scores: dict[str, float]) -> list[str]:
+        """Clauses holding every word of the query as typed (加计扣除 whole) before those that match
+        only its parts (加计, 扣除) or its meaning, scores raised to match; a question is never written
+        out in a clause, so this orders keyword searches only."""
+        clauses, words = self.index.store.clauses, query.split()
+        whole = [c for c in order if words and all(w in clauses[c].text for w in words)]
+        rest = [c for c in order if c not in set(whole)]
+        for c in whole:
+            scores[c] = max(scores[c], scores[rest[0]] if rest else 0.0)
+        return whole + rest
+
+    def _defining(self, query: str) -> list[str]:
+        """The clauses defining the term a question asks about, or the term a search is for alone
+        (加计扣除: 实施条例 第九十五条 and 第九十六条, in the corpus's order)."""
+        terms = CorpusTerms.of(self.index)
+        return terms.defining(query) or terms.defined.get(term_key(query.strip()), [])
 
     def closeness(self, query: str) -> dict[str, float]:
         """Cosine similarity of the query to each of its dense candidates, by clause."""

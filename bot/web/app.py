@@ -146,7 +146,7 @@ class WebApp:
             warn(ui.esc(shown(exc)))
             return f"<div class='pb-error'>{ui.esc(shown(exc))}</div>", gr.update(choices=[], value=None), "", ""
         lines = [self.bot.citation(h.clause) for h in hits]
-        html = ui.hits_markdown(hits, ui.query_terms(query), lines)
+        html = ui.hits_markdown(hits, ui.query_terms(query), lines, query)
         choices = [ui.hit_choice(n, h) for n, h in enumerate(hits, 1)]
         first = hits[0].clause.id if hits else None
         view, line = self.clause_ui(first) if first else ("", "")

@@ -12,8 +12,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict
 from typing import Any
 
+from bot.ingest.amendments import editor_note, status_line
+from bot.ingest.chunking import clause_label
 from bot.matching.render import CELL_BREAK, condition_line
-from bot.records import Answer, Citation, Clause, Hit
+from bot.records import Amendment, Answer, Citation, Clause, Hit
+from bot.retrieval.search import clause_refs
+from bot.text.numerals import NUMERAL_CHARS
 
 NO_BASIS_CLASS = "pb-no-basis"
 NO_BASIS_PREFIX = '<span class="pb-label pb-label-no-basis">⚠ 无条款依据</span>'
@@ -52,16 +56,59 @@ def _body_lines(answer: Answer) -> list[str]:
     return lines
 
 
-def footnote_html(citation: Citation, clause: Clause | None = None) -> str:
-    """One numbered source: the citation line, expandable to the whole clause, its path and 责任单位."""
+def short_title(title: str) -> str:
+    """A document's name as people say it: 中华人民共和国企业所得税法 -> 企业所得税法, 关于推进…的实施方案 -> 实施方案."""
+    title = (title or "").removeprefix("中华人民共和国")
+    if title.startswith("关于") and "的" in title and len(title) > 16:
+        title = title.rsplit("的", 1)[1]
+    return title
+
+
+def clause_name(clause: Clause, doc_title: str) -> str:
+    """How a clause is named to people instead of its id: 《企业所得税法实施条例》第九十五条."""
+    label = {"head": "文首", "preamble": "序言"}.get(clause.kind) or clause_label(clause)
+    return f"《{short_title(doc_title or clause.doc_slug)}》{label}"
+
+
+def status_html(amendment: Amendment | None) -> str:
+    """现行 or 已修订/已废止 with the editor's note, for a clause shown whole."""
+    if amendment is None:
+        return f'<div class="pb-status pb-in-force"><b>状态：</b>{esc(status_line(None))}</div>'
+    return (f'<div class="pb-status pb-amended"><b>状态：</b>{esc(status_line(amendment))}</div>'
+            f'<div class="pb-editor-note">{esc(editor_note(amendment))}</div>')
+
+
+def footnote_html(citation: Citation, clause: Clause | None = None, hit: Hit | None = None) -> str:
+    """One numbered source: the citation line, expandable to the whole clause, its status, name and 责任单位.
+    The [n] markers of the answer link to it (class pb-fn-n; CHAT_JS opens it)."""
     text = clause.text if clause else citation.quote
     units = clause.responsible_units if clause and clause.responsible_units else citation.responsible_units
     unit_line = f"<br><b>责任单位：</b>{esc('、'.join(units))}" if units else ""
+    name = clause_name(clause, citation.doc_title) if clause else citation.path
+    amendment = hit.amendment if hit else None
     return (
-        f'<details class="pb-footnote"><summary>[{citation.n}] {esc(citation.citation)}</summary>'
-        f"<b>条款路径：</b>{esc(citation.path)}（<code>{esc(citation.clause_id)}</code>）{unit_line}"
+        f'<details class="pb-footnote pb-fn-{citation.n}" id="pb-fn-{citation.n}"><summary>[{citation.n}] '
+        f"{esc(citation.citation)}</summary><b>条款：</b>{esc(name)}{unit_line}{status_html(amendment)}"
         f'<blockquote class="pb-clause">{esc(text)}</blockquote></details>'
     )
+
+
+def related_html(hits: Sequence[Hit], cite: Callable[[Hit], str]) -> str:
+    """The "可能相关" clauses of a no-basis answer, each expandable to its whole text and status."""
+    return "".join(
+        f'<details class="pb-related"><summary>{esc(cite(h))}</summary>{status_html(h.amendment)}'
+        f'<blockquote class="pb-clause">{esc(h.clause.text)}</blockquote></details>' for h in hits
+    )
+
+
+_MARKER = re.compile(r"\[(\d{1,2})\]")
+
+
+def _linked(body: str, numbers: Iterable[int]) -> str:
+    """Escaped answer text with each [n] of a known footnote a link to it."""
+    known = {str(n) for n in numbers}
+    return _MARKER.sub(lambda m: (f'<a class="pb-cite" href="#pb-fn-{m.group(1)}" data-n="{m.group(1)}">[{m.group(1)}]</a>'
+                                  if m.group(1) in known else m.group(0)), body)
 
 
 def answer_markdown(answer: Answer, clauses: Mapping[str, Clause] | None = None) -> str:
@@ -107,20 +154,36 @@ def streaming_markdown(text: str) -> str:
 
 
 def _render(answer: Answer, lines: Sequence[str], clauses: Mapping[str, Clause] | None, footnotes: bool = True) -> str:
-    body = esc("\n".join(lines))
     if answer.abstained:
         prefix = PARTIAL_PREFIX if answer.text.startswith("答：") else NO_BASIS_PREFIX  # a partial answer leads
-        return f'<div class="{NO_BASIS_CLASS}">{prefix}<br>{body}</div>'
+        return _no_basis(answer, lines, prefix, footnotes)
+    body = _linked(esc("\n".join(lines)), (c.n for c in answer.citations) if footnotes else ())
     label = CITED_LABEL if answer.citations else ""
     parts = [f'<div class="{CITED_CLASS}">{label}{body}</div>']
     if answer.citations and footnotes:
-        known = {h.clause.id: h.clause for h in (*answer.hits, *answer.related)}
+        hits = {h.clause.id: h for h in (*answer.hits, *answer.related)}
+        known = {cid: h.clause for cid, h in hits.items()}
         if clauses:
             known.update({c.clause_id: clauses[c.clause_id] for c in answer.citations if c.clause_id in clauses})
         parts.append('<div class="pb-footnotes"><b>出处</b>（点击展开条款全文）')
-        parts += [footnote_html(c, known.get(c.clause_id)) for c in answer.citations]
+        parts += [footnote_html(c, known.get(c.clause_id), hits.get(c.clause_id)) for c in answer.citations]
         parts.append("</div>")
     return "\n".join(parts)
+
+
+_RELATED_LINE = re.compile(r"^- (.+)$")
+
+
+def _no_basis(answer: Answer, lines: Sequence[str], prefix: str, footnotes: bool) -> str:
+    """A no-basis answer; its "可能相关" list lines become expandable clauses once the answer is whole."""
+    related = list(answer.related) if footnotes else []
+    listed = [line for line in lines if _RELATED_LINE.match(line)] if related else []
+    if len(listed) != len(related):
+        related, listed = [], []
+    body = esc("\n".join(line for line in lines if line not in listed))
+    cites = dict(zip((h.clause.id for h in related), (_RELATED_LINE.match(line).group(1) for line in listed)))
+    more = related_html(related, lambda h: cites[h.clause.id]) if related else ""
+    return f'<div class="{NO_BASIS_CLASS}">{prefix}<br>{body}{more}</div>'
 
 
 def citation_dict(c: Citation) -> dict:
@@ -138,11 +201,22 @@ def answer_dict(answer: Answer) -> dict:
 # ---- search hits ----
 
 def query_terms(query: str) -> list[str]:
-    """The words of a query worth highlighting: jieba tokens of two or more characters, longest first."""
-    from bot.index.lexical import tokenize
+    """The words of a query to highlight, longest first: its jieba words (precise mode: 第二条 whole,
+    never 二条) of two or more characters, and the parts of a long compound (研发费用加计扣除 -> 加计,
+    扣除) that name no number (not 十二 of 第十二条)."""
+    from bot.index.lexical import tokenize, words
 
-    terms = {t for t in tokenize(query or "") if len(t) >= 2 and re.search(r"[\u4e00-\u9fffA-Za-z0-9]", t)}
+    terms: set[str] = set()
+    for word in words(query or ""):
+        if len(word) < 2 or not re.search(r"[\u4e00-\u9fffA-Za-z0-9]", word):
+            continue
+        terms.add(word)
+        if len(word) >= 4:
+            terms.update(t for t in tokenize(word) if len(t) >= 2 and not NUMERAL.search(t))
     return sorted(terms, key=lambda t: (-len(t), t))
+
+
+NUMERAL = re.compile(rf"[{NUMERAL_CHARS}\d]")
 
 
 def highlight(text: str, terms: Iterable[str]) -> str:
@@ -159,20 +233,40 @@ def highlight(text: str, terms: Iterable[str]) -> str:
     return "".join(out)
 
 
-def hits_markdown(hits: Sequence[Hit], terms: Iterable[str], citations: Sequence[str]) -> str:
-    """Numbered results: citation line, status mark, the clause with the query words highlighted."""
+def present_terms(text: str, terms: Iterable[str]) -> list[str]:
+    """The terms to mark in one text: a part of a compound (扣除 of 加计扣除) only where the text
+    lacks the whole compound, so 据实扣除 is not marked beside 加计扣除."""
+    terms = list(terms)
+    return [t for t in terms if not any(t != whole and t in whole and whole in text for whole in terms)]
+
+
+def lacks(query: str, clause: Clause) -> bool:
+    """Whether the clause text misses one of the query's words as typed (a keyword search's note)."""
+    return any(word not in clause.text for word in (query or "").split())
+
+
+def hits_markdown(hits: Sequence[Hit], terms: Iterable[str], citations: Sequence[str], query: str = "") -> str:
+    """Numbered results: citation line, status mark, the clause with the query words highlighted, a
+    copy button; with `query`, a line before the first result that lacks the query's words saying so
+    (they are listed by meaning)."""
     if not hits:
         return '<div class="pb-no-hits">没有找到相关条款，请换个说法或关键词。</div>'
     terms = list(terms)
     blocks = []
+    noted = not query.strip() or bool(clause_refs(query))
     for n, (hit, line) in enumerate(zip(hits, citations), 1):
         c = hit.clause
-        status = '<span class="pb-amended">⚠ 该条款已被后续文件修改</span><br>' if hit.amendment else ""
+        if not noted and lacks(query, c):
+            noted = True
+            blocks.append(f'<div class="pb-lacking">以下条款不含“{esc(query.strip())}”，按语义相关列出：</div>')
+        status = ('<span class="pb-amended">⚠ 该条款已被后续文件修改</span>'
+                  f'<div class="pb-editor-note">{esc(editor_note(hit.amendment))}</div>') if hit.amendment else ""
         units = f"<br><small>责任单位：{esc('、'.join(c.responsible_units))}</small>" if c.responsible_units else ""
         blocks.append(
-            f'<div class="pb-hit"><b>{n}. {esc(line)}</b><br>{status}'
-            f'<div class="pb-hit-text">{highlight(c.text, terms)}</div>'
-            f"<small>引用：{esc(line)}　｜　条款编号：<code>{esc(c.id)}</code></small>{units}</div>"
+            f'<div class="pb-hit" data-clause="{esc(c.id)}"><b>{n}. {esc(line)}</b><br>{status}'
+            f'<div class="pb-hit-text">{highlight(c.text, present_terms(c.text, terms))}</div>'
+            f"<small>条款：{esc(clause_name(c, hit.doc_title))}</small>{units}"
+            f'<br><button class="pb-copy-hit" data-cite="{esc(line)}">复制引用</button></div>'
         )
     return "\n<hr>\n".join(blocks)
 
@@ -190,7 +284,7 @@ def hit_dict(hit: Hit, citation: str) -> dict:
 
 def hit_choice(n: int, hit: Hit) -> tuple[str, str]:
     """(label, clause id) for the clause picker under the results."""
-    return f"{n}. {hit.doc_title} {hit.clause.path}", hit.clause.id
+    return f"{n}. {clause_name(hit.clause, hit.doc_title)}", hit.clause.id
 
 
 # ---- one clause ----
@@ -198,8 +292,8 @@ def hit_choice(n: int, hit: Hit) -> tuple[str, str]:
 def clause_markdown(view: Any) -> str:
     """A ClauseView (bot.service) whole: citation, status, editor's note, 责任单位, text."""
     c = view.clause
-    parts = [f"<h4>{esc(view.citation)}</h4>",
-             f"<b>条款编号：</b><code>{esc(c.id)}</code>　<b>路径：</b>{esc(c.path)}",
+    parts = [f'<h4 class="pb-clause-view" data-clause="{esc(c.id)}">{esc(view.citation)}</h4>',
+             f"<b>条款：</b>{esc(clause_name(c, view.doc_title))}",
              f"<br><b>状态：</b>{esc(view.status)}"]
     if view.editor_note:
         parts.append(f'<div class="pb-editor-note">{esc(view.editor_note)}</div>')

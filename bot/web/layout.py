@@ -7,7 +7,6 @@ and wires their events to the handlers of bot/web/app.py (WebApp).
 
 from __future__ import annotations
 
-from typing import Callable
 
 import gradio as gr
 
@@ -16,6 +15,8 @@ from bot.service import PolicyBot
 from bot.web import format as ui
 from bot.web.app import ALL_DOCS, WebApp
 from bot.web.match_tab import MATCH_CSS, match_tab
+from bot.web.page_script import PAGE_CSS
+from bot.web.ui_events import RATINGS, rating_buttons, refused_chat, refused_search, unrated
 
 EXAMPLES = [
     "科技成果转化项目最多能拿多少支持？",
@@ -34,22 +35,13 @@ CSS = f"""
 .pb-clause {{ white-space: normal; font-size: .95em; }}
 .pb-amended, .pb-editor-note {{ color: #b45309; }}
 mark {{ background: #fde68a; padding: 0 1px; }}
-""" + MATCH_CSS
+""" + MATCH_CSS + PAGE_CSS
 
 COPY_JS = """(text) => {
   window.pbCopied = text;  // what was copied, for people and tests alike
   if (text && navigator.clipboard) { navigator.clipboard.writeText(text).catch(() => {}); }
   return text ? "已复制：" + text : "请先选择一个条款";
 }"""
-
-
-def _rating(app: WebApp, rating: str) -> Callable:
-    """The click handler of one rating button; Gradio hands it the request the rate limit counts."""
-
-    def rate(request: gr.Request, comment: str, last: dict | None):
-        return app.feedback(request, rating, comment, last)
-
-    return rate
 
 
 def build_app(bot: PolicyBot, app: WebApp | None = None) -> gr.Blocks:
@@ -68,30 +60,32 @@ def build_app(bot: PolicyBot, app: WebApp | None = None) -> gr.Blocks:
         with gr.Tab("政策问答"):
             conversation = gr.State(None)
             last_answer = gr.State(None)
-            chatbot = gr.Chatbot(label="对话", height=520, buttons=["copy"], elem_id="pb-chat")
+            chatbot = gr.Chatbot(label="对话", height=520, buttons=["copy"], elem_id="pb-chat",
+                                 autoscroll=False)  # page_script shows a new answer from its start
             with gr.Row():
                 question = gr.Textbox(placeholder="用自己的话提问，例如：科技成果转化项目最多能拿多少支持？",
-                                      show_label=False, scale=8, elem_id="pb-question")
+                                      label="问题", show_label=False, scale=8, elem_id="pb-question")
                 send = gr.Button("提问", variant="primary", scale=1, elem_id="pb-ask")
-            chat_io = ([question, chatbot, conversation], [question, chatbot, conversation, last_answer])
+            chat_note = gr.HTML(elem_id="pb-chat-note")
+            chat_io = ([question, chatbot, conversation], [question, chatbot, conversation, last_answer, chat_note])
             with gr.Row():
                 gr.Markdown("**示例问题**（点击即问）：")
                 for example in EXAMPLES:
                     gr.Button(example, size="sm", elem_classes=["pb-example"]).click(
                         lambda q=example: q, None, question, api_visibility="private", queue=False
-                    ).then(app.chat, *chat_io, api_visibility="private")
+                    ).then(refused_chat(app), *chat_io, api_visibility="private")
             with gr.Row():
-                up = gr.Button("👍 有帮助", size="sm", elem_id="pb-up")
-                down = gr.Button("👎 没帮助", size="sm", elem_id="pb-down")
-                comment = gr.Textbox(placeholder="意见（可选）：哪里不对、缺了什么", show_label=False, scale=4,
+                up, down = (gr.Button(RATINGS[r], size="sm", elem_id=f"pb-{r}") for r in ("up", "down"))
+                comment = gr.Textbox(placeholder="意见（可选）：哪里不对、缺了什么", label="意见", show_label=False, scale=4,
                                      elem_id="pb-comment")
                 clear = gr.Button("新对话", size="sm")
             feedback_note = gr.Markdown(elem_id="pb-feedback-note")
             for trigger in (question.submit, send.click):
-                trigger(app.chat, *chat_io, api_visibility="private")
+                trigger(refused_chat(app), *chat_io, api_visibility="private")
             for button, rating in ((up, "up"), (down, "down")):
-                button.click(_rating(app, rating), [comment, last_answer], [comment, feedback_note],
+                button.click(rating_buttons(app, rating), [comment, last_answer], [comment, feedback_note, up, down],
                              api_visibility="private")
+            last_answer.change(unrated, None, [up, down], api_visibility="private", queue=False)
             clear.click(lambda: ([], None, "", None, ""), None, [chatbot, conversation, question, last_answer, feedback_note],
                         api_visibility="private")
 
@@ -106,14 +100,14 @@ def build_app(bot: PolicyBot, app: WebApp | None = None) -> gr.Blocks:
             with gr.Row():
                 with gr.Column(scale=3):
                     results = gr.HTML(label="检索结果", elem_id="pb-results")
-                with gr.Column(scale=2):
+                with gr.Column(scale=2, elem_id="pb-clause-panel"):
                     pick = gr.Dropdown(label="查看条款全文", choices=[])
                     view = gr.HTML(elem_id="pb-clause-view")
                     cite_line = gr.Textbox(label="引用", interactive=False, elem_id="pb-cite-line")
                     copy = gr.Button("复制引用", size="sm", elem_id="pb-copy")
                     copy_note = gr.Markdown(elem_id="pb-copy-note")
             for trigger in (query.submit, go.click):
-                trigger(app.search_ui, [query, doc, section, k], [results, pick, view, cite_line],
+                trigger(refused_search(app), [query, doc, section, k], [results, pick, view, cite_line],
                         api_visibility="private")
             pick.change(app.clause_ui, pick, [view, cite_line], api_visibility="private")
             copy.click(None, cite_line, copy_note, js=COPY_JS, api_visibility="private")

@@ -26,7 +26,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException
 
-from bot.errors import ClauseNotFound, IndexUnavailable, PolicyBotError, QuestionError, RateLimited
+from bot.errors import ClauseNotFound, IndexUnavailable, PolicyBotError, QuestionError
 from bot.logs import clip
 from bot.records import MAX_K
 from bot.service import PolicyBot

@@ -52,6 +52,7 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     from bot.web.app import WebApp
     from bot.web.guard import refuse_missing_arguments
     from bot.web.layout import CSS, build_api, build_app
+    from bot.web.page_script import PAGE_JS
     from bot.logs import configure_logging
     from bot.web.protect import Protect
     from bot.web.queue import WakingQueue
@@ -69,7 +70,7 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     # questions is kept in the browser (service-window PCs are shared).
     common = dict(server_name=host, server_port=port, show_error=False, enable_monitoring=False,
                   run_history=False, max_file_size=settings.max_file_bytes, footer_links=["api"])
-    for path, blocks, extra in (("/api", build_api(app), {}), ("/", build_app(bot, app), {"css": CSS})):
+    for path, blocks, extra in (("/api", build_api(app), {}), ("/", build_app(bot, app), {"css": CSS, "js": PAGE_JS})):
         # Gradio keeps each session's state until 10,000 sessions (about 0.1 MB each for the UI): a
         # busy app grew without a visible bound. Read when the Blocks is mounted.
         blocks.state_session_capacity = settings.web_sessions

@@ -32,7 +32,7 @@ def test_answer_markdown_numbers_footnotes_expandable_to_the_whole_clause():
     assert "1000万元" in md
     assert "<details" in md and f"<summary>[1] {LINE}</summary>" in md
     assert ui.esc(TEXT) in md  # the whole clause, not just the quote
-    assert "四.(八)" in md and "责任单位：</b>省科技厅、省教育厅" in md
+    assert "《实施方案》四、（八）" in md and "责任单位：</b>省科技厅、省教育厅" in md and PLAN not in md
     assert md.count(LINE) == 1  # the plain 出处 block is replaced by the footnotes
 
 
@@ -83,9 +83,15 @@ def test_query_terms_drop_punctuation_and_single_characters():
 def test_hits_markdown_gives_each_hit_a_citation_line():
     amended = Hit(CLAUSE, "实施方案", 0.2, amendment=Amendment(CLAUSE.id, "amended", "新文件", "某号", "2023-01-01", "改了"))
     html = ui.hits_markdown([HIT, amended], ["科技成果"], [LINE, LINE])
-    assert html.count(f"引用：{LINE}") == 2
+    assert html.count(f"<b>1. {LINE}</b>") == 1 and html.count(f'data-cite="{LINE}"') == 2
     assert "<mark>科技成果</mark>" in html and "已被后续文件修改" in html
     assert "没有找到" in ui.hits_markdown([], [], [])
+
+
+def test_a_compounds_parts_are_marked_only_where_the_whole_is_missing():
+    assert ui.present_terms("据实扣除的基础上加计扣除", ["加计扣除", "加计", "扣除"]) == ["加计扣除"]
+    assert ui.present_terms("据实扣除", ["加计扣除", "加计", "扣除"]) == ["加计扣除", "加计", "扣除"]
+    assert ui.query_terms("第二条") == ["第二条"]
 
 
 def test_hit_dict_has_the_cli_json_fields():
