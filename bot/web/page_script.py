@@ -5,6 +5,7 @@
 - An answer's [n] marker opens and shows footnote n of the same message.
 - A search result's 复制引用 copies its citation line; the result shown in the clause panel is marked.
 - Toasts saying the same thing are shown once, not stacked.
+- Status words Gradio's Chinese table lacks (common.complete) are announced in Chinese.
 """
 
 from __future__ import annotations
@@ -59,7 +60,16 @@ PAGE_JS = r"""() => {
       });
     }
   };
-  new MutationObserver(() => { showStart(); markSelected(); oneToastEach(); })
+  // Gradio's status tracker announces a finished event to screen readers as i18n("common.complete"),
+  // a key its zh-CN table lacks, so the raw key was read out: say it in Chinese.
+  const MISSING = {'common.complete': '已完成', 'common.progress': '进度', 'common.loading': '加载中'};
+  const translateMissing = () => {
+    document.querySelectorAll('[aria-live], .sr-only, .visually-hidden').forEach((el) => {
+      const said = el.textContent.trim();
+      if (MISSING[said]) el.textContent = MISSING[said];
+    });
+  };
+  new MutationObserver(() => { showStart(); markSelected(); oneToastEach(); translateMissing(); })
     .observe(document.body, {childList: true, subtree: true, characterData: true});
   document.addEventListener('click', (e) => {
     const cite = e.target.closest && e.target.closest('a.pb-cite');

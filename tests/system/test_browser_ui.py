@@ -25,7 +25,11 @@ SIZES = pytest.mark.parametrize("size", [PHONE, DESKTOP], ids=["phone", "desktop
 TABS = ["政策问答", "条款检索", "政策匹配", "文档管理", "评测"]
 REVIEW_SHOTS = Path("/tmp/shots-ui")
 # ASCII words a Chinese user may read: document formats, units, the product's name.
-ALLOWED_WORDS = {"PolicyBot", "PDF", "DOCX", "TXT", "HTML", "ID", "PNG", "CSV", "JSON", "JSONL", "API", "LLM"}
+ALLOWED_WORDS = {"PolicyBot", "PDF", "DOCX", "TXT", "HTML", "ID", "PNG", "CSV", "TSV", "JSON", "JSONL", "YAML", "API",
+                 "LLM", "Recall", "MRR", "nDCG"}  # file formats, and metric abbreviations beside their Chinese names
+# Not labels: a file's own name (a corpus file in the 文件名 column, report.md in a download) and the
+# environment variable an admin sets.
+NOT_LABELS = re.compile(r"[\w.-]*\.(?:txt|pdf|docx|html?|md|json|jsonl|yaml|zip|png)\b|POLICYBOT_[A-Z_]+")
 SLUG = re.compile(r"[a-z]+(?:-[a-z0-9]+){2,}")  # guizhou-hitech-zones-plan-2021
 
 
@@ -113,16 +117,13 @@ def test_a_long_answer_is_shown_from_its_lead_and_label(sized):
     assert label.inner_text().startswith("✓") and answer.inner_text().split("\n")[1].startswith("答：")
 
 
-# The 文档管理 and 评测 tabs' wording is another branch's work (issue 18, Chinese throughout); their
-# English is reported, not failed on, until it lands.
-OTHERS_WORDING = {"文档管理", "评测"}
 
 
 def test_every_tab_fits_the_screen_reads_in_chinese_and_is_saved(sized, tmp_path):
     page, size = sized
     name = "phone" if size is PHONE else "desktop"
     ask_cited(page, "研发费用加计扣除比例是多少？")
-    problems, pending = [], []
+    problems = []
     for n, tab in enumerate(TABS, 1):
         button = page.get_by_role("tab", name=tab)
         assert button.is_visible(), f"{tab} is hidden in a menu at {name} size"
@@ -134,12 +135,11 @@ def test_every_tab_fits_the_screen_reads_in_chinese_and_is_saved(sized, tmp_path
         width = page.evaluate("[document.documentElement.scrollWidth, innerWidth]")
         if width[0] > width[1]:
             problems.append(f"{tab}: page {width[0]} px wide in a {width[1]} px window")
-        text = page.evaluate("document.body.innerText")
+        text = NOT_LABELS.sub(" ", page.evaluate("document.body.innerText"))
         english = english_words(text) | set(SLUG.findall(text))
         if english:
-            (pending if tab in OTHERS_WORDING else problems).append(f"{tab}: English {sorted(english)}")
-    if pending:
-        print("English in other branches' tabs:", pending)
+            where = [text[max(0, text.find(w) - 30):text.find(w) + 30] for w in sorted(english)]
+            problems.append(f"{tab}: English {sorted(english)} in {where}")
     assert not problems, problems
 
 
