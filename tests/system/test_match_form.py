@@ -256,6 +256,7 @@ def test_the_cli_report_is_an_a4_pdf_with_every_verdict_citation_and_the_disclai
             assert re.sub(r"\s", "", v["amendment_note"]) in text
     assert "本报告不构成法律意见或行政认定" in text and "✓" in text and "✘" in text
     assert "示例·安顺某高端装备企业" in text and "营业收入：3亿元" in text  # the enterprise's facts
+    assert "营业收入：3亿元（上一纳税年度" in text and "资产总额（全年季度平均值）：" in text  # and which year
 
 
 def test_the_cli_report_can_be_a_docx_and_refuses_other_suffixes(index_dir, tmp_path):
