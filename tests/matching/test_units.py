@@ -93,3 +93,13 @@ def test_a_name_that_does_not_say_the_legal_form_is_asked_about(by_id, name):
     verdict = _verdict(by_id, SMALL, {"name": name})
     assert verdict.status == "needs_info" and set(verdict.missing) == {"sole_or_partnership"}
     assert "个人独资企业或合伙企业" in verdict.missing["sole_or_partnership"]
+
+
+def test_a_drafted_income_tax_rule_carries_article_1_as_an_exclusion(clauses, amendments):
+    from bot.matching.drafts import draft_document
+
+    slug = "enterprise-income-tax-law-2018"
+    drafted = draft_document(slug, "", [c for c in clauses.values() if c.doc_slug == slug], amendments)
+    rate = next(r for r in drafted if f"{slug}#第二十八条" in r["clauses"])
+    exclusion = next(c for c in rate["conditions"] if c["field"] == "sole_or_partnership")
+    assert exclusion["value"] is False and exclusion["clause"] == f"{slug}#第一条"
