@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.text.industries import excluded_industry
 from bot.text.places import in_guizhou
+from bot.text.width import fold
 
 if TYPE_CHECKING:
     from bot.matching.profile import EnterpriseProfile
@@ -183,6 +184,23 @@ def _resident_enterprise(p: EnterpriseProfile, today: date) -> Fact:
     return Fact(True) if in_guizhou(p.province) else Fact(None, ("resident_enterprise",))
 
 
+def _sole_or_partnership(p: EnterpriseProfile, today: date) -> Fact:
+    """As stated, else read from the company name: a partnership's name carries 合伙 (合伙企业法第十五条),
+    a sole proprietorship's never 有限 or 公司 (个人独资企业登记管理办法第六条), so …有限公司 is a company
+    (企业所得税法第一条: the first two are outside enterprise income tax); a listed one is a 股份有限公司.
+    Any other name is asked about."""
+    if p.sole_or_partnership is not None:
+        return Fact(p.sole_or_partnership)
+    if p.listing_status == "listed":
+        return Fact(False)
+    name = fold(p.name or "").strip()
+    if "合伙" in name or "个人独资" in name:
+        return Fact(True)
+    if name.endswith(("有限公司", "有限责任公司", "股份公司")):
+        return Fact(False)
+    return Fact(None, ("sole_or_partnership",))
+
+
 def _excluded_industry(p: EnterpriseProfile, today: date) -> Fact:
     """As stated, else true when the industry is on 财税〔2015〕119号's list; other industries are asked
     about, since the list ends with "other industries the ministries name"."""
@@ -222,6 +240,7 @@ DERIVED: dict[str, Callable[[EnterpriseProfile, date], Fact]] = {
     "excluded_industry": _excluded_industry,
     "industrial_enterprise": _industrial_enterprise,
     "resident_enterprise": _resident_enterprise,
+    "sole_or_partnership": _sole_or_partnership,
     "has_unrecovered_losses": _has_unrecovered_losses,
     "zone_level": _zone_level,
 }

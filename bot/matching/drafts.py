@@ -65,11 +65,11 @@ _MARK = rf"第[一二三四五六七八九十百零]+条|{_ITEM_MARK}"  # and �
 _ITEM = re.compile(rf"^\s*(?:{_ITEM_MARK})")
 _CONDITION_LIST = re.compile(r"(?:下列|以下|如下)条件|同时满足|同时具备")  # 须同时满足以下条件：
 SUBJECTLESS = (*BENEFIT_WORDS, "按", "对", "由", "可", "自")  # a granting part opening so names no one itself
-_EXCLUDES = re.compile(r"不得?享受|不予(?:支持|奖励|补助|补贴|资助)")  # …的企业，不享受本办法规定的奖励
+_EXCLUDES = re.compile(r"不得?享受|不予(?:支持|奖励|补助|补贴|资助)|不适用(?=本法)")  # …的企业，不享受本办法规定的奖励；…不适用本法
 # 自…起享受税收优惠 grants; 已享受的…优惠 and 享受低税率优惠的 (those who had it) do not
 _ENJOYS = re.compile(r"(?<![已不得未])享受[^，,。；;]*优惠(?!的)")
 _EXCLUDED_BENEFIT = re.compile(r"(.*?)(?:优惠|奖励|补助|补贴|资助|政策|待遇)")  # 不得享受|企业所得税|优惠
-WHOLE_DOCUMENT = ("本办法", "本措施", "本规定", "本细则", "本政策", "本通知")
+WHOLE_DOCUMENT = ("本法", "本办法", "本措施", "本规定", "本细则", "本政策", "本通知")
 WHOLE = "*"  # an exclusion's reach: every benefit of the document
 _LIST_LEAD = re.compile(r"下列|以下|如下")
 # after a kind of enterprise: it names the enterprise's status (通过高新技术企业认定的; 高新技术企业资格)

@@ -20,7 +20,8 @@ from bot.errors import ProfileError
 from bot.text.facts import DONT_KNOW, dont_know, facts, read_yes_no
 from bot.text.numerals import numbers
 
-MAX_ITEMS = 4  # facts a question may hold and stay readable
+# facts a question may hold and stay readable: four figures, or five short yes/no items to tick
+MAX_ITEMS = {"figures": 4, "checklist": 5}
 _PARTS = re.compile(r"[，,、；;。\s]+")
 _ONE_UNKNOWN = re.compile(r"第?\s*(\d+)\s*[个项条]?[^，,、；;。\d]{0,4}?(?:不清楚|不知道|不确定|不太清楚|说不准|跳过)")
 
@@ -55,8 +56,9 @@ def question_groups() -> Mapping[str, QuestionGroup]:
     groups = {key: QuestionGroup(key, **entry) for key, entry in yaml.safe_load(text).items()}
     for group in groups.values():
         unknown = set(group.items) - set(facts())
-        if unknown or len(group.items) > MAX_ITEMS:
-            raise ValueError(f"question group {group.key}: unknown facts {sorted(unknown)} or more than {MAX_ITEMS}")
+        limit = MAX_ITEMS[group.kind]
+        if unknown or len(group.items) > limit:
+            raise ValueError(f"question group {group.key}: unknown facts {sorted(unknown)} or more than {limit}")
     return groups
 
 

@@ -123,6 +123,7 @@ class EnterpriseProfile(_Model):
     domestic_rd_share: Share | None = None
     hightech_income_share: Share | None = None
     employees: Count | None = None
+    staff_quarterly_avg: Count | None = None
     st_staff: Count | None = None
     ip: IPCounts | None = None
     owns_core_ip: YesNo | None = None
@@ -144,6 +145,7 @@ class EnterpriseProfile(_Model):
     industrial_enterprise: YesNo | None = None
     excluded_industry: YesNo | None = None
     resident_enterprise: YesNo | None = None
+    sole_or_partnership: YesNo | None = None
     tech_transfer_income_wan: Money | None = None
     preferential_income_separate: YesNo | None = None
     is_venture_capital: YesNo | None = None

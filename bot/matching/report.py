@@ -46,7 +46,8 @@ def build_report(profile: EnterpriseProfile, verdicts: Iterable[Verdict], quote:
 
 
 def profile_facts(profile: EnterpriseProfile) -> list[tuple[str, str]]:
-    """(label, value as read) for each fact the enterprise gave, nested ones flattened (发明专利 3件)."""
+    """(label, value as read, with the period it describes) for each fact the enterprise gave, nested ones
+    flattened (发明专利 3件)."""
     out = []
     for key, value in profile.model_dump(exclude_none=True).items():
         if key == "talents":
@@ -56,7 +57,8 @@ def profile_facts(profile: EnterpriseProfile) -> list[tuple[str, str]]:
             out += [(fact(f"{key}.{part}").label, fact(f"{key}.{part}").show(v)) for part, v in value.items()
                     if v is not None]
         else:
-            out.append((fact(key).label, fact(key).show(value)))
+            period = fact(key).period.split("；")[0]  # which year a figure is for: 上一纳税年度
+            out.append((fact(key).label, fact(key).show(value) + (f"（{period}）" if period else "")))
     return out
 
 

@@ -26,7 +26,7 @@ def distances(rules, **data) -> dict[str, list[str]]:
     ({"st_staff": 30, "employees": 350}, "hitech-enterprise-recognition",
      "科技人员占职工总数比例 8.57%，还差 1.43 个百分点才达到10%"),
     # upper bounds (不超过): how far over
-    ({"employees": 350}, "small-low-profit-enterprise-rate", "职工总数需不超过300人，目前350人，超出50人"),
+    ({"staff_quarterly_avg": 350}, "small-low-profit-enterprise-rate", "从业人数（全年季度平均值）需不超过300人，目前350人，超出50人"),
     ({"taxable_income_wan": 400}, "small-low-profit-enterprise-rate",
      "年度应纳税所得额需不超过300万元，目前400万元，超出100万元"),
     ({"talents": [{"age": 68, "nationality": "德国", "is_high_end": True}]}, "gz-foreign-talent-work-permit-age-65",
@@ -59,8 +59,8 @@ def test_the_distance_is_shown_in_the_condition_line_the_table_and_cli_use(rules
 
 def test_the_closest_policies_fail_only_on_figures_smallest_gap_first(rules):
     profile = parse_profile({**BASE, "rd_intensity": 4.6, "revenue_wan": 29000, "is_tech_enterprise": True,
-                             "listing_status": "unlisted", "employees": 320, "taxable_income_wan": 100,
+                             "listing_status": "unlisted", "staff_quarterly_avg": 320, "taxable_income_wan": 100,
                              "total_assets_wan": 3000, "restricted_industry": False, "is_hightech": False})
     near = [v.rule_id for v in closest(match(profile, rules))]
-    # one gap (职工 320 > 300, 6.7% over) before two (4.6% and 2.9亿); 高新技术企业 is no figure to close
+    # one gap (从业人数 320 > 300, 6.7% over) before two (4.6% and 2.9亿); 高新技术企业 is no figure to close
     assert near == ["small-low-profit-enterprise-rate", "gz-star-market-listing-cultivation"]

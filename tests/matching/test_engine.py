@@ -26,6 +26,7 @@ TODAY = date(2025, 6, 1)
 
 # A complete enterprise in 贵阳国家高新区 that meets every condition it can; each case changes a little.
 BASE = {
+    "name": "贵阳示例软件科技有限公司",
     "province": "贵州",
     "zone": {"name": "贵阳国家高新区", "level": "national"},
     "registered_years": 3,
@@ -35,6 +36,7 @@ BASE = {
     "domestic_rd_share": 80,
     "hightech_income_share": 70,
     "employees": 100,
+    "staff_quarterly_avg": 100,
     "st_staff": 20,
     "ip": {"invention_patents": 2, "software_copyrights": 5},
     "owns_core_ip": True,
@@ -147,10 +149,10 @@ CASES = [
     ("excluded-industry-unknown-asks", SUPER, {"excluded_industry": DROP}, "needs_info", {"excluded_industry"}),
     ("no-rd-expense", SUPER, {"rd_expense_wan": 0, "rd_intensity": DROP, "rd_share_3y": DROP}, "not_eligible", None),
     # 小型微利企业: amended thresholds, 不超过 inclusive, in force until 2027-12-31
-    ("small-at-every-upper-bound", SMALL, {"taxable_income_wan": 300, "employees": 300, "st_staff": 30,
+    ("small-at-every-upper-bound", SMALL, {"taxable_income_wan": 300, "staff_quarterly_avg": 300, "st_staff": 30,
                                            "total_assets_wan": 5000}, "eligible", None),
     ("small-taxable-income-over", SMALL, {"taxable_income_wan": 300.5}, "not_eligible", None),
-    ("small-too-many-staff", SMALL, {"employees": 301}, "not_eligible", None),
+    ("small-too-many-staff", SMALL, {"staff_quarterly_avg": 301}, "not_eligible", None),
     ("small-loss-year-counts", SMALL, {"taxable_income_wan": -50}, "eligible", None),
     ("small-restricted-industry", SMALL, {"restricted_industry": True}, "not_eligible", None),
     ("small-assets-unknown-asks", SMALL, {"total_assets_wan": DROP}, "needs_info", {"total_assets_wan"}),

@@ -93,7 +93,7 @@ def run(rules, *replies: str, opener: str = "我们公司能享受哪些政策�
 def test_it_asks_first_the_related_facts_that_settle_most_verdicts_together(rules):
     # In a Guizhou zone with nothing else known: the zone's four project policies each wait on a fact of
     # their own; asked together as one checklist they settle four verdicts with one question.
-    guided, answers = run(rules, data={"province": "贵州", "zone": {"level": "national"}})
+    guided, answers = run(rules, data={"province": "贵州", "zone": {"level": "national"}, "name": "贵阳示例有限公司"})
     assert guided.pending == "projects" and len(guided.pending_facts) == 4
     assert answers[0].text.endswith("\n".join(f"{i}. {question_groups()['projects'].items[n]}"
                                                for i, n in enumerate(guided.pending_facts, 1)))
@@ -166,9 +166,9 @@ def test_a_fact_not_read_from_a_group_reply_is_asked_again_alone_later(by_id):
     guided = GuidedMatch(data={"province": "贵州"})
     rules = [by_id["small-low-profit-enterprise-rate"]]
     step(guided, "我们公司能享受哪些政策？", {}, rules, str)
-    assert guided.pending == "scale" and guided.pending_facts[:2] == ("employees", "total_assets_wan")
+    assert guided.pending == "scale" and guided.pending_facts == ("staff_quarterly_avg", "total_assets_wan")
     warning = step(guided, "260，挺多的", {}, rules, str).text
-    assert warning.startswith("以下几项没能从回答中读出，稍后单独再问：资产总额") and guided.data["employees"] == 260
+    assert warning.startswith("以下几项没能从回答中读出，稍后单独再问：资产总额") and guided.data["staff_quarterly_avg"] == 260
     asked = []
     while guided.pending:
         asked.append(guided.pending_facts)
@@ -179,7 +179,7 @@ def test_a_fact_not_read_from_a_group_reply_is_asked_again_alone_later(by_id):
 def test_it_stops_when_nothing_more_can_change_a_verdict(by_id):
     rules = [by_id["hitech-enterprise-tax-rate"], by_id["hitech-enterprise-annual-report"]]
     # The 15% rate also rests on the certificate's three years (第九条) and no ground of 第十九条.
-    guided, answers = run(rules, "是", "1", "没有")
+    guided, answers = run(rules, "是", "1", "没有", data={"name": "贵阳示例软件有限公司"})  # a company: 第一条 is met
     assert guided.asked == ["is_hightech", "hightech_certified_years", "hightech_revocation_grounds"]
     assert guided.pending is None
     assert answers[-1].text.startswith("政策匹配结果") and "| 高新技术企业减按15%税率征收企业所得税 | ✔ 符合条件 |" in answers[-1].text
@@ -188,7 +188,8 @@ def test_it_stops_when_nothing_more_can_change_a_verdict(by_id):
 def test_dont_know_leaves_the_verdicts_open_says_what_to_find_out_and_is_not_asked_again(by_id):
     rules = [by_id["gz-ip-pledge-financing"], by_id["loss-carryforward-five-years"]]
     rule_of = {"ip": "高新区知识产权质押融资", "has_unrecovered_losses": "亏损结转弥补（最长五年）"}
-    guided, answers = run(rules, "不清楚", "没有", data={"province": "贵州", "zone": {"level": "national"}})
+    guided, answers = run(rules, "不清楚", "没有", data={"province": "贵州", "zone": {"level": "national"},
+                                                              "sole_or_partnership": False})
     unknown, answered = guided.asked  # whichever was asked first got 不清楚
     assert {unknown, answered} == set(rule_of)
     result = answers[-1].text
@@ -255,7 +256,9 @@ def test_matching_reuses_earlier_facts_asks_for_the_rest_and_lists_verdicts(corp
 def test_an_unreadable_reply_is_asked_again_and_a_new_question_leaves_the_exchange(corpus_bot):
     chat = Conversation()
     corpus_bot.ask("我们公司能享受哪些政策？", conversation=chat)
-    assert chat.guided.pending == "province"  # nothing known yet: where the enterprise is comes first
+    assert chat.guided.pending == "tax"  # nothing known yet: the checklist every income tax rule waits on
+    corpus_bot.ask("1", conversation=chat)  # 居民企业, a company
+    assert chat.guided.pending == "province"  # then where the enterprise is
     again = corpus_bot.ask("是", conversation=chat)
     assert again.text.startswith("没能读懂这个回答") and chat.guided.pending == "province"
     answer = corpus_bot.ask("科技成果转化项目最多能拿多少支持？这个我也想问一下", conversation=chat)

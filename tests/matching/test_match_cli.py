@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SMALL_FIRM = {"name": "示例·贵阳某小型软件公司", "province": "贵州", "industry": "软件和信息技术服务业",
+SMALL_FIRM = {"name": "贵阳示例小型软件有限公司", "province": "贵州", "industry": "软件和信息技术服务业",
               "industrial_enterprise": False, "restricted_industry": False,
-              "taxable_income_wan": 25, "employees": 60, "total_assets_wan": 900}
+              "taxable_income_wan": 25, "staff_quarterly_avg": 60, "total_assets_wan": 900}
 
 
 def policybot_match(cwd: Path, *args: str) -> subprocess.CompletedProcess:

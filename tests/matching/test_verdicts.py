@@ -126,7 +126,7 @@ SMALL_FIRM = {"taxable_income_wan": 25, "restricted_industry": False, "industria
 ])
 def test_after_2027_a_small_low_profit_enterprise_keeps_20_percent_under_the_clause_thresholds(
         by_id, industrial, employees, assets, status):
-    overrides = {**SMALL_FIRM, "industrial_enterprise": industrial, "employees": employees, "total_assets_wan": assets}
+    overrides = {**SMALL_FIRM, "industrial_enterprise": industrial, "staff_quarterly_avg": employees, "total_assets_wan": assets}
     verdict = _verdict(by_id, SMALL, overrides, AFTER)
     assert verdict.status == status, [(c.wording, c.status) for c in verdict.conditions]
     assert verdict.current_benefit is None and verdict.rate == "20%"
@@ -134,23 +134,23 @@ def test_after_2027_a_small_low_profit_enterprise_keeps_20_percent_under_the_cla
 
 
 def test_after_2027_the_taxable_income_bound_is_30_wan_again(by_id):
-    overrides = {**SMALL_FIRM, "taxable_income_wan": 30.5, "employees": 50, "total_assets_wan": 500}
+    overrides = {**SMALL_FIRM, "taxable_income_wan": 30.5, "staff_quarterly_avg": 50, "total_assets_wan": 500}
     verdict = _verdict(by_id, SMALL, {**overrides, "industrial_enterprise": False}, AFTER)
     assert verdict.status == "not_eligible"
     assert [c.wording for c in verdict.unmet] == ["年度应纳税所得额不超过30万元"]
 
 
 def test_until_the_end_date_the_wider_thresholds_and_5_percent_burden_hold(by_id):
-    overrides = {"taxable_income_wan": 250, "employees": 280, "total_assets_wan": 4800, "industrial_enterprise": False}
+    overrides = {"taxable_income_wan": 250, "staff_quarterly_avg": 280, "total_assets_wan": 4800, "industrial_enterprise": False}
     before, after = (_verdict(by_id, SMALL, overrides, day) for day in (END, AFTER))
     assert before.status == "eligible" and "实际税负5%" in before.current_benefit
     assert after.status == "not_eligible" and after.current_benefit is None
-    assert {c.field for c in after.unmet} == {"taxable_income_wan", "employees", "total_assets_wan"}
+    assert {c.field for c in after.unmet} == {"taxable_income_wan", "staff_quarterly_avg", "total_assets_wan"}
     assert "today" not in {c.field for c in after.conditions}  # the benefit itself has not ended
 
 
 def test_after_2027_whether_it_is_industrial_is_asked_unless_the_industry_says(by_id):
-    overrides = {**SMALL_FIRM, "employees": 90, "total_assets_wan": 2000}
+    overrides = {**SMALL_FIRM, "staff_quarterly_avg": 90, "total_assets_wan": 2000}
     asked = _verdict(by_id, SMALL, {**overrides, "industry": "软件和信息技术服务业"}, AFTER)
     assert asked.status == "needs_info" and set(asked.missing) == {"industrial_enterprise"}
     assert "工业企业，从业人数不超过100人；其他企业，从业人数不超过80人" in [c.wording for c in asked.conditions]

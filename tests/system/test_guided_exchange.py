@@ -29,11 +29,12 @@ ALIKE = {"restricted_industry": "不是", "excluded_industry": "不属于", "is_
          "converted_service_achievement": "没有", "major_incident_last_year": "没有", "resident_enterprise": "是",
          "is_tech_enterprise": "是", "owns_core_ip": "有", "has_major_achievement_project": "没有",
          "has_hightech_industry_project": "没有", "is_leading_enterprise": "不是", "has_reward_agreement": "没有",
-         "hightech_revocation_grounds": "没有", "needs_talent_housing": "不需要", "is_high_growth": "不是"}
+         "hightech_revocation_grounds": "没有", "needs_talent_housing": "不需要", "is_high_growth": "不是",
+         "sole_or_partnership": "不是，是有限公司"}
 SOFTWARE_GUIYANG = {**ALIKE,  # a certified high-tech software company in 贵阳国家高新区
     "province": "贵州贵阳", "zone": "贵阳国家高新区", "is_hightech": "有，证书2024年12月拿的", "is_st_sme": "不是",
     "has_unrecovered_losses": "没有", "ip": "发明专利5件，软著30件", "revenue_wan": "2.4亿", "rd_intensity": "4.6%",
-    "rd_expense_wan": "1100万", "employees": "180人", "st_staff": "60", "taxable_income_wan": "1200万",
+    "rd_expense_wan": "1100万", "employees": "180人", "staff_quarterly_avg": "175人", "st_staff": "60", "taxable_income_wan": "1200万",
     "total_assets_wan": "3亿", "listing_status": "正在筹备上市", "has_major_achievement_project": "不清楚",
     "needs_talent_housing": "需要", "is_high_growth": "是", "tech_transfer_income_wan": "0",
     "registered_years": "2016年成立", "in_key_hitech_field": "是", "rd_share_3y": "4.8%", "domestic_rd_share": "100%",
@@ -42,14 +43,14 @@ SOFTWARE_GUIYANG = {**ALIKE,  # a certified high-tech software company in 贵阳
 MANUFACTURER_ZUNYI = {**ALIKE,  # a manufacturing SME in Zunyi, outside any high-tech zone
     "province": "贵州遵义", "zone": "不在高新区", "is_hightech": "不是", "is_st_sme": "是，去年入库的",
     "has_unrecovered_losses": "没有", "ip": "实用新型3件", "revenue_wan": "8000万元", "rd_intensity": "1.5%",
-    "rd_expense_wan": "120", "employees": "260人", "st_staff": "25人", "taxable_income_wan": "150万",
+    "rd_expense_wan": "120", "employees": "260人", "staff_quarterly_avg": "250", "st_staff": "25人", "taxable_income_wan": "150万",
     "total_assets_wan": "4000万元", "listing_status": "没有上市", "tech_transfer_income_wan": "不清楚",
     "registered_years": "12年", "in_key_hitech_field": "不是", "industrial_enterprise": "是",
     "preferential_income_separate": "是"}
 STARTUP = {**ALIKE,  # an eight-month-old start-up in Guiyang's national high-tech zone, in loss
     "province": "贵阳", "zone": "在贵阳高新区，国家级的", "is_hightech": "没有", "is_st_sme": "还没有",
     "has_unrecovered_losses": "没有，今年才开始亏", "ip": "软著2件", "revenue_wan": "300万", "rd_intensity": "20%",
-    "rd_expense_wan": "60万", "employees": "12", "st_staff": "8", "taxable_income_wan": "亏损50万",
+    "rd_expense_wan": "60万", "employees": "12", "staff_quarterly_avg": "10人", "st_staff": "8", "taxable_income_wan": "亏损50万",
     "total_assets_wan": "不清楚", "listing_status": "未上市", "needs_talent_housing": "不需要", "is_high_growth": "不是",
     "tech_transfer_income_wan": "0", "in_key_hitech_field": "是", "industrial_enterprise": "不是",
     "preferential_income_separate": "不是"}

@@ -39,7 +39,7 @@ TYPICAL = {
     "ip.invention_patents": "3", "ip.utility_models": "8", "ip.design_patents": "0", "ip.software_copyrights": "12",
     "ip.other": "0", "owns_core_ip": "是", "in_key_hitech_field": "是", "has_major_achievement_project": "否",
     "has_hightech_industry_project": "是", "converted_service_achievement": "是", "has_reward_agreement": "是",
-    "employees": "180", "st_staff": "40", "needs_talent_housing": "是", "talents": "有",
+    "employees": "180", "staff_quarterly_avg": "175", "sole_or_partnership": "否", "st_staff": "40", "needs_talent_housing": "是", "talents": "有",
     "major_incident_last_year": "否", "is_hightech": "是", "is_st_sme": "否", "is_tech_enterprise": "是",
     "is_high_growth": "否", "is_leading_enterprise": "否",
     "hightech_certified_years": "2", "hightech_revocation_grounds": "否", "preferential_income_separate": "是",
@@ -91,8 +91,9 @@ def test_every_fact_the_rules_read_has_a_grouped_field_with_its_unit_and_period(
     assert [name for name, _ in groups] == list(GROUPS)  # nothing falls into 其他: facts.yaml groups them all
     by_key = {f.key: f for _, group in groups for f in group}
     assert set(by_key) == set(TYPICAL)  # a new rule's fact without a field (or a value here) fails this
-    for key in ("revenue_wan", "taxable_income_wan", "rd_expense_wan", "employees"):
+    for key in ("revenue_wan", "taxable_income_wan", "rd_expense_wan", "employees", "staff_quarterly_avg"):
         assert "上一纳税年度" in by_key[key].info
+    assert "季度平均" in by_key["staff_quarterly_avg"].label and "季度平均" not in by_key["employees"].label
     assert "季度平均" in by_key["total_assets_wan"].label + by_key["total_assets_wan"].info
     assert "近三个会计年度" in by_key["rd_share_3y"].info and "高企" in by_key["rd_share_3y"].label
     assert "内部研发投入强度" in by_key["rd_intensity"].label
@@ -255,6 +256,7 @@ def test_the_cli_report_is_an_a4_pdf_with_every_verdict_citation_and_the_disclai
             assert re.sub(r"\s", "", v["amendment_note"]) in text
     assert "本报告不构成法律意见或行政认定" in text and "✓" in text and "✘" in text
     assert "示例·安顺某高端装备企业" in text and "营业收入：3亿元" in text  # the enterprise's facts
+    assert "营业收入：3亿元（上一纳税年度" in text and "资产总额（全年季度平均值）：" in text  # and which year
 
 
 def test_the_cli_report_can_be_a_docx_and_refuses_other_suffixes(index_dir, tmp_path):

@@ -18,7 +18,9 @@ RULES = Path(__file__).resolve().parents[2] / "corpus" / "rules"
         ("revenue_wan", "营业收入", "万元", "贵公司上一年度的营业收入是多少（万元）？"),
         ("rd_intensity", "研发投入强度", "%", "贵公司上一年度研发投入占营业收入的比例是多少（%）？"),
         ("st_staff_share", "科技人员占职工总数比例", "%", ""),
-        ("employees", "职工总数", "人", "贵公司当年职工总数（从业人数）是多少人？"),
+        ("employees", "当年职工总数", "人", "贵公司上一纳税年度的职工总数是多少人（高新技术企业认定用）？"),
+        ("staff_quarterly_avg", "从业人数（全年季度平均值）", "人",
+         "贵公司上一纳税年度的从业人数（含劳务派遣用工，按全年各季度平均值计）是多少人？"),
         ("registered_years", "注册成立年限", "年", "贵公司注册成立多少年了（或成立日期是哪天）？"),
         ("talents.age", "人才年龄", "岁", "贵公司境外人才的年龄分别是多少岁？"),
         ("zone_level", "高新区级别", "", ""),
@@ -78,7 +80,8 @@ def test_every_fact_a_shipped_rule_compares_is_in_the_vocabulary():
 @pytest.mark.parametrize(
     "key, form_label",
     [("revenue_wan", "上一年度营业收入（万元）"), ("rd_intensity", "内部研发投入强度（%，上一年度，6 表示 6%）"),
-     ("employees", "职工总数（人）"), ("taxable_income_wan", "应纳税所得额（万元）"),
+     ("employees", "当年职工总数（人）"), ("staff_quarterly_avg", "从业人数（人，全年季度平均值）"),
+     ("taxable_income_wan", "应纳税所得额（万元）"),
      ("owns_core_ip", "拥有核心知识产权"), ("is_hightech", "高新技术企业")],
 )
 def test_the_web_form_labels_are_kept(key, form_label):
@@ -109,7 +112,7 @@ def test_a_value_is_shown_with_its_unit_or_label(key, value, shown):
         ("企业在中国境内发生的研究开发费用总额占全部研究开发费用总额的比例", "%", "domestic_rd_share"),
         ("近一年高新技术产品（服务）收入占企业同期总收入的比例", "%", "hightech_income_share"),
         ("技术转让收入", "万元", "tech_transfer_income_wan"),  # the longer cue, not 收入
-        ("从业人数", "人", "employees"), ("科技人员", "人", "st_staff"),
+        ("从业人数", "人", "staff_quarterly_avg"), ("职工总数", "人", "employees"), ("科技人员", "人", "st_staff"),
         ("注册成立", "年", "registered_years"), ("股权持有满", "年", "vc_holding_years"),
         ("申请工作许可的", "岁", "talents.age"),  # the only fact in 岁
         ("给予", "万元", None), ("使用时间", "年", None), ("营业收入", "%", None),
