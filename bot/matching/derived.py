@@ -23,10 +23,12 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Fact:
-    """A value the matcher can compare, or None with the profile fields to ask about."""
+    """A value the matcher can compare, or None with the profile fields to ask about; `basis` says what a
+    value inferred from other facts rests on (根据行业推定), shown beside it so nobody takes it for stated."""
 
     value: Any
     ask: tuple[str, ...] = ()
+    basis: str = ""
 
 
 def _anniversary(start: date, years: int) -> date:
@@ -49,7 +51,7 @@ def _years_between(start: date, end: date) -> float:
 
 def _registered_years(p: EnterpriseProfile, today: date) -> Fact:
     if p.registration_date:
-        return Fact(round(_years_between(p.registration_date, today), 4))
+        return Fact(round(_years_between(p.registration_date, today), 4), basis="根据注册日期计算")
     return Fact(p.registered_years, () if p.registered_years is not None else ("registered_years",))
 
 
@@ -71,7 +73,7 @@ def _hightech_revocation_grounds(p: EnterpriseProfile, today: date) -> Fact:
     if p.hightech_revocation_grounds is not None:
         return Fact(p.hightech_revocation_grounds)
     if p.is_hightech and p.major_incident_last_year:
-        return Fact(True)
+        return Fact(True, basis="根据近一年发生重大事故推定")
     return Fact(None, ("hightech_revocation_grounds",))
 
 
@@ -79,7 +81,7 @@ def _rd_intensity(p: EnterpriseProfile, today: date) -> Fact:
     if p.rd_intensity is not None:
         return Fact(p.rd_intensity)
     if p.rd_expense_wan is not None and p.revenue_wan:
-        return Fact(round(p.rd_expense_wan * 100 / p.revenue_wan, 6))
+        return Fact(round(p.rd_expense_wan * 100 / p.revenue_wan, 6), basis="根据研发费用和营业收入计算")
     return Fact(None, ("rd_intensity",))
 
 
@@ -87,7 +89,7 @@ def _st_staff_share(p: EnterpriseProfile, today: date) -> Fact:
     ask = tuple(f for f in ("st_staff", "employees") if getattr(p, f) is None)
     if ask:
         return Fact(None, ask)
-    return Fact(round(p.st_staff * 100 / p.employees, 6) if p.employees else 0.0)
+    return Fact(round(p.st_staff * 100 / p.employees, 6) if p.employees else 0.0, basis="根据科技人员数和职工总数计算")
 
 
 def _has_ip(p: EnterpriseProfile, today: date) -> Fact:
@@ -105,21 +107,21 @@ def _owns_core_ip(p: EnterpriseProfile, today: date) -> Fact:
     if p.owns_core_ip is not None:
         return Fact(p.owns_core_ip)
     if _has_ip(p, today).value is False:
-        return Fact(False)  # no IP at all: none of it can be core
+        return Fact(False, basis="根据知识产权数量推定")  # no IP at all: none of it can be core
     return Fact(None, ("owns_core_ip",))
 
 
 def _has_rd_expense(p: EnterpriseProfile, today: date) -> Fact:
     for value in (p.rd_expense_wan, p.rd_intensity, p.rd_share_3y):
         if value is not None:
-            return Fact(value > 0)
+            return Fact(value > 0, basis="根据研发费用推定")
     return Fact(None, ("rd_expense_wan",))
 
 
 def _has_tech_transfer_income(p: EnterpriseProfile, today: date) -> Fact:
     if p.tech_transfer_income_wan is None:
         return Fact(None, ("tech_transfer_income_wan",))
-    return Fact(p.tech_transfer_income_wan > 0)
+    return Fact(p.tech_transfer_income_wan > 0, basis="根据技术转让所得推定")
 
 
 def _holds_hightech_status(p: EnterpriseProfile, today: date) -> Fact:
@@ -151,15 +153,15 @@ def _is_tech_enterprise(p: EnterpriseProfile, today: date) -> Fact:
     if p.is_tech_enterprise is not None:
         return Fact(p.is_tech_enterprise)
     if p.is_hightech or p.is_st_sme:
-        return Fact(True)  # both are 科技型企业 by definition
+        return Fact(True, basis="根据高新技术企业或科技型中小企业资格推定")  # both are 科技型企业 by definition
     return Fact(None, ("is_tech_enterprise",))
 
 
 def _in_guizhou(p: EnterpriseProfile, today: date) -> Fact:
     """Guizhou when the province or the zone names a Guizhou place (bot/data/guizhou_places.yaml)."""
     if in_guizhou(p.province) or (p.zone and in_guizhou(p.zone.name)):
-        return Fact(True)
-    return Fact(False) if p.province else Fact(None, ("province",))
+        return Fact(True, basis="根据所在地推定")
+    return Fact(False, basis="根据所在地推定") if p.province else Fact(None, ("province",))
 
 
 # 工业 in the statistics' classification (国家统计局《统计上大中小微型企业划分办法》): 采矿业, 制造业, and
@@ -172,7 +174,7 @@ def _industrial_enterprise(p: EnterpriseProfile, today: date) -> Fact:
     if p.industrial_enterprise is not None:
         return Fact(p.industrial_enterprise)
     if p.industry and any(word in p.industry for word in _INDUSTRIAL):
-        return Fact(True)
+        return Fact(True, basis="根据行业推定")
     return Fact(None, ("industrial_enterprise",))
 
 
@@ -181,7 +183,7 @@ def _resident_enterprise(p: EnterpriseProfile, today: date) -> Fact:
     registered elsewhere or unknown, it is asked, never assumed."""
     if p.resident_enterprise is not None:
         return Fact(p.resident_enterprise)
-    return Fact(True) if in_guizhou(p.province) else Fact(None, ("resident_enterprise",))
+    return Fact(True, basis="根据注册地推定") if in_guizhou(p.province) else Fact(None, ("resident_enterprise",))
 
 
 def _sole_or_partnership(p: EnterpriseProfile, today: date) -> Fact:
@@ -192,12 +194,12 @@ def _sole_or_partnership(p: EnterpriseProfile, today: date) -> Fact:
     if p.sole_or_partnership is not None:
         return Fact(p.sole_or_partnership)
     if p.listing_status == "listed":
-        return Fact(False)
+        return Fact(False, basis="根据上市情况推定")
     name = fold(p.name or "").strip()
     if "合伙" in name or "个人独资" in name:
-        return Fact(True)
+        return Fact(True, basis="根据企业名称推定")
     if name.endswith(("有限公司", "有限责任公司", "股份公司")):
-        return Fact(False)
+        return Fact(False, basis="根据企业名称推定")
     return Fact(None, ("sole_or_partnership",))
 
 
@@ -206,7 +208,7 @@ def _excluded_industry(p: EnterpriseProfile, today: date) -> Fact:
     about, since the list ends with "other industries the ministries name"."""
     if p.excluded_industry is not None:
         return Fact(p.excluded_industry)
-    return Fact(True) if excluded_industry(p.industry) else Fact(None, ("excluded_industry",))
+    return Fact(True, basis="根据行业推定") if excluded_industry(p.industry) else Fact(None, ("excluded_industry",))
 
 
 def _has_unrecovered_losses(p: EnterpriseProfile, today: date) -> Fact:
@@ -215,7 +217,7 @@ def _has_unrecovered_losses(p: EnterpriseProfile, today: date) -> Fact:
     if p.has_unrecovered_losses is not None:
         return Fact(p.has_unrecovered_losses)
     if p.taxable_income_wan is not None and p.taxable_income_wan < 0:
-        return Fact(True)
+        return Fact(True, basis="根据应纳税所得额为负推定")
     return Fact(None, ("has_unrecovered_losses",))
 
 

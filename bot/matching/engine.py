@@ -48,6 +48,7 @@ class ConditionResult:
     detail: str = ""  # e.g. which talent was checked
     ask: tuple[str, ...] = ()  # profile fields that would settle an unknown
     distance: str = ""  # a not-met numeric condition's gap (bot.matching.distance): 还差 0.4 个百分点才超过5%
+    basis: str = ""  # what a derived value rests on (根据行业推定); empty for a stated one
 
 
 @dataclass(frozen=True)
@@ -135,7 +136,7 @@ def _result(cond_field: str, op: str, threshold: Any, wording: str, clause: str,
     else:
         status = "met" if compare(fact.value, op, threshold) else "not_met"
     return ConditionResult(cond_field, label, op, threshold, unit, wording, clause, status, fact.value, source,
-                           detail, fact.ask if status == "unknown" else ())
+                           detail, fact.ask if status == "unknown" else (), basis=fact.basis)
 
 
 def _clause_of(rule: Rule, cond_clause: str | None) -> str:
@@ -160,13 +161,13 @@ def _bands(profile: EnterpriseProfile, rule: Rule, cond: Condition, today: date)
             ask = guard.ask + (fact.ask if fact.value is None else ())
             every = "；".join(_band_wording(b) for b in cond.bands)
             unknown = _result(cond.field, cond.op, None, every, clause, Fact(None, ask), cond.source)
-            return replace(unknown, actual=fact.value)  # the value given, shown with what is still missing
+            return replace(unknown, actual=fact.value, basis=fact.basis)  # the value given, with what is still missing
         if compare(guard.value, g.op, _canonical(g.value, g.unit, g.field)):
             return _result(cond.field, cond.op, _canonical(band.value, cond.unit, cond.field), _band_wording(band),
                            clause, fact, cond.source)
     info = facts()[cond.field]
     return ConditionResult(cond.field, info.label, cond.op, None, info.unit, cond.wording, clause, "not_met",
-                           fact.value, cond.source, "不在条款列出的任何区间")
+                           fact.value, cond.source, "不在条款列出的任何区间", basis=fact.basis)
 
 
 def _band_wording(band: Band) -> str:

@@ -20,6 +20,8 @@ def condition_line(result: ConditionResult) -> str:
     """✓ 研发投入强度：6% —— 条件：“超过5%”; an amendment's wording is marked as the editor's."""
     mark = {"met": "✓", "not_met": "✗", "unknown": "?"}[result.status]
     actual = "未提供" if result.actual is None else _show(result.field, result.actual)
+    if result.basis and result.actual is not None:
+        actual += f"（{result.basis}）"
     others = [facts()[n].label for n in result.ask if n != result.field and n in facts()]
     if result.status == "unknown" and result.actual is not None and others:  # 职工总数 given, 工业企业 not
         actual += f"（还需了解：{'、'.join(others)}）"

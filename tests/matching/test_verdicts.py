@@ -234,3 +234,15 @@ def test_a_company_registered_in_guizhou_is_a_resident_enterprise(by_id):
 def test_one_zero_ip_count_does_not_mean_no_ip_at_all(by_id):
     verdict = _verdict(by_id, "gz-ip-pledge-financing", {"ip": {"invention_patents": 0}})
     assert verdict.status == "needs_info" and "ip" in verdict.missing
+
+
+def test_a_fact_inferred_from_others_is_shown_as_inferred_and_a_stated_one_is_not(by_id):
+    """根据行业推定: a person checking the verdict sees which values the profile stated and which were inferred."""
+    from bot.matching.render import condition_line
+
+    inferred = _condition(_verdict(by_id, SUPER, {"industry": "烟草制造业", "excluded_industry": DROP}), "excluded_industry")
+    assert "是（根据行业推定）" in condition_line(inferred) and condition_line(inferred).startswith("✗")
+    stated = _condition(_verdict(by_id, SUPER, {"excluded_industry": False}), "excluded_industry")
+    assert "推定" not in condition_line(stated)
+    loss = _verdict(by_id, "loss-carryforward-five-years", {"taxable_income_wan": -320, "has_unrecovered_losses": DROP})
+    assert "（根据应纳税所得额为负推定）" in condition_line(_condition(loss, "has_unrecovered_losses"))
