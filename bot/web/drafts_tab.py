@@ -19,12 +19,11 @@ from bot.errors import DocumentError
 from bot.matching.drafts import drafts_folder, rules_folder
 from bot.web.admin import DocumentAdmin
 from bot.web.format import esc
+from bot.web.toasts import refusal as _refuse
 
 log = logging.getLogger(__name__)
 
 
-def _refuse(message: str) -> gr.Error:
-    return gr.Error(message, print_exception=False)
 
 
 def _client(request) -> str | None:
