@@ -64,6 +64,8 @@ class ExtractiveAnswerer:
         parts = self.parts(analysis)
         context = " ".join(filter(None, (analysis.context, analysis.question)))
         spans = [self.span(part, pool if n else hits, context) for n, part in enumerate(parts)]
+        if spans[0] is None and len(parts) > 1 and extra:  # the first part answered by its own clause only
+            spans[0] = self.span(parts[0], extra, context)
         if spans[0] is None and not any(spans):
             return self.no_basis(analysis, hits, f"相关条款没有规定{parts[0].kind.absent}。", partial=True)
         span = next(s for s in spans if s is not None)
@@ -100,8 +102,8 @@ class ExtractiveAnswerer:
         for part, found in zip(parts, spans):
             said = (self._lead(part, found, checks, number[found.hit.clause.id]) if found is not None
                     else f"相关条款没有规定{part.kind.absent or '这一点'}。")
-            if said not in leads:
-                leads.append(said)
+            if not any(_MARKER.sub("", said).removeprefix("依据，").rstrip("。") in _MARKER.sub("", x) for x in leads):
+                leads.append(said)  # a part whose span an earlier part already states adds nothing
         lead = "".join(leads) if len(leads) == 1 else "".join(f"{'①②③④⑤'[i]}{x}" for i, x in enumerate(leads))
         lines = [f"答：{lead}"]
         for n, hit in enumerate(used, 1):
@@ -117,7 +119,10 @@ class ExtractiveAnswerer:
             lines.append("责任单位：" + "、".join(dict.fromkeys(units)))
         lines.append("出处：")
         lines += [f"[{c.n}] {c.citation}" for c in citations]
-        return Answer(analysis.question, "\n".join(lines), False, tuple(citations), hits=tuple(hits),
+        # A part the clauses do not state makes the whole answer a partial one: the asker's question is
+        # not answered, however well the other parts are ("怎么申请，租金多少": the sum is what they need).
+        partial = any(s is None for s in spans)
+        return Answer(analysis.question, "\n".join(lines), partial, tuple(citations), hits=tuple(hits),
                       intent=kind.intent, lead=lead_text(lead))
 
     def parts(self, analysis: Analysis) -> list[Analysis]:
@@ -380,9 +385,10 @@ def unknown_place(question: str, known: Callable[[str], bool]) -> str:
 
 def other_tax(question: str, used: Hit, close: Sequence[Hit]) -> str:
     """A tax the question names that the answering clause does not, nor the title of a close clause's
-    document (个税 against 企业所得税法; 所得税 is the corpus's own)."""
+    document nor a law a close clause cites by name (个税 against 企业所得税法; 所得税 is the corpus's own:
+    the measures' clauses cite 《企业所得税法》)."""
     for token in tokenize(question):
         if token.endswith("税") and token not in language()["tax_verbs"] and token not in used.clause.text and not any(
-                token in h.doc_title for h in (used, *close)):
+                token in h.doc_title or re.search(f"《[^》]*{token}[^》]*》", h.clause.text) for h in (used, *close)):
             return token
     return ""

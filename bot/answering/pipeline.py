@@ -88,8 +88,8 @@ def build_answer_chain(
         # What the first part is about, by its domain terms only: "方案说要落实…减免，税率是多少？" does
         # not make the later parts ask about the plan.
         subject = subject_of(parts[0], analysis, CorpusTerms.of(corpus), words=False) if parts else ""
-        for part in parts[1:]:
-            sub = f"{subject} {part}".strip()
+        for n, part in enumerate(parts if len(parts) > 1 else []):  # the first part too: the whole
+            sub = f"{subject} {part}".strip() if n else part  # question's hits may all answer a later one
             top = searcher.search(sub, 3)
             used_docs = {h.clause.doc_slug for h in (*hits[:1], *extra)}
             fresh = [h for h in top if h.clause.doc_slug not in used_docs][:1]

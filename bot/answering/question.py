@@ -96,9 +96,19 @@ def search_text(question: str) -> str:
 
 def question_parts(question: str) -> list[str]:
     """The sub-questions of a question that asks several things ("税率多少？要什么条件？"): pieces
-    between question marks that ask something (a trailing statement is context, not a question)."""
+    between question marks that ask something (a trailing statement is context, not a question), and
+    between commas when every comma piece asks ("按什么税率交，这个资格能管几年？"); a piece that states a
+    fact ("我们营收1.5亿，占比要多少") keeps its question whole."""
+    def asks(p: str) -> bool:
+        return len(re.findall(r"[\u4e00-\u9fff]", p)) >= 4 and bool(language()["asking"].search(p))
+
     pieces = [p.strip(" ，,。") for p in re.split(r"[？?]", question)]
-    return [p for p in pieces if len(re.findall(r"[\u4e00-\u9fff]", p)) >= 4 and language()["asking"].search(p)]
+    found = []
+    for piece in filter(asks, pieces):
+        commas = [c.strip(" 。") for c in re.split(r"[，,；;]", piece)]
+        split = len(commas) > 1 and all(asks(c) and not language()["stating"].search(c) for c in commas)
+        found += commas if split else [piece]
+    return found
 
 
 def analyse(question: str) -> Analysis:

@@ -112,10 +112,11 @@ def find_span(
     tier's; a yes/no question is answered by the span its facts are held against, met or not."""
     if not hits:
         return None
-    top = hits[0].score or 1.0
+    # A document's head holds its title only: closeness is measured from the best clause that says something.
+    ranked = [h for h in hits[:CANDIDATES] if not h.clause.path.endswith("文首")] or list(hits[:CANDIDATES])
+    top = ranked[0].score or 1.0
     close = CLOSE if kind.absent else NEAR_TOP  # a type others may answer: only a nearly as close clause
-    pool = [hits[0]] if pinned else [h for h in hits[:CANDIDATES] if h.score >= close * top and not h.clause.instructs]
-    pool = [h for h in pool if not h.clause.path.endswith("文首")] or pool  # a document's head: its title
+    pool = [hits[0]] if pinned else [h for h in ranked if h.score >= close * top and not h.clause.instructs]
     found: list[tuple[Span, set[str]]] = []
     for rank, hit in enumerate(pool):
         in_clause = share(focus, words(hit.clause.text))

@@ -79,6 +79,7 @@ def language() -> dict:
     rules = data["language"]
     return {
         "asking": re.compile("|".join(map(re.escape, sorted(rules["asking"], key=len, reverse=True)))),
+        "stating": re.compile(rules["stating"]),
         "place_owns": re.compile(rules["place_owns"]),
         "tax_verbs": frozenset(rules["tax_verbs"]),
         "carries_on": re.compile(rules["carries_on"]),

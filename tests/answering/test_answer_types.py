@@ -122,6 +122,19 @@ def test_a_piece_asking_how_big_or_how_long_is_a_sub_question_of_its_own(questio
     assert len(question_parts(question)) == 2
 
 
+@pytest.mark.parametrize(
+    "question,parts",
+    [
+        ("所得税税率是多少，资格有效期多长？", 2),  # two asking pieces between commas
+        ("我们营收1.5亿，研发费用占比要多少？", 1),  # a stated fact is context
+        ("我们招了几个残疾员工，工资能加计扣除多少？", 1),  # 了几个 states "a few", it does not ask
+    ],
+    ids=["two-asking", "fact-then-question", "a-few"],
+)
+def test_comma_pieces_are_sub_questions_only_when_each_one_asks(question, parts):
+    assert len(question_parts(question)) == parts
+
+
 def test_this_years_call_asks_for_a_span_naming_a_year():
     year = this_year("今年高企申报哪天截止？", by_name("date"))
     assert year is not None and year.search("2026年6月30日前") and not year.search("每年5月底前")
@@ -175,7 +188,7 @@ def test_the_data_file_gives_every_type_cues_and_a_known_lead():
         pytest.param("到2025年高新区规上工业总产值目标是多少？", ["1800亿元"], f"{PLAN}#二.—3", id="target"),
         pytest.param("到2025年高新区规模以上工业总产值要达到多少？", ["1800亿元"], f"{PLAN}#二.—3", id="target-in-full-words"),
         xfail("高新技术企业认定的流程是什么？", ["企业申请", "专家评审"], f"{MEASURES}#第十二条", id="steps",
-              reason="leads with the document's heading (高新技术企业认定管理办法。, clause 文首), not 第十二条's procedure"),
+              reason="leads with 第十二条's materials list (申请时提交下列材料：……1. …), not its procedure (企业申请…专家评审)"),
         pytest.param("技术转让所得有什么税收优惠？", ["免征", "减半征收"], f"{REG}#第九十条", id="benefit"),
         pytest.param("购置环保专用设备有什么税收优惠？", ["10%"], f"{REG}#第一百条", id="benefit-credit"),
         pytest.param("公益性捐赠最多能扣多少？", ["12%"], f"{REG}#第五十三条", id="figure"),
@@ -311,8 +324,10 @@ def test_another_places_or_another_taxs_rules_are_said_to_be_absent(corpus_bot, 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("question", ["高新技术企业所得税税率是多少？资格有效期几年？",
-                                      "高企的所得税税率是多少？证书有效期多长？"],  # 多长 asks, like 几
-                         ids=["几", "多长"])
+                                      "高企的所得税税率是多少？证书有效期多长？",  # 多长 asks, like 几
+                                      # one question mark; the whole question's clauses are all the measures'
+                                      "认定成高企以后所得税税率是多少，高企资格有效期多长？"],
+                         ids=["几", "多长", "comma"])
 def test_each_part_of_a_multi_part_question_leads_with_its_own_cited_answer(corpus_bot, question):
     answer = corpus_bot.ask(question)
     first, second = re.split(r"②", answer.lead.removeprefix("①"))
@@ -321,3 +336,30 @@ def test_each_part_of_a_multi_part_question_leads_with_its_own_cited_answer(corp
     cited = [re.findall(r"\[(\d+)\]", part) for part in re.split(r"[①②]", line)[1:]]
     clauses = [answer.citations[int(n[0]) - 1].clause_id for n in cited]
     assert clauses == [f"{LAW}#第二十八条", f"{MEASURES}#第九条"]
+
+
+@pytest.mark.slow
+def test_a_part_the_clauses_do_not_state_makes_the_answer_partial(corpus_bot):
+    answer = corpus_bot.ask("高新区人才用房怎么申请，补贴多少钱？")
+    assert answer.abstained and "②相关条款没有规定具体金额" in answer.lead, answer.lead
+
+
+@pytest.mark.slow
+def test_a_part_whose_span_an_earlier_part_already_states_is_not_repeated(corpus_bot):
+    answer = corpus_bot.ask("高新技术产业的事项可以网上一站式办理吗？用的是哪个网站？")
+    assert not answer.abstained and answer.lead.count("贵州政务服务网") == 1 and "②" not in answer.lead, answer.lead
+    assert answer.citations[0].clause_id == f"{PLAN}#六.(十三)"
+
+
+@pytest.mark.slow
+def test_a_stated_fact_before_the_question_is_not_answered_as_a_part(corpus_bot):
+    answer = corpus_bot.ask("我们招了几个残疾员工，工资能加计扣除多少？")
+    assert not answer.abstained and "①" not in answer.lead and "100%" in answer.lead, answer.lead
+
+
+@pytest.mark.slow
+def test_a_documents_head_is_never_the_basis_of_a_lead(corpus_bot):
+    """The head holds the title only; when it ranks first, the clause that says something answers."""
+    answer = corpus_bot.ask("高新技术企业在法规里是怎么定义的？")
+    assert "持续进行研究开发" in answer.lead, answer.lead
+    assert not answer.citations[0].clause_id.endswith("文首")

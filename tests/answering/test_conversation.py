@@ -61,3 +61,14 @@ def test_what_the_asker_said_earlier_holds_for_later_questions(corpus_bot):
     assert _ids(answer)[0] == f"{MEASURES}#第十一条"
     facts = chat.turns[-1].analysis.facts
     assert facts["revenue_wan"] == 15000 and facts["employees"] == 80 and facts["zone_level"] == "national"
+
+
+@pytest.mark.slow
+def test_a_follow_up_asking_which_tier_its_facts_fall_in_answers_from_the_tiers_just_quoted(corpus_bot):
+    """"算哪档" names no subject of its own: it asks which of the previous answer's tiers the asker's
+    figure is in, so it is not judged as a question on its own (no basis)."""
+    chat = Conversation()
+    corpus_bot.ask("认定高企时研发费用占销售收入的比例有哪些档次要求？", conversation=chat)
+    answer = corpus_bot.ask("公司去年营收3个亿，算哪一档？", conversation=chat)
+    assert not answer.abstained and "不低于3%" in answer.lead and "不低于5%" not in answer.lead, answer.lead
+    assert answer.citations[0].clause_id == f"{MEASURES}#第十一条"
