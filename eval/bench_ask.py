@@ -66,12 +66,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     questions = [q.question for q in load_questions(args.queries)]
     with tempfile.TemporaryDirectory(prefix="policybot-bench-ask-") as tmp:
-        settings = Settings.from_env(index_dir=args.index_dir, corpus_dir=ROOT / "corpus")
+        # No query-embedding cache (bot/index/embedders.py): each timed ask and embedding pays its own.
+        settings = Settings.from_env(index_dir=args.index_dir, corpus_dir=ROOT / "corpus", query_cache=0)
         if not read_current(settings.index_dir):
             if args.index_dir:
                 parser.error(f"--index-dir {args.index_dir} holds no built index")
             print(f"no index at {settings.index_dir}: ingesting corpus/ into a temporary folder", file=sys.stderr)
-            settings = Settings.from_env(index_dir=Path(tmp) / "index", corpus_dir=ROOT / "corpus")
+            settings = Settings.from_env(index_dir=Path(tmp) / "index", corpus_dir=ROOT / "corpus", query_cache=0)
         bot = build_bot(settings)
         bot.ensure_index()
         figures = measure(bot, questions)
