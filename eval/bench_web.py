@@ -134,64 +134,48 @@ def threaded_rounds(url: str, pid: int, questions: list[str], users: int, rounds
 def lean_rounds(url: str, pid: int, questions: list[str], users: int, rounds: int) -> dict:
     """The same rounds through wl.LeanClient (one asyncio task per user, its own session): what the app
     takes when the load generator costs almost nothing."""
-    import asyncio
     import uuid
+
+    lean = wl.LeanClient(url)
+    sessions = [uuid.uuid4().hex for _ in range(users)]
+    return _async_rounds(pid, questions, users, rounds, {}, lambda http, n, q: lean.call(http, sessions[n], "ask", q))
+
+
+def rest_rounds(url: str, pid: int, questions: list[str], users: int, rounds: int) -> dict:
+    """The same rounds as plain JSON POSTs to the REST /v1/ask (one asyncio task per user, each with
+    its own API key, as separate integrating programs would have): no Gradio queue on this path."""
+
+    async def ask(http, n: int, question: str) -> dict:
+        reply = await http.post("/v1/ask", json={"question": question}, headers={"Authorization": f"Bearer {api_key(n)}"})
+        reply.raise_for_status()
+        return reply.json()
+
+    return _async_rounds(pid, questions, users, rounds, {"base_url": url}, ask)
+
+
+def _async_rounds(pid: int, questions: list[str], users: int, rounds: int, client: dict, call) -> dict:
+    """`users` asyncio tasks on one httpx client (`client`: its extra settings), each round's calls
+    together; `call(http, user, question)` returns the answer dict."""
+    import asyncio
 
     import httpx
 
-    lean = wl.LeanClient(url)
     tally, results, by_round = wl.Tally(), [], [[] for _ in range(rounds)]
 
     async def run() -> None:
-        sessions = [uuid.uuid4().hex for _ in range(users)]
-        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=4 * users)) as http:
+        async with httpx.AsyncClient(timeout=120, limits=httpx.Limits(max_connections=4 * users), **client) as http:
 
             async def user(n: int, r: int) -> None:
                 question = questions[r * users + n]
                 started = time.perf_counter()
                 try:
-                    result = await lean.call(http, sessions[n], "ask", question)
+                    result = await call(http, n, question)
                 except Exception as exc:  # any failure is a figure here, not a crash
                     tally.errors.append(f"{type(exc).__name__}: {exc}")
                     return
                 tally.ms.append((time.perf_counter() - started) * 1000)
                 by_round[r].append(tally.ms[-1])
                 results.append((question, result))
-
-            for r in range(rounds):
-                await asyncio.gather(*(user(n, r) for n in range(users)))
-
-    started, cpu, own = time.perf_counter(), wl.cpu_s(pid), time.process_time()
-    asyncio.run(run())
-    return _figures(tally, results, by_round, time.perf_counter() - started, wl.cpu_s(pid) - cpu,
-                    time.process_time() - own)
-
-
-def rest_rounds(url: str, pid: int, questions: list[str], users: int, rounds: int) -> dict:
-    """The same rounds as plain JSON POSTs to the REST /v1/ask (one asyncio task per user, each with
-    its own API key, as separate integrating programs would have): no Gradio queue on this path."""
-    import asyncio
-
-    import httpx
-
-    tally, results, by_round = wl.Tally(), [], [[] for _ in range(rounds)]
-
-    async def run() -> None:
-        async with httpx.AsyncClient(base_url=url, timeout=120, limits=httpx.Limits(max_connections=4 * users)) as http:
-
-            async def user(n: int, r: int) -> None:
-                question = questions[r * users + n]
-                started = time.perf_counter()
-                try:
-                    reply = await http.post("/v1/ask", json={"question": question},
-                                            headers={"Authorization": f"Bearer {api_key(n)}"})
-                    reply.raise_for_status()
-                except Exception as exc:  # any failure is a figure here, not a crash
-                    tally.errors.append(f"{type(exc).__name__}: {exc}")
-                    return
-                tally.ms.append((time.perf_counter() - started) * 1000)
-                by_round[r].append(tally.ms[-1])
-                results.append((question, reply.json()))
 
             for r in range(rounds):
                 await asyncio.gather(*(user(n, r) for n in range(users)))
