@@ -230,6 +230,8 @@ def corpus_documents(folder: str | Path) -> Iterator[tuple[Document, list[Clause
     from bot.ingest.loaders import SUPPORTED_SUFFIXES, load_document
     from bot.ingest.structure import parse_clauses
 
+    if not Path(folder).is_dir():  # a replica serving from a Chroma server may have no corpus folder
+        return
     for path in sorted(Path(folder).iterdir()):
         if path.is_file() and path.suffix.lower() in SUPPORTED_SUFFIXES and not path.name.lower().startswith("readme"):
             try:

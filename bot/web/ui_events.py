@@ -70,7 +70,9 @@ def refused_search(app: WebApp) -> Callable:
     """app.search_ui, except that a request refused as too frequent replaces the results with that
     one line (no toast, which would stack over a clerk's quick lookups) and empties the clause panel."""
 
-    def search(request: gr.Request, query: str, doc_slug: str | None, section: str | None, k: float):
+    # Named search_ui, not search: Gradio names an event's endpoint after its function even when private,
+    # and a second "search" would push the program endpoint /search to /search_1.
+    def search_ui(request: gr.Request, query: str, doc_slug: str | None, section: str | None, k: float):
         try:
             return app.search_ui(request, query, doc_slug, section, k)
         except gr.Error as exc:
@@ -78,4 +80,4 @@ def refused_search(app: WebApp) -> Callable:
                 raise
             return _limit_line(exc), gr.update(choices=[], value=None), "", ""
 
-    return search
+    return search_ui

@@ -88,7 +88,7 @@ def test_the_admin_event_cannot_copy_a_server_file_into_the_corpus(app, site, tm
     server_file.write_text(NEW_POLICY, encoding="utf-8")
     event, _ = run_event(app, "upload", [TOKEN, [file_data(str(server_file))]], new_address())
     assert event.joined.status_code == 403
-    assert sorted(p.name for p in site.corpus.iterdir()) == ["plan-a.txt"]
+    assert sorted(p.name for p in site.corpus.iterdir() if p.is_file()) == ["plan-a.txt"]
 
 
 def test_a_handler_opens_only_regular_files_inside_the_upload_folder(tmp_path):
@@ -245,7 +245,7 @@ def test_a_crash_during_an_upload_ingest_leaves_the_corpus_as_it_was(tmp_path_fa
     while running(ingest):
         assert time.monotonic() < deadline, "the upload's ingest outlived the app"
         time.sleep(0.05)
-    assert sorted(p.name for p in site.corpus.iterdir()) == ["plan-a.txt"]
+    assert sorted(p.name for p in site.corpus.iterdir() if p.is_file()) == ["plan-a.txt"]
 
     with site.serving() as (url, _):
         assert not any(site.work.glob(".corpus-staging/*"))  # what the crash left staged is gone
@@ -255,4 +255,4 @@ def test_a_crash_during_an_upload_ingest_leaves_the_corpus_as_it_was(tmp_path_fa
     documents = [row[0] for row in outcome(messages)["output"]["data"][1]["data"]]
     assert "✓ **丙市数字经济.txt**：已导入" in summary and "乙市大型扶持办法" not in summary
     assert sorted(documents) == ["plan-a", "丙市数字经济"]
-    assert sorted(p.name for p in site.corpus.iterdir()) == ["plan-a.txt", "丙市数字经济.txt"]
+    assert sorted(p.name for p in site.corpus.iterdir() if p.is_file()) == ["plan-a.txt", "丙市数字经济.txt"]

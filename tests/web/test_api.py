@@ -148,7 +148,8 @@ def test_search_endpoint_pins_an_item_number(client):
 @pytest.mark.slow
 def test_match_endpoint_judges_a_profile(client):
     profile = {"zone": {"name": "贵阳国家高新区", "level": "national"}, "revenue_wan": 5000, "is_hightech": True,
-               "hightech_certified_years": 1, "hightech_revocation_grounds": False}  # the 15% rate's 第九条, 第十九条
+               "hightech_certified_years": 1, "hightech_revocation_grounds": False,  # the 15% rate's 第九条, 第十九条
+               "sole_or_partnership": False}  # 企业所得税法第一条
     result = client.predict(json.dumps(profile, ensure_ascii=False), api_name="/match")
     verdicts = result["verdicts"]
     assert verdicts and {"rule_id", "status", "conditions", "citation_lines"} <= set(verdicts[0])
