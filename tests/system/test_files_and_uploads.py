@@ -252,7 +252,7 @@ def test_a_crash_during_an_upload_ingest_leaves_the_corpus_as_it_was(tmp_path_fa
         stored = upload(url, "丙市数字经济.txt", NEW_POLICY.encode()).json()
         _, messages = run_event(url, "upload", [TOKEN, [file_data(p) for p in stored]])
     summary = summary_of(messages)
-    documents = [row[0] for row in outcome(messages)["output"]["data"][1]["data"]]
+    documents = [row[-1] for row in outcome(messages)["output"]["data"][1]["data"]]  # the 文件名 column
     assert "✓ **丙市数字经济.txt**：已导入" in summary and "乙市大型扶持办法" not in summary
-    assert sorted(documents) == ["plan-a", "丙市数字经济"]
+    assert sorted(documents) == ["plan-a.txt", "丙市数字经济.txt"]
     assert sorted(p.name for p in site.corpus.iterdir() if p.is_file()) == ["plan-a.txt", "丙市数字经济.txt"]
