@@ -296,3 +296,9 @@ def _html_text(path: Path, data: bytes, hints: dict, warnings: list[str]) -> str
         block.insert_after("\n")
     lines = (re.sub(r" *\t *", "\t", line).strip() for line in root.get_text().split("\n"))
     return "\n".join(line for line in lines if line)
+
+
+def staging_root(corpus_dir: Path) -> Path:
+    """Where uploads wait for their ingest: beside the corpus (same disk, so moving in is a rename)."""
+    corpus = Path(corpus_dir).resolve()
+    return corpus.parent / f".{corpus.name}-staging"

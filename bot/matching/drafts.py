@@ -599,7 +599,9 @@ def draft_new_documents(store, file_hashes: Mapping[str, Mapping[str, str]],
     it), and have neither accepted rules nor a draft already (an admin's edits are never overwritten).
     Returns one line per draft written, for the ingest report."""
     corpus = Path(corpus_dir).resolve()
-    homes = (corpus, corpus.parent / f".{corpus.name}-staging")  # bot.web.admin.staging_root
+    from bot.ingest.loaders import staging_root
+
+    homes = (corpus, staging_root(corpus))
     rules_dir, drafts = rules_folder(corpus), drafts_folder(corpus)
     cited = None
     lines: list[str] = []

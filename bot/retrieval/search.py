@@ -17,7 +17,7 @@ from bot.index.store import PolicyIndex
 from bot.index.lexical import expand_query, tokenize
 from bot.records import Hit
 from bot.retrieval.terms import CorpusTerms
-from bot.retrieval.terms import _key as term_key
+from bot.retrieval.terms import term_key
 from bot.settings import MODES
 from bot.text.numerals import NUMERAL_CHARS, clause_numeral
 

@@ -72,7 +72,7 @@ def cues() -> Cues:
     )
 
 
-def _key(term: str) -> str:
+def term_key(term: str) -> str:
     """How two namings of a term compare: 研究开发费用的加计扣除 = 研究开发费用加计扣除."""
     return re.sub(r"[的\s]", "", term)
 
@@ -90,7 +90,7 @@ def definitions(clauses) -> list[Definition]:
         for pattern in (_BY_REFERENCE, _STANDING):
             for m in pattern.finditer(clause.text):
                 term = m.group(1).strip()
-                if len(_key(term)) >= 2 and "所称" not in term:
+                if len(term_key(term)) >= 2 and "所称" not in term:
                     found.append(Definition(term, clause.id))
     return list(dict.fromkeys(found))
 
@@ -123,7 +123,7 @@ class CorpusTerms:
             for d in defs:
                 names = aliases(d.term)
                 for alias in names[:1] if whole else names[1:]:
-                    ids = self.defined.setdefault(_key(alias), [])
+                    ids = self.defined.setdefault(term_key(alias), [])
                     if d.clause_id not in ids:
                         ids.append(d.clause_id)
         self._defined_names = sorted({a for d in defs for a in aliases(d.term)}, key=len, reverse=True)
@@ -169,15 +169,15 @@ class CorpusTerms:
 
     def _definers(self, asked: str, loose: bool) -> list[str]:
         asked = asked.strip(" ，,：:“”\"")
-        if _key(asked) in self.defined:
-            return self.defined[_key(asked)]
+        if term_key(asked) in self.defined:
+            return self.defined[term_key(asked)]
         if not loose:
             return []
         for name in self._defined_names:  # longest first
             if name in asked and len(asked) - len(name) <= LOOSE_EXTRA:
                 rest = asked.replace(name, "", 1)
                 if not any(t in rest for t, _ in self._names if len(t) >= 2):
-                    return self.defined[_key(name)]
+                    return self.defined[term_key(name)]
         return []
 
     def _counted(self, q: str) -> list[str]:
@@ -189,7 +189,7 @@ class CorpusTerms:
                 continue
             before = q[:start]
             if before.endswith(cues().counts_as) or _FILLER.sub("", before).endswith(cues().counts_as):
-                return self.defined[_key(name)]
+                return self.defined[term_key(name)]
         return []
 
     # -- subject and form ---------------------------------------------------------------------

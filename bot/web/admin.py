@@ -26,6 +26,7 @@ from bot.web import format as ui
 from bot.web.attempts import Lockout
 from bot.errors import PolicyBotError, UploadError
 from bot.ingest.build import discover
+from bot.ingest.loaders import staging_root
 from bot.ingest.metadata import short_doc_number
 from bot.service import PolicyBot
 from bot.web.uploads import check_size, check_upload
@@ -36,12 +37,6 @@ DISABLED = "文档上传未启用：服务器未设置管理口令（环境变�
 DOC_HEADERS = ["标题", "文号", "条款数", "文件名"]  # what a person reads first; the file last
 FILE_TYPES = [".pdf", ".docx", ".txt", ".md", ".html", ".htm"]
 log = logging.getLogger(__name__)
-
-
-def staging_root(corpus_dir: Path) -> Path:
-    """Where uploads wait for their ingest: beside the corpus (same disk, so moving in is a rename)."""
-    corpus = Path(corpus_dir).resolve()
-    return corpus.parent / f".{corpus.name}-staging"
 
 
 class DocumentAdmin:
