@@ -32,11 +32,16 @@ def corpus_quoter(corpus_dir: str | Path) -> Callable[[str], Quoted]:
     for doc, clauses in corpus_documents(corpus_dir):
         for clause in clauses:
             amendment = amendments.get(clause.id)
-            status = status_line(amendment)
-            status = "" if status.startswith("现行有效") else f"状态：{status}"
-            note = "\n".join(part for part in (status, editor_note(amendment) if amendment else "") if part)
-            quotes[clause.id] = Quoted(citation_line(clause, doc.meta, short_doc_number(doc.meta)), clause.text, note)
+            quotes[clause.id] = quoted(citation_line(clause, doc.meta, short_doc_number(doc.meta)), clause.text,
+                                       status_line(amendment), editor_note(amendment) if amendment else "")
     return lambda clause_id: quotes.get(clause_id, Quoted(clause_id))
+
+
+def quoted(citation: str, text: str, status: str, note: str) -> Quoted:
+    """A clause's Quoted from its citation line, text, status line and editor's note (from the index's
+    view or the corpus files): the status is shown only when the clause is not in force as written."""
+    shown = "" if status.startswith("现行有效") else f"状态：{status}"
+    return Quoted(citation, text, "\n".join(part for part in (shown, note) if part))
 
 
 def corpus_citer(corpus_dir: str | Path) -> Callable[[str], str]:

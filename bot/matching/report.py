@@ -18,7 +18,7 @@ from typing import Any
 from bot.errors import ConfigError, PolicyBotError
 from bot.matching.engine import Verdict
 from bot.matching.profile import EnterpriseProfile
-from bot.matching.citations import Quoted
+from bot.matching.citations import Quoted, quoted
 from bot.matching.render import condition_line
 from bot.text.facts import fact
 
@@ -213,8 +213,6 @@ def clause_quote(bot: Any) -> Callable[[str], Quoted]:
             view = bot.view(clause_id)
         except PolicyBotError:
             return Quoted(bot.cite(clause_id))
-        status = "" if view.status.startswith("现行有效") else f"状态：{view.status}"
-        note = "\n".join(part for part in (status, view.editor_note) if part)
-        return Quoted(view.citation, view.clause.text, note)
+        return quoted(view.citation, view.clause.text, view.status, view.editor_note)
 
     return quote
