@@ -20,6 +20,7 @@ from bot.answering.prompts import NO_BASIS
 from dataclasses import replace
 
 from bot.answering.question import Analysis, question_parts, question_type, search_text
+from bot.answering.references import Pairing, paired, pairing_lead
 from bot.answering.spans import (Span, about_focus, after_definition, best_evidence, definition_lead, find_span,
                                  list_lead, phrase_with, plain, share, shorten, with_opening, words)
 from bot.answering.types import GENERAL, AnswerType, asking_part, language, this_year, without_cues
@@ -28,6 +29,7 @@ from bot.ingest.amendments import editor_note, status_line
 from bot.ingest.chunking import sentences
 from bot.records import Amendment, Answer, Citation, Clause, Hit
 
+PAIRED = ("judgement", "sentence", "definition")  # lead styles that state a law item with its definition
 
 
 class ExtractiveAnswerer:
@@ -72,7 +74,8 @@ class ExtractiveAnswerer:
         why = self.outside(analysis, [span.hit], hits[:5])
         if why:
             return self.no_basis(analysis, hits, why, partial=True)
-        used = [span.hit] + linked(span.hit, hits[:5])[:1]
+        pairing = self.pairing(analysis, span, hits[:5])
+        used = [span.hit] + ([pairing.other(span.hit)] if pairing else linked(span.hit, hits[:5])[:1])
         used += [s.hit for s in spans if s is not None and s.hit.clause.id not in {u.clause.id for u in used}]
         used += [h for h in extra if h.clause.id not in {u.clause.id for u in used}]
         used = used[: self.max_sources]
@@ -100,8 +103,11 @@ class ExtractiveAnswerer:
             checks += [c for c in check_conditions(sentence, analysis.facts) if c not in checks]
         leads = []
         for part, found in zip(parts, spans):
-            said = (self._lead(part, found, checks, number[found.hit.clause.id]) if found is not None
-                    else f"相关条款没有规定{part.kind.absent or '这一点'}。")
+            if found is not None and found is span and pairing and pairing.other(span.hit).clause.id in number:
+                said = pairing_lead(pairing, number)  # a law's item and its definition: both halves
+            else:
+                said = (self._lead(part, found, checks, number[found.hit.clause.id]) if found is not None
+                        else f"相关条款没有规定{part.kind.absent or '这一点'}。")
             if not any(_MARKER.sub("", said).removeprefix("依据，").rstrip("。") in _MARKER.sub("", x) for x in leads):
                 leads.append(said)  # a part whose span an earlier part already states adds nothing
         lead = "".join(leads) if len(leads) == 1 else "".join(f"{'①②③④⑤'[i]}{x}" for i, x in enumerate(leads))
@@ -124,6 +130,14 @@ class ExtractiveAnswerer:
         partial = any(s is None for s in spans)
         return Answer(analysis.question, "\n".join(lines), partial, tuple(citations), hits=tuple(hits),
                       intent=kind.intent, lead=lead_text(lead))
+
+    def pairing(self, analysis: Analysis, span: Span, close: Sequence[Hit]) -> Pairing | None:
+        """The law item and the regulation's definition of it the span is one half of, for a lead stating a
+        rule (a yes/no, a definition, a sentence): not for a figure, a list asked whole or a decided check."""
+        decided = any(c.status != "unknown" for c in check_conditions(span.text, analysis.facts))
+        if analysis.kind.lead not in PAIRED or span.hit.amendment or decided:
+            return None
+        return paired(span, close, self.focus(analysis.question, analysis.kind))
 
     def parts(self, analysis: Analysis) -> list[Analysis]:
         """The sub-questions, each read for its own type ("最短按几年折旧？能不能加速折旧？"); the

@@ -263,6 +263,28 @@ def test_a_yes_no_question_whose_facts_fail_a_threshold_says_no_and_names_it(cor
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
+    "question,stated,clauses",
+    [
+        pytest.param("企业买国债得到的利息需要缴企业所得税吗？", ["下列收入为免税收入", "国债利息收入，是指"],
+                     {f"{REG}#第八十二条", f"{LAW}#第二十六条"}, id="definition-with-its-lists-head"),
+        pytest.param("给体育赛事的赞助费可以税前扣除吗？", ["下列支出不得扣除", "赞助支出，是指"],
+                     {f"{REG}#第五十四条", f"{LAW}#第十条"}, id="definition-with-the-verdict"),
+        pytest.param("持有上市公司股票半年拿到的分红是免税收入吗？", ["（二）符合条件的居民企业之间的股息", "不足12个月"],
+                     {f"{REG}#第八十三条", f"{LAW}#第二十六条"}, id="item-with-its-definition"),
+        pytest.param("固定资产大修理的支出怎么税前扣除？", ["长期待摊费用", "50%以上", "2年以上"],
+                     {f"{REG}#第六十九条", f"{LAW}#第十三条"}, id="item-with-its-defining-list"),
+    ],
+)
+def test_a_law_item_and_the_regulations_definition_of_it_lead_together(corpus_bot, question, stated, clauses):
+    """The definition alone does not say what the law does with the item (免税, 不得扣除); the item alone
+    does not say what it covers (不足12个月的股息 are not, 大修理 is 50%以上…): the lead states both."""
+    answer = corpus_bot.ask(question)
+    assert not answer.abstained and all(s in answer.lead for s in stated), answer.lead
+    assert {c.clause_id for c in answer.citations[:2]} == clauses
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
     "question,clause,current,number,outdated",
     [
         ("职工教育经费扣除比例", f"{REG}#第四十二条", "8%", "财税〔2018〕51号", "2.5%"),
