@@ -11,7 +11,7 @@ states what was asked: no date for a deadline, no sum for an amount, no place or
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Callable, Mapping, Sequence
 
 from bot.answering.abstention import AbstentionModel, Evidence, should_abstain
@@ -161,7 +161,8 @@ class ExtractiveAnswerer:
         for hit in hits[:5]:  # naming a document does not pick a clause of it ("…转化法是哪天施行的")
             if hit.doc_title.removeprefix("中华人民共和国") in analysis.question:
                 focus = {t: w for t, w in focus.items() if t not in words(hit.doc_title)}
-        span = find_span(kind, focus, analysis.facts, hits, analysis.names_clause)
+        defining = partial(names_defined, analysis.question) if kind.lead in PAIRED else None
+        span = find_span(kind, focus, analysis.facts, hits, analysis.names_clause, defining)
         year = this_year(asking_part(analysis.question), kind)  # the part's own year, not its context's
         if kind.absent:
             if span is not None and year is not None and not year.search(span.text):
@@ -325,6 +326,21 @@ def defines(hit: Hit, analysis: Analysis) -> bool:
 
     return analysis.kind.lead == "definition" and any(
         name in analysis.question for d in definitions([hit.clause]) for name in aliases(d.term))
+
+
+def names_defined(question: str, text: str) -> bool:
+    """Whether `text` defines a term the question names (…所称无形资产，是指…: 外购软件算无形资产吗)."""
+    return any(len(name) >= 3 and name in question for name in defined_in(text))
+
+
+@lru_cache(maxsize=4096)
+def defined_in(text: str) -> tuple[str, ...]:
+    """The terms a span defines and their short names, read as retrieval's defined-terms index reads them."""
+    from types import SimpleNamespace
+
+    from bot.retrieval.terms import aliases, definitions
+
+    return tuple(name for d in definitions([SimpleNamespace(id="", text=text)]) for name in aliases(d.term))
 
 
 def judgement(span: str, stated: str, checks: Sequence[ConditionCheck]) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 from bot.answering.conditions import check_conditions
 from bot.answering.types import AnswerType, language
@@ -31,6 +31,8 @@ _ITEM = re.compile(rf"(?:\d+[.．、]|[（(][{NUMERAL_CHARS}\d]+[)）]|[{NUMERAL
 # "…如下：\n（一）…": the opening ends at its colon; the plan's sentences also end at an ASCII ";".
 _OPENS = re.compile(r"(?<=[：:])\s*\n|(?<=;)")
 _HEADING = re.compile(rf"^第[{NUMERAL_CHARS}\d]+条\s*")
+_DEFINED = re.compile(r"所称的?((?:(?!所称)[^，,。；;：:\s])+?)\s*[，,]?\s*是指")  # …所称X，是指
+DEFINED_CHARS = 16  # a defined term longer than this is a rule's wording, not a name
 
 
 @dataclass(frozen=True)
@@ -102,12 +104,14 @@ def share(focus: Mapping[str, float], tokens: frozenset[str]) -> float:
 
 def find_span(
     kind: AnswerType, focus: Mapping[str, float], facts: Mapping, hits: Sequence[Hit],
-    pinned: bool = False,
+    pinned: bool = False, defining: Callable[[str], bool] | None = None,
 ) -> Span | None:
     """The best span of `kind` about `focus` in the top hits; None when none holds the type's evidence.
 
     `focus`: the question's words with their weights (rarity times how much each counts); `pinned`:
-    the question names its clause, so only the first hit is read. The asker's facts pick a tier: in a
+    the question names its clause, so only the first hit is read; `defining`: whether a span defines the
+    term the question asks about (its meaning, or whether something counts as it), which then answers
+    it before a span that only uses the term. The asker's facts pick a tier: in a
     clause where a span's thresholds are met by them, a span whose thresholds they fail is another
     tier's; a yes/no question is answered by the span its facts are held against, met or not."""
     if not hits:
@@ -127,6 +131,7 @@ def find_span(
             if not evidence and kind.absent:
                 continue  # only a span holding what is asked may answer
             bonus = 0.3 if evidence and kind.evidence is not None else 0.0  # otherwise it is preferred
+            bonus += 0.5 if defining is not None and defining(text) else 0.0
             own = share(focus, words(text))
             if opening:  # an item is about what its list's opening says, too
                 own = max(own, 0.5 * share(focus, words(opening)))
@@ -208,9 +213,14 @@ def with_opening(span: Span, stated: str) -> str:
 
 
 def after_definition(text: str) -> str:
-    """What a defining sentence says after its 是指 (企业所得税法第九条所称…，是指 …), when enough follows."""
+    """A defining sentence from the term it defines on (企业所得税法第九条所称公益性捐赠，是指… -> 公益性捐赠，
+    是指…): the reference to the law says nothing, the term says what is defined. A long term (…所称技术
+    转让所得免征、减征，是指 一个纳税年度内…) is left out: what follows 是指 says it, when enough follows."""
     m = re.search(r"是指[：:，,]?", text)
-    return text[m.end():] if m and len(text) - m.end() >= 15 else text
+    if not m or len(text) - m.end() < 15:
+        return text
+    term = _DEFINED.search(text, 0, m.end())
+    return text[term.start(1):] if term and term.end(1) - term.start(1) <= DEFINED_CHARS else text[m.end():]
 
 
 def plain(text: str) -> str:
@@ -268,7 +278,11 @@ def shorten(text: str, limit: int) -> str:
 
 
 def definition_lead(span: Span) -> str:
-    """What the defining sentence says the term is: from 是指 / 包括 on, else the sentence."""
+    """What the defining sentence says the term is: from the term it defines (…所称X，是指) or from
+    是指 / 包括 on, else the sentence."""
+    term = _DEFINED.search(span.text)
+    if term and term.end(1) - term.start(1) <= DEFINED_CHARS:
+        return shorten(span.text[term.start(1):], 140)
     m = re.search(r"(所称)?(.{0,40}?)(是指|包括)", span.text)
     return shorten(span.text[m.start():] if m else span.text, 140)
 
