@@ -48,8 +48,12 @@ class Span:
 
 @lru_cache(maxsize=8192)
 def words(text: str) -> frozenset[str]:
-    """A sentence's tokens: the same sentences come back question after question."""
-    return frozenset(tokenize(text))
+    """A sentence's tokens, with the four-character-or-longer words inside a longer one (技术转让 in
+    技术转让所得: the tokenizer splits the long word into two-character pieces only, so a question's
+    技术转让 would not be found in it). Cached: the same sentences come back question after question."""
+    tokens = tokenize(text)
+    inner = {t[i: i + n] for t in tokens if len(t) > 4 for n in range(4, len(t)) for i in range(len(t) - n + 1)}
+    return frozenset(tokens) | inner
 
 
 def _style(item: str) -> str:

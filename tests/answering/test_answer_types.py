@@ -261,6 +261,15 @@ def test_a_yes_no_question_whose_facts_fail_a_threshold_says_no_and_names_it(cor
 
 
 @pytest.mark.slow
+def test_a_word_inside_a_longer_word_of_the_clause_makes_its_sentence_about_the_question(corpus_bot):
+    """技术转让 is inside the corpus's 技术转让所得: the rule on it answers, with its two bands, not a list
+    of activities that names 技术转让 on its own (科学技术进步法: 从事下列活动的…享受税收优惠)."""
+    answer = corpus_bot.ask("技术转让的收入能不能免企业所得税？")
+    assert "不超过500万元的部分，免征" in answer.lead and "减半征收" in answer.lead, answer.lead
+    assert answer.citations[0].clause_id == f"{REG}#第九十条"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question,term,clause",
     [
