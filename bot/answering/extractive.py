@@ -295,13 +295,16 @@ def carried_on(span: Span) -> str:
 def rule_of(span: Span, focus: dict[str, float] | None = None) -> str:
     """What a rule sentence says, for a lead: after its 是指 when it defines a term it names (…所称技术
     转让所得免征、减征，是指 一个纳税年度内…), with the next sentence when that one carries the rule on
-    (…；超过500万元的部分，减半征收企业所得税) or, for a short one, says more of what was asked."""
+    (…；超过500万元的部分，减半征收企业所得税), ends the sentence the span's semicolon cut (…可以签订…协议；
+    有关人员不得违反协议约定…: what the rule decides may follow it) or, for a short one, says more of
+    what was asked."""
     text = after_definition(span.text)
     after = span.hit.clause.text.split(span.text, 1)[-1].lstrip()
     following = sentences(after)[:1]
     if following and not _ITEM_START.match(following[0]) and len(text) + len(following[0]) <= 160:
         new = {t: w for t, w in (focus or {}).items() if t not in words(text)}  # asked, not yet said
-        if carried_on(span) or new and share(new, words(following[0])) > 0 and len(text) < 100:
+        cut = text.rstrip().endswith(("；", ";"))
+        if carried_on(span) or cut or new and share(new, words(following[0])) > 0 and len(text) < 100:
             text = text.rstrip("。；;") + "；" + following[0]
     return text
 

@@ -13,7 +13,9 @@ from importlib import resources
 import pytest
 import yaml
 
+from bot.answering.extractive import rule_of
 from bot.answering.question import question_parts
+from bot.answering.spans import Span, units
 from bot.answering.types import LEADS, answer_type, answer_types, asking_part, by_name, this_year
 
 from ..leads import LAW, MEASURES, PLAN, REG, TRANSFER_LAW, lists_every_item, states_the_current_rule, xfail
@@ -267,6 +269,15 @@ def test_a_word_inside_a_longer_word_of_the_clause_makes_its_sentence_about_the_
     answer = corpus_bot.ask("技术转让的收入能不能免企业所得税？")
     assert "不超过500万元的部分，免征" in answer.lead and "减半征收" in answer.lead, answer.lead
     assert answer.citations[0].clause_id == f"{REG}#第九十条"
+
+
+@pytest.mark.slow
+def test_a_rule_cut_at_its_semicolon_is_stated_to_the_end_of_its_sentence(corpus_bot):
+    """"…可以与…人员签订…保守本单位技术秘密的协议；有关人员不得违反协议约定…": what the rule decides
+    follows the semicolon the sentence splitter cut it at, whether or not it shares a word of the question."""
+    hit = next(h for h in corpus_bot.search("离职后一定期限内保守技术秘密的协议") if h.clause.id == f"{TRANSFER_LAW}#第四十二条")
+    span = next(t for t, _, _ in units(hit.clause.text) if t.startswith("企业、事业单位可以与"))
+    assert "有关人员不得违反协议约定" in rule_of(Span(hit, span, "", 0, 1.0, 1.0))
 
 
 @pytest.mark.slow
