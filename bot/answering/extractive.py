@@ -253,7 +253,8 @@ class ExtractiveAnswerer:
         if kind.name == "lookup":
             return f"{self.citation_of(first.clause)}规定[{n}]：{shorten(after_definition(first.clause.text), 160)}。"
         if kind.lead == "citation":
-            return f"见{self.citation_of(first.clause)}[{n}]：{shorten(rule_of(span), self.lead_chars)}。"
+            stated = rule_of(span, self.focus(analysis.question, kind))  # …20％；…高新技术企业，减按15％
+            return f"见{self.citation_of(first.clause)}[{n}]：{shorten(stated, self.lead_chars)}。"
         if kind.lead == "list" or span.items:  # a list chosen whole is led as a list
             whole = bool(language()["whole_list"].search(analysis.question))  # "全部列出来": every item
             stated = list_lead(span, self.focus(analysis.question, kind), in_order=kind.lead == "list", whole=whole)
@@ -265,7 +266,8 @@ class ExtractiveAnswerer:
             if carried and len(stated) + len(carried) <= 160:
                 stated = f"{stated.rstrip('。；;，,')}；{plain(carried)}"
         else:
-            stated = shorten(rule_of(span, self.focus(analysis.question, kind)), self.lead_chars)
+            stated = shorten(rule_of(span, self.focus(analysis.question, kind), kind.lead == "judgement"),
+                             self.lead_chars)
         if kind.lead != "list":
             stated = with_opening(span, stated)
         if kind.lead == "judgement":
@@ -292,18 +294,20 @@ def carried_on(span: Span) -> str:
     return ""
 
 
-def rule_of(span: Span, focus: dict[str, float] | None = None) -> str:
+def rule_of(span: Span, focus: dict[str, float] | None = None, outcome: bool = False) -> str:
     """What a rule sentence says, for a lead: after its 是指 when it defines a term it names (…所称技术
     转让所得免征、减征，是指 一个纳税年度内…), with the next sentence when that one carries the rule on
     (…；超过500万元的部分，减半征收企业所得税), ends the sentence the span's semicolon cut (…可以签订…协议；
     有关人员不得违反协议约定…: what the rule decides may follow it) or, for a short one, says more of
-    what was asked."""
+    what was asked. With `outcome` (a yes/no question), a short rule is stated with the next sentence of
+    its paragraph: what comes of it (…应提请认定机构复核。复核后确认不符合…追缴…) decides the yes or no."""
     text = after_definition(span.text)
     after = span.hit.clause.text.split(span.text, 1)[-1].lstrip()
     following = sentences(after)[:1]
     if following and not _ITEM_START.match(following[0]) and len(text) + len(following[0]) <= 160:
         new = {t: w for t, w in (focus or {}).items() if t not in words(text)}  # asked, not yet said
         cut = text.rstrip().endswith(("；", ";"))
+        cut = cut or outcome and len(text) < 80 and "\n" not in after.split(following[0], 1)[0]
         if carried_on(span) or cut or new and share(new, words(following[0])) > 0 and len(text) < 100:
             text = text.rstrip("。；;") + "；" + following[0]
     return text

@@ -281,6 +281,21 @@ def test_a_rule_cut_at_its_semicolon_is_stated_to_the_end_of_its_sentence(corpus
 
 
 @pytest.mark.slow
+def test_a_yes_no_lead_states_what_comes_of_the_rule(corpus_bot):
+    """"…应提请认定机构复核。复核后确认不符合…追缴…": the step alone does not say whether the tax is due."""
+    answer = corpus_bot.ask("检查时发现我们不符合高企条件，以前少缴的税要补上吗？")
+    assert "追缴" in answer.lead, answer.lead
+    assert answer.citations[0].clause_id == f"{MEASURES}#第十六条"
+
+
+@pytest.mark.slow
+def test_an_article_lead_states_each_rule_the_question_names(corpus_bot):
+    """The article holds the two rates asked about in two sentences: the lead states both."""
+    answer = corpus_bot.ask("小型微利企业和高新技术企业的优惠税率出自哪一条？")
+    assert "第二十八条" in answer.lead and "20％" in answer.lead and "15％" in answer.lead, answer.lead
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question,term,clause",
     [
