@@ -258,18 +258,33 @@ def list_lead(span: Span, focus: Mapping[str, float], in_order: bool = False, wh
     items that share the question's focus, and how many items there are in all (共N项)."""
     if not span.items or whole or len(span.text) <= LIST_CHARS:
         return plain(span.text).replace("\n", "")
-    opening, *items = [p.strip() for s in sentences(span.text) for p in _OPENS.split(s) if p.strip()]
+    opening, *pieces = [p.strip() for s in sentences(span.text) for p in _OPENS.split(s) if p.strip()]
+    items = _with_sub_items(pieces)
     said = words(opening)  # items holding an asked word the opening does not are named first
     asked = {t: w for t, w in focus.items() if t not in said}
     shared = [] if in_order else [i for i in items if asked and share(asked, words(i)) >= 0.5]
     named: list[str] = []
     for item in shared + [i for i in items if i not in shared]:  # then the others in order, while they fit
-        if sum(map(len, named)) + len(item) > LIST_CHARS:
-            break
+        if sum(map(len, named)) + len(item) > LIST_CHARS and (named or item not in shared):
+            break  # an item the question is about is named even when long: its sub-items hold the answer
         named.append(plain(item))
     if len(named) == len(items):
         return plain(span.text).replace("\n", "")
     return f"{plain(opening)}：{'；'.join(named)}{'；' if named else ''}……（共{span.items}项，见条款原文）"
+
+
+def _with_sub_items(pieces: list[str]) -> list[str]:
+    """A list's items, each with the sub-items it opens and its further sentences ("（五）…比例符合如下要求：
+    1. …不低于5%；2. …不低于4%；3. …不低于3%。其中，…"): an item that opens a list says what it requires
+    in its sub-items, so they are named with it or not at all."""
+    items: list[str] = []
+    style = _style(pieces[0]) if pieces else ""
+    for piece in pieces:
+        if items and (not _ITEM.match(piece) or _style(piece) != style):
+            items[-1] += ("" if items[-1].endswith(("：", ":")) else "；") + plain(piece)
+        else:
+            items.append(plain(piece) + ("：" if piece.rstrip().endswith(("：", ":")) else ""))
+    return items
 
 
 def shorten(text: str, limit: int) -> str:

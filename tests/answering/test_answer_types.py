@@ -296,6 +296,14 @@ def test_an_article_lead_states_each_rule_the_question_names(corpus_bot):
 
 
 @pytest.mark.slow
+def test_a_list_item_the_question_is_about_is_led_with_the_sub_items_it_opens(corpus_bot):
+    """（五）…比例符合如下要求：1. …5%；2. …4%；3. …3%: the item names the requirement, its sub-items state it."""
+    answer = corpus_bot.ask("申请高新技术企业，研究开发费用占销售收入的比重有什么规定？")
+    assert all(f"不低于{r}%" in answer.lead for r in (5, 4, 3)) and "共8项" in answer.lead, answer.lead
+    assert answer.citations[0].clause_id == f"{MEASURES}#第十一条"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question,term,clause",
     [
