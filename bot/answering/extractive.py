@@ -369,7 +369,8 @@ def current_rule(amendment: Amendment, kind: AnswerType, focus: Mapping[str, flo
     found = kind.answers(amendment.note) if kind.evidence is not None else None
     if found:
         return phrase_with(amendment.note, best_evidence(kind, amendment.note, focus, question)[0], min_chars=30)
-    return shorten(amendment.note, 120) if kind.evidence is None else ""  # a yes/no or a definition: the rule
+    # a yes/no or a definition (the note's rule is what the term now means): the rule
+    return shorten(amendment.note, 120) if kind.evidence is None or kind.lead == "definition" else ""
 
 
 _MARKER = re.compile(r"\[\d+\]")

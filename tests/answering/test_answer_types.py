@@ -351,6 +351,8 @@ def test_a_law_item_and_the_regulations_definition_of_it_lead_together(corpus_bo
         ("高企的亏损能往后结转多少年", f"{LAW}#第十八条", "10年", "财税〔2018〕76号", "五年"),
         # the asker formed an intangible asset: the note's phrase for 未形成 is the other case
         ("研发形成了无形资产，研发费用按多少比例摊销", f"{REG}#第九十五条", "200%", "2023年第7号", "50%"),
+        # a definition whose criteria were changed: what the term means now
+        ("小型微利企业是指什么样的企业？", f"{REG}#第九十二条", "300万元", "2023年第12号", "30万元"),
     ],
 )
 def test_an_amended_clause_leads_with_the_current_rule_as_an_editors_note(corpus_bot, question, clause, current, number,
