@@ -255,21 +255,24 @@ def phrase_with(sentence: str, figure: str, min_chars: int = 24) -> str:
 
 def list_lead(span: Span, focus: Mapping[str, float], in_order: bool = False, whole: bool = False) -> str:
     """A list whole when short or when the asker asked for all of it (`whole`); else its opening, the
-    items that share the question's focus, and how many items there are in all (共N项)."""
+    items that share the question's focus (`in_order`: in the list's order), the others while they fit,
+    and how many items there are in all (共N项)."""
     if not span.items or whole or len(span.text) <= LIST_CHARS:
         return plain(span.text).replace("\n", "")
     opening, *pieces = [p.strip() for s in sentences(span.text) for p in _OPENS.split(s) if p.strip()]
     items = _with_sub_items(pieces)
     said = words(opening)  # items holding an asked word the opening does not are named first
     asked = {t: w for t, w in focus.items() if t not in said}
-    shared = [] if in_order else [i for i in items if asked and share(asked, words(i)) >= 0.5]
+    shared = [i for i in items if asked and share(asked, words(i)) >= 0.5]
     named: list[str] = []
     for item in shared + [i for i in items if i not in shared]:  # then the others in order, while they fit
         if sum(map(len, named)) + len(item) > LIST_CHARS and (named or item not in shared):
             break  # an item the question is about is named even when long: its sub-items hold the answer
-        named.append(plain(item))
+        named.append(item)
     if len(named) == len(items):
         return plain(span.text).replace("\n", "")
+    if in_order:  # a list asked for: the items named in the list's order, those asked about among them
+        named = [i for i in items if i in named]
     return f"{plain(opening)}：{'；'.join(named)}{'；' if named else ''}……（共{span.items}项，见条款原文）"
 
 

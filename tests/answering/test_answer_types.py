@@ -304,6 +304,23 @@ def test_a_list_item_the_question_is_about_is_led_with_the_sub_items_it_opens(co
 
 
 @pytest.mark.slow
+def test_a_list_question_names_the_items_it_asks_about_in_the_lists_order(corpus_bot):
+    """"…哪些鉴证报告": of the eight materials, 6. and 7. are the reports asked about; they are named (in
+    the list's order), with how many there are in all."""
+    answer = corpus_bot.ask("高企申报材料里需要哪些鉴证报告？")
+    assert "6. 经具有资质的中介机构" in answer.lead and "7. 经具有资质的中介机构鉴证" in answer.lead, answer.lead
+    assert answer.lead.index("6.") < answer.lead.index("7.") and "共8项" in answer.lead, answer.lead
+
+
+@pytest.mark.slow
+def test_a_list_question_answered_by_one_rule_states_it_to_the_end_of_its_sentence(corpus_bot):
+    """A conditions question whose answer is one rule sentence (…整体迁移的…资格继续有效；…部分搬迁的，…重新认定)
+    is stated as a rule: the part after the semicolon is the asker's case."""
+    answer = corpus_bot.ask("高企只把部分厂区搬到别的省，原来的资格有什么要求？")
+    assert "部分搬迁的，由迁入地认定机构按照本办法重新认定" in answer.lead, answer.lead
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question,term,clause",
     [
