@@ -223,8 +223,15 @@ def after_definition(text: str) -> str:
     m = re.search(r"是指[：:，,]?", text)
     if not m or len(text) - m.end() < 15:
         return text
-    term = _DEFINED.search(text, 0, m.end())
-    return text[term.start(1):] if term and term.end(1) - term.start(1) <= DEFINED_CHARS else text[m.end():]
+    named = from_term(text)
+    return named if named != text else text[m.end():]
+
+
+def from_term(text: str) -> str:
+    """A defining text from the term it defines on (企业所得税法第二十六条第（四）项所称符合条件的非营利组织，
+    是指… -> 符合条件的非营利组织，是指…), when the term is a name; else the text."""
+    term = _DEFINED.search(text)
+    return text[term.start(1):] if term and term.end(1) - term.start(1) <= DEFINED_CHARS else text
 
 
 def plain(text: str) -> str:
@@ -257,9 +264,10 @@ def list_lead(span: Span, focus: Mapping[str, float], in_order: bool = False, wh
     """A list whole when short or when the asker asked for all of it (`whole`); else its opening, the
     items that share the question's focus (`in_order`: in the list's order), the others while they fit,
     and how many items there are in all (共N项)."""
-    if not span.items or whole or len(span.text) <= LIST_CHARS:
-        return plain(span.text).replace("\n", "")
-    opening, *pieces = [p.strip() for s in sentences(span.text) for p in _OPENS.split(s) if p.strip()]
+    text = from_term(span.text)  # a defining list from the term it defines (…所称X，是指同时符合下列条件的…)
+    if not span.items or whole or len(text) <= LIST_CHARS:
+        return plain(text).replace("\n", "")
+    opening, *pieces = [p.strip() for s in sentences(text) for p in _OPENS.split(s) if p.strip()]
     items = _with_sub_items(pieces)
     said = words(opening)  # items holding an asked word the opening does not are named first
     asked = {t: w for t, w in focus.items() if t not in said}
@@ -270,7 +278,7 @@ def list_lead(span: Span, focus: Mapping[str, float], in_order: bool = False, wh
             break  # an item the question is about is named even when long: its sub-items hold the answer
         named.append(item)
     if len(named) == len(items):
-        return plain(span.text).replace("\n", "")
+        return plain(text).replace("\n", "")
     if in_order:  # a list asked for: the items named in the list's order, those asked about among them
         named = [i for i in items if i in named]
     return f"{plain(opening)}：{'；'.join(named)}{'；' if named else ''}……（共{span.items}项，见条款原文）"
@@ -302,9 +310,9 @@ def shorten(text: str, limit: int) -> str:
 def definition_lead(span: Span) -> str:
     """What the defining sentence says the term is: from the term it defines (…所称X，是指) or from
     是指 / 包括 on, else the sentence."""
-    term = _DEFINED.search(span.text)
-    if term and term.end(1) - term.start(1) <= DEFINED_CHARS:
-        return shorten(span.text[term.start(1):], 140)
+    named = from_term(span.text)
+    if named != span.text:
+        return shorten(named, 140)
     m = re.search(r"(所称)?(.{0,40}?)(是指|包括)", span.text)
     return shorten(span.text[m.start():] if m else span.text, 140)
 

@@ -327,6 +327,8 @@ def test_a_list_question_answered_by_one_rule_states_it_to_the_end_of_its_senten
         pytest.param("从别家公司购入的软件著作权算不算无形资产？", "无形资产，是指", f"{REG}#第六十五条", id="counts-as"),
         pytest.param("公益性捐赠指的是什么？", "公益性捐赠，是指", f"{REG}#第五十一条", id="what-is"),
         pytest.param("加计扣除怎么算", "研究开发费用的加计扣除", f"{REG}#第九十五条", id="how-computed"),
+        pytest.param("符合条件的非营利组织需要满足什么条件？", "符合条件的非营利组织，是指同时符合下列条件的组织：（一）",
+                     f"{REG}#第八十四条", id="defining-list"),
     ],
 )
 def test_the_clause_defining_the_term_asked_about_leads_and_names_it(corpus_bot, question, term, clause):
