@@ -260,7 +260,7 @@ class ExtractiveAnswerer:
             stated = list_lead(span, self.focus(analysis.question, kind), in_order=kind.lead == "list", whole=whole)
         elif kind.lead == "definition":
             stated = definition_lead(span)
-        elif kind.lead == "phrase":
+        elif kind.lead == "phrase" and span.evidence:  # without the type's evidence, the rule is what it says
             stated = phrase_with(span.text, span.evidence)
             carried = carried_on(span)
             if carried and len(stated) + len(carried) <= 160:

@@ -321,6 +321,15 @@ def test_a_list_question_answered_by_one_rule_states_it_to_the_end_of_its_senten
 
 
 @pytest.mark.slow
+def test_a_how_much_answered_by_a_rule_without_a_figure_states_the_rule(corpus_bot):
+    """"有多少…" answered by 全部用于高新区发展: the span holds no figure, so its first comma-phrase is not
+    the answer; the rule sentence is."""
+    answer = corpus_bot.ask("高新区的财力收入，市县两级留存部分有多少用在高新区？")
+    assert "全部用于高新区发展" in answer.lead, answer.lead
+    assert answer.citations[0].clause_id == f"{PLAN}#八.(十八)"
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question,term,clause",
     [
