@@ -76,7 +76,8 @@ def paired(span: Span, pool: Sequence[Hit], focus: Mapping[str, float]) -> Pairi
     others = [h for h in pool if h.clause.id != span.hit.clause.id]
     for law in others:  # the span defines a law's item
         name, article = _article(law)
-        found = [(d, n) for d, n, text in _definitions(span.hit, name, article) if text in span.text or span.text in text]
+        # the span holds the whole definition: an item of a defining list (3.中药材的种植) is its own answer
+        found = [(d, n) for d, n, text in _definitions(span.hit, name, article) if text in span.text]
         items = _items(law) if found else {}
         for defines, numbers in found:
             held = [items[n] for n in numbers if n in items]  # of several (第（二）项和第（三）项): the one asked

@@ -372,6 +372,14 @@ def test_a_law_item_and_the_regulations_definition_of_it_lead_together(corpus_bo
 
 
 @pytest.mark.slow
+def test_an_item_of_a_defining_list_leads_alone_under_its_head(corpus_bot):
+    """3.中药材的种植 is an item of the regulation's list defining the law's 农、林、牧、渔业 item: the item
+    the question names, under its head (免征), answers; the whole definition would bury it."""
+    answer = corpus_bot.ask("种中药材的企业所得能免税吗？")
+    assert answer.lead.startswith("（一）企业从事下列项目的所得，免征企业所得税") and "3.中药材的种植" in answer.lead, answer.lead
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question,clause,current,number,outdated",
     [
