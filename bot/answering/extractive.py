@@ -29,7 +29,7 @@ from bot.ingest.amendments import editor_note, status_line
 from bot.ingest.chunking import sentences
 from bot.records import Amendment, Answer, Citation, Clause, Hit
 
-PAIRED = ("judgement", "sentence", "definition")  # lead styles that state a law item with its definition
+RULE_LEADS = ("judgement", "sentence", "definition")  # lead styles that state a rule: not a figure, not a list
 
 
 class ExtractiveAnswerer:
@@ -135,7 +135,7 @@ class ExtractiveAnswerer:
         """The law item and the regulation's definition of it the span is one half of, for a lead stating a
         rule (a yes/no, a definition, a sentence): not for a figure, a list asked whole or a decided check."""
         decided = any(c.status != "unknown" for c in check_conditions(span.text, analysis.facts))
-        if analysis.kind.lead not in PAIRED or span.hit.amendment or decided:
+        if analysis.kind.lead not in RULE_LEADS or span.hit.amendment or decided:
             return None
         return paired(span, close, self.focus(analysis.question, analysis.kind))
 
@@ -161,7 +161,7 @@ class ExtractiveAnswerer:
         for hit in hits[:5]:  # naming a document does not pick a clause of it ("…转化法是哪天施行的")
             if hit.doc_title.removeprefix("中华人民共和国") in analysis.question:
                 focus = {t: w for t, w in focus.items() if t not in words(hit.doc_title)}
-        defining = partial(names_defined, analysis.question) if kind.lead in PAIRED else None
+        defining = partial(names_defined, analysis.question) if kind.lead in RULE_LEADS else None
         span = find_span(kind, focus, analysis.facts, hits, analysis.names_clause, defining)
         year = this_year(asking_part(analysis.question), kind)  # the part's own year, not its context's
         if kind.absent:
