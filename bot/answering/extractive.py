@@ -255,7 +255,7 @@ class ExtractiveAnswerer:
         if kind.lead == "citation":
             stated = rule_of(span, self.focus(analysis.question, kind))  # …20％；…高新技术企业，减按15％
             return f"见{self.citation_of(first.clause)}[{n}]：{shorten(stated, self.lead_chars)}。"
-        if span.items or kind.lead == "list" and span.opening:  # a list chosen whole is led as a list
+        if span.items:  # a list chosen whole is led as a list; a sentence or an item as the rule it states
             whole = bool(language()["whole_list"].search(analysis.question))  # "全部列出来": every item
             stated = list_lead(span, self.focus(analysis.question, kind), in_order=kind.lead == "list", whole=whole)
         elif kind.lead == "definition":

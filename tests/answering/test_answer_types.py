@@ -330,6 +330,14 @@ def test_a_how_much_answered_by_a_rule_without_a_figure_states_the_rule(corpus_b
 
 
 @pytest.mark.slow
+def test_a_conditions_question_answered_by_one_item_gets_its_head_and_what_carries_it_on(corpus_bot):
+    """The asker's tier (3. …2亿元以上…不低于3%) is led under the item it is a tier of (（五）…研究开发费用…
+    比例符合如下要求), with the sentence carrying it on (其中，…境内…不低于60%): the tier alone names neither."""
+    answer = corpus_bot.ask("营收3亿的企业申请高企，研发费用方面有什么条件？")
+    assert answer.lead.startswith("（五）") and "比例不低于3%" in answer.lead and "不低于60%" in answer.lead, answer.lead
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question,term,clause",
     [
