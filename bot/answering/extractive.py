@@ -373,14 +373,22 @@ def _places():
 def unknown_place(question: str, known: Callable[[str], bool]) -> str:
     """A place the corpus never names whose own rules the question asks about ("深圳对引进博士补贴
     多少"), when it names no place the corpus knows: the corpus is national and Guizhou law."""
+    places = _place_words(question)
+    if any(known(p) for p, _ in places):
+        return ""
+    return next((p for p, owns in places if owns), "")
+
+
+@lru_cache(maxsize=1024)
+def _place_words(question: str) -> tuple[tuple[str, bool], ...]:
+    """The place names jieba's tagger finds in a question, each with whether the question asks about
+    its own rules; read twice an answer (the tagger is the slowest step of one) and for every repeat."""
     places, at = [], 0
     for w in _places().cut(question):
         at += len(w.word)
         if w.flag.startswith("ns") and len(w.word) >= 2:
             places.append((w.word, bool(language()["place_owns"].match(question[at:]))))
-    if any(known(p) for p, _ in places):
-        return ""
-    return next((p for p, owns in places if owns), "")
+    return tuple(places)
 
 
 def other_tax(question: str, used: Hit, close: Sequence[Hit]) -> str:
