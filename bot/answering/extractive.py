@@ -16,6 +16,7 @@ from typing import Callable, Mapping, Sequence
 
 from bot.answering.abstention import AbstentionModel, Evidence, should_abstain
 from bot.answering.conditions import ConditionCheck, check_conditions
+from bot.answering.conversation import without_referents
 from bot.answering.prompts import NO_BASIS
 from dataclasses import replace
 
@@ -163,7 +164,8 @@ class ExtractiveAnswerer:
         match nothing) left out; single characters count a quarter."""
         key = (question, kind.name)
         if key not in self._focus:  # read by the span, the quote and the lead alike
-            asked = asked_words(search_text(without_cues(question, kind)), self.known)
+            # "按这个税率…": the earlier answer pointed at, not what is asked now
+            asked = asked_words(search_text(without_cues(without_referents(question), kind)), self.known)
             self._focus[key] = {t: self.weight(t) * f * (1.0 if len(t) > 1 else 0.25)  # 得, 按, 前: function words
                                 for t, f in asked.items() if not t[0].isdigit() and self.known(t)}
         return dict(self._focus[key])

@@ -95,9 +95,14 @@ def build_answer_chain(
             fresh = [h for h in top if h.clause.doc_slug not in used_docs][:1]
             if fresh and not should_abstain(looks(sub, fresh, corpus)[-1], model):
                 extra.append(fresh[0])
-        if reading.follow_up == "keep" and not analysis.names_clause:
+        if reading.follow_up and not analysis.names_clause:
             previous = conversation.turns[-1].answer.hits[:1]
-            hits = _with_previous(hits, previous, refers_back(state["question"]), k)
+            # A switch to a sibling the last clause names too ("健康医药的呢？" after the plan's zones and
+            # their industries): that clause answers it first.
+            sibling = bool(reading.focus and previous
+                           and previous[0].clause.id in CorpusTerms.of(corpus).naming(reading.focus))
+            if reading.follow_up == "keep" or sibling:
+                hits = _with_previous(hits, previous, sibling or refers_back(state["question"]), k)
         return {**state, "index": corpus, "reading": reading, "query": reading.query, "analysis": analysis,
                 "hits": hits, "extra_sources": extra}
 

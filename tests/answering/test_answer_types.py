@@ -13,7 +13,8 @@ from importlib import resources
 import pytest
 import yaml
 
-from bot.answering.question import question_parts
+from bot.answering.conversation import Conversation, asked_type
+from bot.answering.question import question_parts, question_type
 from bot.answering.types import LEADS, answer_type, answer_types, asking_part, by_name, this_year
 
 from ..leads import LAW, MEASURES, PLAN, REG, TRANSFER_LAW, lists_every_item, states_the_current_rule, xfail
@@ -40,6 +41,8 @@ from ..leads import LAW, MEASURES, PLAN, REG, TRANSFER_LAW, lists_every_item, st
         ("高新区首位产业都有哪些", "enumeration"),
         ("高企年度报表每年哪天截止？", "date"),
         ("高企认定办法实施日期", "date"),
+        ("高企从哪一年开始享受优惠？", "since"),
+        ("研发费用加计扣除何时起执行", "since"),
         ("申请高企要准备什么材料？", "materials"),
         ("高新技术企业认定申报材料", "materials"),
         ("创新能力评价要得多少分才算合格？", "score"),
@@ -363,3 +366,38 @@ def test_a_documents_head_is_never_the_basis_of_a_lead(corpus_bot):
     answer = corpus_bot.ask("高新技术企业在法规里是怎么定义的？")
     assert "持续进行研究开发" in answer.lead, answer.lead
     assert not answer.citations[0].clause_id.endswith("文首")
+
+
+# ---- follow-ups: which clause a later turn of a chat is answered from ----
+
+def test_a_follow_up_pointing_back_at_the_last_answers_figure_asks_for_its_own_type():
+    """"按这个税率从哪年起交": 这个税率 is the earlier answer; what is asked now is where it runs from."""
+    question = "从哪一年开始能按这个比例算？"
+    assert question_type(question).name == "rate"
+    assert asked_type(question, question_type(question)).name == "since"
+    assert asked_type("这个比例是多少？", question_type("这个比例是多少？")).name == "rate"  # nothing else asked
+
+
+def _chat(corpus_bot, *questions):
+    chat = Conversation()
+    return [corpus_bot.ask(q, conversation=chat) for q in questions][-1]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "turns,said,clause",
+    [
+        # the earlier answer's rate pointed at, a start asked for: the clause on when the benefit starts
+        (("高新技术企业的所得税税率是多少？", "这个税率从哪年起可以享受？"), "证书颁发之日所在年度", f"{MEASURES}#第十条"),
+        # naming no subject of its own: about the 高企 status just quoted, not a question with no basis
+        (("高企资格有效期几年？", "期间公司改名了怎么办？"), "三个月内", f"{MEASURES}#第十七条"),
+        # the figures stated in the first turn (营收, 研发占比) are facts, not the subject carried on
+        (("我们去年营收6000万，研发投入占销售收入5%，能认定高企吗？", "资格有效期多久？"), "三年", f"{MEASURES}#第九条"),
+        # a switch to a sibling the clause just cited names too: that clause, not a broader one
+        (("锂离子电池产业集群在哪个高新区？", "那电子信息呢？", "健康医药的呢？"), "遵义高新区", f"{PLAN}#五.(十)"),
+    ],
+)
+def test_a_follow_up_is_answered_from_the_clause_its_own_question_is_about(corpus_bot, turns, said, clause):
+    answer = _chat(corpus_bot, *turns)
+    assert not answer.abstained and said in answer.lead, answer.lead
+    assert answer.citations[0].clause_id == clause
