@@ -21,6 +21,7 @@ from bot.answering.prompts import NO_BASIS
 from dataclasses import replace
 
 from bot.answering.question import Analysis, question_parts, question_type, search_text
+from bot.answering.subjects import other_subject
 from bot.answering.spans import (Span, about_focus, after_definition, best_evidence, definition_lead, find_span,
                                  list_lead, phrase_with, plain, share, shorten, with_opening, words)
 from bot.answering.types import GENERAL, AnswerType, asking_part, language, this_year, without_cues
@@ -180,6 +181,7 @@ class ExtractiveAnswerer:
             tax = other_tax(analysis.question, used[0], close)
             if tax:
                 return f"本库收录的税法只有企业所得税法及其实施条例，相关条款没有关于{tax}的规定。"
+            return other_subject(analysis.question, analysis.kind.name, used[0], self.known, self.weight)
         return ""
 
     def no_basis(self, analysis: Analysis, hits: Sequence[Hit], why: str = "", partial: bool = False) -> Answer:
