@@ -11,7 +11,8 @@ term but asks its own question about it ("科技人员比例又有什么要求�
 The places and figures the asker gives about themselves (省级高新区, 营收3.5亿) are facts, not
 subjects, and hold for every later turn. A question naming no subject at all ("期间公司改名了怎么办？")
 is read within the previous one too, and "这个税率" in "按这个税率从哪年起交" points at the last answer:
-the type asked is what is left (a start).
+the type asked is what is left (a start). "那人才支撑那条呢？" names another item of a document by its
+heading: that clause, asked what was asked of the last item named so.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ class Reading:
     analysis: Analysis
     subject: str
     form: str
-    follow_up: str = ""  # "" (a question of its own), "keep" or "switch"
+    follow_up: str = ""  # "" (a question of its own), "keep", "switch" or "item" (a clause named by its heading)
     focus: tuple[str, ...] = ()  # on a switch: the new subject's terms, as the corpus writes them
 
 
@@ -90,6 +91,12 @@ class Conversation:
         if not self.turns or not (is_follow_up(question) or _subjectless(question, terms)):
             return own
         last = self.turns[-1]
+        heading = heading_named(question, terms)
+        if heading and heading not in last.subject:  # "那人才支撑那条呢？": another item of the document,
+            # asked what was asked of the last item named by its heading
+            last = next((t for t in reversed(self.turns) if heading_named(t.question, terms)), last)
+        else:
+            heading = ""
         analysis = replace(analysis, kind=asked_type(question, analysis.kind))
         if last.analysis.kind.name != "general" and analysis.kind.name == "general":
             analysis = replace(analysis, kind=last.analysis.kind)  # "那X呢？" asks what the last one asked
@@ -97,6 +104,9 @@ class Conversation:
         # A new subject: a term the last one did not name, not where the asker is nor a figure of theirs.
         known = terms.topic(before)
         new = tuple(t for t in terms.topic(_without_facts(question, analysis), stated=False) if t not in known)
+        if heading:  # retrieved among the clauses naming it
+            form = last.form or " ".join(form_words(last.query))
+            return Reading(f"{question} {form}".strip(), analysis, heading, form, "item", (heading,))
         if new and terms.names_only(question):
             # Retrieved among the clauses naming the new subject (`focus`); the borrowed form and
             # the old subject only lean within them (工会经费 after 职工福利费能扣多少: the deduction
@@ -150,6 +160,21 @@ def _without_facts(question: str, analysis: Analysis) -> str:
         if isinstance(value, str) and len(value) >= 2:
             question = question.replace(value, " ")
     return question
+
+
+_HEADING = re.compile(r"[(（][一二三四五六七八九十]+[)）]([^。；;]{2,24})。")
+_ITEM = re.compile(r"[那这哪]一?[条项]")
+
+
+def heading_named(question: str, terms: CorpusTerms) -> str:
+    """The heading (or its longest piece of four or more characters) of the one clause that a question
+    pointing at an item ("那人才支撑那条呢？", "完善招商机制这一项") names: (十九)强化人才支撑 -> 人才支撑."""
+    if not _ITEM.search(question):
+        return ""
+    headings = [m.group(1) for c in terms.index.store.clauses.values() if (m := _HEADING.match(c.text))]
+    pieces = sorted({h[i:j] for h in headings for i in range(len(h)) for j in range(i + 4, len(h) + 1)
+                     if h[i:j] in question}, key=len, reverse=True)
+    return next((p for p in pieces if sum(p in h for h in headings) == 1), "")
 
 
 def _subjectless(question: str, terms: CorpusTerms) -> bool:

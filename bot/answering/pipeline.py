@@ -111,9 +111,10 @@ def build_answer_chain(
         evidence = looks(state["query"], state["hits"], corpus, Searcher(corpus).closeness, model)[-1]
         conversation: Conversation = state["conversation"]
         if (state["reading"].follow_up == "keep" and conversation.turns
-                and not conversation.turns[-1].answer.abstained):
-            # "这条是哪些部门负责？", "我们营收2.5亿，算哪档？": about what was just answered, so there is a
-            # basis; whether it states the detail asked is the answer type's to say (相关条款没有规定…).
+                and not conversation.turns[-1].answer.abstained) or state["reading"].follow_up == "item":
+            # "这条是哪些部门负责？", "我们营收2.5亿，算哪档？": about what was just answered, or an item named
+            # by its heading ("那人才支撑那条呢？"), so there is a basis; whether it states the detail asked
+            # is the answer type's to say (相关条款没有规定…).
             evidence = replace(evidence, pinned=True)
         return {**state, "evidence": evidence}
 

@@ -396,6 +396,10 @@ def _chat(corpus_bot, *questions):
         (("我们去年营收6000万，研发投入占销售收入5%，能认定高企吗？", "资格有效期多久？"), "三年", f"{MEASURES}#第九条"),
         # a switch to a sibling the clause just cited names too: that clause, not a broader one
         (("锂离子电池产业集群在哪个高新区？", "那电子信息呢？", "健康医药的呢？"), "遵义高新区", f"{PLAN}#五.(十)"),
+        # another item of the plan named by (a piece of) its heading: its own 责任单位
+        (("高新区方案里加强组织领导那条由哪些部门负责？", "那完善招商机制这一项呢？"), "省投资促进局", f"{PLAN}#七.(十六)"),
+        (("方案里加快科技成果转移转化那一条的责任单位有哪些？", "这一条对重大成果转化项目最多支持多少？", "那分类指导那条呢？"),
+         "省工业和信息化厅", f"{PLAN}#八.(二十)"),
     ],
 )
 def test_a_follow_up_is_answered_from_the_clause_its_own_question_is_about(corpus_bot, turns, said, clause):
