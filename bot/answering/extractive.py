@@ -16,10 +16,12 @@ from typing import Callable, Mapping, Sequence
 
 from bot.answering.abstention import AbstentionModel, Evidence, should_abstain
 from bot.answering.conditions import ConditionCheck, check_conditions
+from bot.answering.conversation import without_referents
 from bot.answering.prompts import NO_BASIS
 from dataclasses import replace
 
 from bot.answering.question import Analysis, question_parts, question_type, search_text
+from bot.answering.subjects import other_subject
 from bot.answering.spans import (Span, about_focus, after_definition, best_evidence, definition_lead, find_span,
                                  list_lead, phrase_with, plain, share, shorten, with_opening, words)
 from bot.answering.types import GENERAL, AnswerType, asking_part, language, this_year, without_cues
@@ -163,7 +165,8 @@ class ExtractiveAnswerer:
         match nothing) left out; single characters count a quarter."""
         key = (question, kind.name)
         if key not in self._focus:  # read by the span, the quote and the lead alike
-            asked = asked_words(search_text(without_cues(question, kind)), self.known)
+            # "按这个税率…": the earlier answer pointed at, not what is asked now
+            asked = asked_words(search_text(without_cues(without_referents(question), kind)), self.known)
             self._focus[key] = {t: self.weight(t) * f * (1.0 if len(t) > 1 else 0.25)  # 得, 按, 前: function words
                                 for t, f in asked.items() if not t[0].isdigit() and self.known(t)}
         return dict(self._focus[key])
@@ -178,6 +181,7 @@ class ExtractiveAnswerer:
             tax = other_tax(analysis.question, used[0], close)
             if tax:
                 return f"本库收录的税法只有企业所得税法及其实施条例，相关条款没有关于{tax}的规定。"
+            return other_subject(analysis.question, analysis.kind.name, used[0], self.known, self.weight)
         return ""
 
     def no_basis(self, analysis: Analysis, hits: Sequence[Hit], why: str = "", partial: bool = False) -> Answer:
