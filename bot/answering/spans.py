@@ -10,9 +10,9 @@ whose thresholds the asker's facts meet (the tier they are in), wins.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
-from typing import Mapping, Sequence
+from typing import Collection, Mapping, Sequence
 
 from bot.answering.conditions import check_conditions
 from bot.answering.types import AnswerType, language
@@ -25,6 +25,8 @@ CANDIDATES = 5  # how many of the top hits are read for a span
 CLOSE = 0.5  # a hit scoring this share of the top one may hold the span
 MIN_FOCUS = 0.34  # a span's clause holding this share of the question's focus is about it
 NEAR_TOP = 0.8  # and so is one scoring this share of the top hit
+ALSO_ASKED = 0.25  # a further figure's phrase holding this share of the asked words not yet stated joins the lead
+REPEATED = 0.3  # a part leading with what an earlier part states loses this much: each part its own span
 LIST_CHARS = 160  # a list longer than this is led by its opening and "（共N项，见条款原文）"
 
 _ITEM = re.compile(rf"(?:\d+[.．、]|[（(][{NUMERAL_CHARS}\d]+[)）]|[{NUMERAL_CHARS}]+、)")
@@ -42,6 +44,7 @@ class Span:
     score: float
     focus: float  # share of the question's focus the span's clause holds
     opening: str = ""  # for an item of a list: the sentence that opens the list (下列支出不得扣除：)
+    at: int = -1  # where in `text` the evidence stands (a figure may stand twice: 国家级…5个,省级…5个)
 
 
 @lru_cache(maxsize=8192)
@@ -102,14 +105,18 @@ def share(focus: Mapping[str, float], tokens: frozenset[str]) -> float:
 
 def find_span(
     kind: AnswerType, focus: Mapping[str, float], facts: Mapping, hits: Sequence[Hit],
-    pinned: bool = False,
+    pinned: bool = False, asked: Mapping[str, float] | None = None, taken: Collection[tuple] = (),
 ) -> Span | None:
     """The best span of `kind` about `focus` in the top hits; None when none holds the type's evidence.
+    Its score is the one it won by.
 
     `focus`: the question's words with their weights (rarity times how much each counts); `pinned`:
     the question names its clause, so only the first hit is read. The asker's facts pick a tier: in a
     clause where a span's thresholds are met by them, a span whose thresholds they fail is another
-    tier's; a yes/no question is answered by the span its facts are held against, met or not."""
+    tier's; a yes/no question is answered by the span its facts are held against, met or not.
+    For a part of a multi-part question: `asked`, the part's own words, picks which of a span's
+    figures it asks for (focus holds the whole question's too); `taken`, the spans (`stated`) earlier
+    parts lead with, which this part repeats only when nothing else comes close."""
     if not hits:
         return None
     # A document's head holds its title only: closeness is measured from the best clause that says something.
@@ -128,6 +135,8 @@ def find_span(
                 continue  # only a span holding what is asked may answer
             bonus = 0.3 if evidence and kind.evidence is not None else 0.0  # otherwise it is preferred
             own = share(focus, words(text))
+            if asked:  # a part's span is about the part's own words first
+                own = (own + share(asked, words(text))) / 2
             if opening:  # an item is about what its list's opening says, too
                 own = max(own, 0.5 * share(focus, words(opening)))
             if kind.lead != "list":
@@ -143,14 +152,17 @@ def find_span(
             first = next((c.fact for c in checks if c.status != "unknown"), "")
             band = first and ("met" if all(c.status == "met" for c in checks if c.fact == first) else "not_met")
             statuses |= {f"band_{band}"} if band else set()
-            said, beside = best_evidence(kind, text, focus) if evidence else ("", 0.0)
-            found.append((Span(hit, text, said, items, score + 0.5 * beside, max(in_clause, own), opening), statuses))
+            said, beside, where = best_evidence(kind, text, focus) if evidence else ("", 0.0, -1)
+            if evidence and asked and best_evidence(kind, text, asked)[1] > 0:
+                said, _, where = best_evidence(kind, text, asked)
+            found.append((Span(hit, text, said, items, score + 0.5 * beside, max(in_clause, own), opening, where),
+                          statuses))
     if not found:
         return None
     tiered = {s.hit.clause.id for s, statuses in found if "band_met" in statuses}
 
     def adjusted(span: Span, statuses: set[str]) -> float:
-        score = span.score
+        score = span.score - (REPEATED if any(repeats(span, t) for t in taken) else 0.0)
         if kind.lead == "judgement" and statuses & {"met", "not_met"}:
             score += 0.6  # a yes/no question is answered by the bounds its facts are held against
         if "band_not_met" in statuses and span.hit.clause.id in tiered:
@@ -160,27 +172,63 @@ def find_span(
             return score  # a yes/no question's facts are held against every bound above, not just a band
         return score + (tier if "band_met" in statuses and span.opening else 0.0)
 
-    return max(found, key=lambda f: adjusted(*f))[0]
+    best = max(found, key=lambda f: adjusted(*f))
+    return replace(best[0], score=adjusted(*best))
 
 
-def best_evidence(kind: AnswerType, text: str, focus: Mapping[str, float], question: str = "") -> tuple[str, float]:
+def stated(span: Span) -> tuple[str, str, int]:
+    """What a span's lead states: its sentence, and which of its figures (-1: the sentence)."""
+    return span.hit.clause.id, span.text, span.at
+
+
+def repeats(span: Span, earlier: tuple[str, str, int]) -> bool:
+    """Whether leading with `span` says again what `earlier` said: the same sentence, unless each
+    states another figure of it (国家级…5个,省级…5个)."""
+    clause, text, at = earlier
+    return (span.hit.clause.id, span.text) == (clause, text) and not (at >= 0 and span.at >= 0 and at != span.at)
+
+
+def best_evidence(kind: AnswerType, text: str, focus: Mapping[str, float],
+                  question: str = "") -> tuple[str, float, int]:
     """Of the type's evidence in `text`, the one in the comma-phrase sharing most of the focus
-    ("…研发经费支出…1.8%,技术合同成交额达到60亿元": the 成交额 question's figure is 60亿元), and that share:
-    what is asked stands next to its figure. Given the `question`, a phrase negating a word it states
-    plainly is about the other case (未形成无形资产的… when the asker formed one): that word counts against it."""
+    ("…研发经费支出…1.8%,技术合同成交额达到60亿元": the 成交额 question's figure is 60亿元), that share,
+    and where it stands: what is asked stands next to its figure. Given the `question`, a phrase negating
+    a word it states plainly is about the other case (未形成无形资产的… when the asker formed one): that word
+    counts against it."""
     if kind.evidence is None:
-        return text[:1], 0.0
-    best, best_share = "", -1.0
-    for m in kind.evidence.finditer(text):
-        lo = max(text.rfind(c, 0, m.start()) for c in "，,；;：:")
-        hi = min([i for i in (text.find(c, m.end()) for c in "，,；;。") if i >= 0] or [len(text)])
-        shared = share(focus, words(text[lo + 1: hi]))
+        return text[:1], 0.0, -1
+    best, best_share, at = "", -1.0, -1
+    for m, phrase in evidence_phrases(kind, text):
+        shared = share(focus, words(phrase))
         if question:
-            shared -= 2 * share({t: w for t, w in focus.items() if negates(text[lo + 1: hi], t)
+            shared -= 2 * share({t: w for t, w in focus.items() if negates(phrase, t)
                                  and not negates(question, t)}, frozenset(focus))
         if shared > best_share:
-            best, best_share = m.group(0), shared
-    return best, max(best_share, 0.0)
+            best, best_share, at = m.group(0), shared, m.start()
+    return best, max(best_share, 0.0), at
+
+
+def evidence_phrases(kind: AnswerType, text: str) -> list[tuple[re.Match, str]]:
+    """Each piece of the type's evidence in `text` with the comma-phrase it stands in."""
+    out = []
+    for m in kind.evidence.finditer(text) if kind.evidence is not None else ():
+        lo = max(text.rfind(c, 0, m.start()) for c in "，,；;：:")
+        hi = min([i for i in (text.find(c, m.end()) for c in "，,；;。") if i >= 0] or [len(text)])
+        out.append((m, text[lo + 1: hi]))
+    return out
+
+
+def also_asked(kind: AnswerType, span: Span, stated: str, focus: Mapping[str, float]) -> list[str]:
+    """Further phrases of the span holding the type's evidence about asked words the lead does not
+    state yet: a question naming two things ("新型研发机构和技术创新中心的目标各是多少") gets both figures."""
+    total = sum(focus.values())
+    out: list[str] = []
+    for _, phrase in evidence_phrases(kind, span.text):
+        said = words(stated + "".join(out))
+        new = sum(w for t, w in focus.items() if t not in said and t in words(phrase))
+        if phrase not in stated and total and new / total >= ALSO_ASKED:
+            out.append(plain(phrase))
+    return out
 
 
 def negates(text: str, word: str) -> bool:
@@ -218,11 +266,16 @@ def plain(text: str) -> str:
     return _HEADING.sub("", text.strip()).rstrip("。；;，,：: ")
 
 
-def phrase_with(sentence: str, figure: str, min_chars: int = 24) -> str:
-    """The comma-delimited phrase of `sentence` holding `figure`, widened to a readable length."""
-    pieces = re.split(r"(?<=[，,；;：:])", plain(sentence))
+def phrase_with(sentence: str, figure: str, min_chars: int = 24, at: int = -1) -> str:
+    """The comma-delimited phrase of `sentence` holding `figure` (the one standing at `at`, when
+    given), widened to a readable length."""
+    text = plain(sentence)
+    at -= sentence.find(text) if at >= 0 and text else 0
+    pieces = re.split(r"(?<=[，,；;：:])", text)
+    start = 0
     for i, piece in enumerate(pieces):
-        if figure in piece:
+        start += len(piece)
+        if figure in piece and (at < 0 or start > at):
             lo = hi = i
             phrase = piece
             while len(phrase) < min_chars and (lo > 0 or hi < len(pieces) - 1):

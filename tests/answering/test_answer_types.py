@@ -339,6 +339,30 @@ def test_each_part_of_a_multi_part_question_leads_with_its_own_cited_answer(corp
 
 
 @pytest.mark.slow
+def test_a_later_part_leads_with_its_own_sentence_not_the_one_an_earlier_part_states(corpus_bot):
+    """Both parts are answered by one clause: the second leads with the sentence about its own words."""
+    answer = corpus_bot.ask("购置环境保护专用设备，投资额能抵免多少税？当年抵免不完的怎么办？")
+    first, second = re.split(r"②", answer.lead.removeprefix("①"))
+    assert "10%" in first and "5个纳税年度" in second and "10%" not in second, answer.lead
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question,stated",
+    [
+        pytest.param("到2025年省级高新区要新增几个20亿级项目？", ["省级高新区新增20亿级项目5个"], id="the-figure-beside-its-words"),
+        pytest.param("规划里省级技术创新中心和新型研发机构的数量目标各是多少？", ["技术创新中心10家", "新型研发机构15家"],
+                     id="each-thing-named"),
+    ],
+)
+def test_a_figure_lead_states_the_figure_of_each_thing_the_question_names(corpus_bot, question, stated):
+    """A sentence holding several figures of the type: the lead states the one beside the asked words
+    (not the first that reads the same, 国家级…5个), and one for each thing the question names."""
+    answer = corpus_bot.ask(question)
+    assert all(s in answer.lead for s in stated), answer.lead
+
+
+@pytest.mark.slow
 def test_a_part_the_clauses_do_not_state_makes_the_answer_partial(corpus_bot):
     answer = corpus_bot.ask("高新区人才用房怎么申请，补贴多少钱？")
     assert answer.abstained and "②相关条款没有规定具体金额" in answer.lead, answer.lead
