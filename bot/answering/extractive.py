@@ -171,7 +171,8 @@ class ExtractiveAnswerer:
         for hit in hits[:5]:  # naming a document does not pick a clause of it ("…转化法是哪天施行的")
             if hit.doc_title.removeprefix("中华人民共和国") in analysis.question:
                 focus = {t: w for t, w in focus.items() if t not in words(hit.doc_title)}
-        span = find_span(kind, focus, analysis.facts, hits, analysis.names_clause, asked, taken or ())
+        asking = self.focus(asking_part(analysis.question), kind) or None  # "算哪档？": the list asked before
+        span = find_span(kind, focus, analysis.facts, hits, analysis.names_clause, asked, taken or (), asking)
         year = this_year(asking_part(analysis.question), kind)  # the part's own year, not its context's
         if kind.absent:
             if span is not None and year is not None and not year.search(span.text):

@@ -106,6 +106,7 @@ def share(focus: Mapping[str, float], tokens: frozenset[str]) -> float:
 def find_span(
     kind: AnswerType, focus: Mapping[str, float], facts: Mapping, hits: Sequence[Hit],
     pinned: bool = False, asked: Mapping[str, float] | None = None, taken: Collection[tuple] = (),
+    asking: Mapping[str, float] | None = None,
 ) -> Span | None:
     """The best span of `kind` about `focus` in the top hits; None when none holds the type's evidence.
     Its score is the one it won by.
@@ -113,7 +114,9 @@ def find_span(
     `focus`: the question's words with their weights (rarity times how much each counts); `pinned`:
     the question names its clause, so only the first hit is read. The asker's facts pick a tier: in a
     clause where a span's thresholds are met by them, a span whose thresholds they fail is another
-    tier's; a yes/no question is answered by the span its facts are held against, met or not.
+    tier's; a yes/no question is answered by the span its facts are held against, met or not. Only
+    the tiers of the list the question's asking part (`asking`: its words) is about are picked so: the
+    revenue an asker gives picks the R&D-share tier, not when they ask the staff share.
     For a part of a multi-part question: `asked`, the part's own words, picks which of a span's
     figures it asks for (focus holds the whole question's too); `taken`, the spans (`stated`) earlier
     parts lead with, which this part repeats only when nothing else comes close."""
@@ -153,6 +156,10 @@ def find_span(
             band = first and ("met" if all(c.status == "met" for c in checks if c.fact == first) else "not_met")
             statuses |= {f"band_{band}"} if band else set()
             said, beside, where = best_evidence(kind, text, focus) if evidence else ("", 0.0, -1)
+            if band and asking is not None and kind.lead != "judgement":  # a tier restates the asker's facts (营收…): it is about what is
+                # asked only as far as its list is (科技人员占多少 is not asked of the R&D-share tiers)
+                score += share(asking, words(f"{opening}{text}")) / (1 + len(text) / 400) - own
+                beside = best_evidence(kind, text, asking)[1] if evidence else 0.0
             if evidence and asked and best_evidence(kind, text, asked)[1] > 0:
                 said, _, where = best_evidence(kind, text, asked)
             found.append((Span(hit, text, said, items, score + 0.5 * beside, max(in_clause, own), opening, where),
@@ -167,7 +174,8 @@ def find_span(
             score += 0.6  # a yes/no question is answered by the bounds its facts are held against
         if "band_not_met" in statuses and span.hit.clause.id in tiered:
             return score - 0.8  # another tier than the asker's (its first bound they fail)
-        tier = 0.8 * min(1.0, 2 * span.focus)  # the asker's tier of a list, as far as the list is what was asked
+        about = span.focus if asking is None else share(asking, words(f"{span.opening}{span.text}"))
+        tier = 0.8 * min(1.0, 2 * about)  # the asker's tier of a list, as far as the list is what was asked
         if kind.lead == "judgement":
             return score  # a yes/no question's facts are held against every bound above, not just a band
         return score + (tier if "band_met" in statuses and span.opening else 0.0)
