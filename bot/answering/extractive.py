@@ -21,9 +21,9 @@ from bot.answering.prompts import NO_BASIS
 from dataclasses import replace
 
 from bot.answering.question import Analysis, question_parts, question_type, search_text
-from bot.answering.spans import (Span, about_focus, after_definition, also_asked, best_evidence, definition_lead,
-                                 find_span,
-                                 list_lead, phrase_with, plain, share, shorten, stated, with_opening, words)
+from bot.answering.spans import (MIN_FOCUS, Span, about_focus, after_definition, also_asked, best_evidence,
+                                 definition_lead, find_span, list_lead, phrase_with, plain, share, shorten, stated,
+                                 with_opening, words)
 from bot.answering.types import GENERAL, AnswerType, asking_part, language, this_year, without_cues
 from bot.index.lexical import asked_words, domain_terms, tokenize
 from bot.ingest.amendments import editor_note, status_line
@@ -258,7 +258,10 @@ class ExtractiveAnswerer:
     def _lead(self, analysis: Analysis, span: Span, checks: Sequence[ConditionCheck], n: int = 1) -> str:
         """The direct answer: what the span states, in the way its type asks (bot/data/answer_types.yaml)."""
         kind, first = analysis.kind, span.hit
-        if kind.lead == "units" and first.clause.responsible_units:
+        # "由谁来当": the span naming who serves in the role asked; "哪些部门负责": the plan's 责任单位
+        who = (kind.lead == "units" and not language()["asks_units"].search(analysis.question)
+               and names_who(span, kind, self.focus(analysis.question, kind)))
+        if kind.lead == "units" and first.clause.responsible_units and not who:
             return f"该事项的责任单位是{'、'.join(first.clause.responsible_units)}[{n}]。"
         if kind.name == "lookup":
             return f"{self.citation_of(first.clause)}规定[{n}]：{shorten(after_definition(first.clause.text), 160)}。"
@@ -292,6 +295,15 @@ class ExtractiveAnswerer:
             if current:
                 return f"现行：{current}（{first.amendment.by_number}，编者注）；条款原文“{stated}”[{n}]已被修改。"
         return f"依据[{n}]，{stated}。"
+
+
+def names_who(span: Span, kind: AnswerType, focus: Mapping[str, float]) -> bool:
+    """For a department question, whether the span itself names who does what was asked, beside the
+    asked words ("由高新区党工委与管委会相关负责同志担任各产业链链长": who serves as 链长 is not the plan's
+    责任单位 for the whole clause): the span is the lead then."""
+    if kind.evidence is None or re.search(r"[（(]责任单位", span.text):
+        return False
+    return best_evidence(kind, span.text, focus)[1] >= MIN_FOCUS
 
 
 def carried_on(span: Span) -> str:

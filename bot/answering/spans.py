@@ -25,6 +25,7 @@ CANDIDATES = 5  # how many of the top hits are read for a span
 CLOSE = 0.5  # a hit scoring this share of the top one may hold the span
 MIN_FOCUS = 0.34  # a span's clause holding this share of the question's focus is about it
 NEAR_TOP = 0.8  # and so is one scoring this share of the top hit
+UNITS = 3.0  # a plan clause naming its 责任单位 counts as holding this much of a department question's focus
 ALSO_ASKED = 0.25  # a further figure's phrase holding this share of the asked words not yet stated joins the lead
 REPEATED = 0.3  # a part leading with what an earlier part states loses this much: each part its own span
 LIST_CHARS = 160  # a list longer than this is led by its opening and "（共N项，见条款原文）"
@@ -126,12 +127,16 @@ def find_span(
     ranked = [h for h in hits[:CANDIDATES] if not h.clause.path.endswith("文首")] or list(hits[:CANDIDATES])
     top = ranked[0].score or 1.0
     close = CLOSE if kind.absent else NEAR_TOP  # a type others may answer: only a nearly as close clause
-    pool = [hits[0]] if pinned else [h for h in ranked if h.score >= close * top and not h.clause.instructs]
+
+    def near(h: Hit) -> bool:  # a department question: a plan clause naming its 责任单位 is evidence too
+        return h.score >= (CLOSE if kind.lead == "units" and h.clause.responsible_units else close) * top
+
+    pool = [hits[0]] if pinned else [h for h in ranked if near(h) and not h.clause.instructs]
     found: list[tuple[Span, set[str]]] = []
     for rank, hit in enumerate(pool):
         in_clause = share(focus, words(hit.clause.text))
         if kind.lead == "units" and hit.clause.responsible_units:
-            in_clause += 1.0  # a department question is answered by the plan's 责任单位
+            in_clause += UNITS  # a department question is answered by the plan's 责任单位
         for at, (text, items, opening) in enumerate(units(hit.clause.text)):
             evidence = kind.answers(text)
             if not evidence and kind.absent:
