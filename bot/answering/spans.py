@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from functools import lru_cache
+from itertools import takewhile
 from typing import Collection, Mapping, Sequence
 
 from bot.answering.conditions import check_conditions
@@ -19,7 +20,7 @@ from bot.answering.types import AnswerType, language
 from bot.index.lexical import tokenize
 from bot.ingest.chunking import sentences
 from bot.records import Hit
-from bot.text.numerals import NUMERAL_CHARS
+from bot.text.numerals import NUMERAL_CHARS, parse_number
 
 CANDIDATES = 5  # how many of the top hits are read for a span
 CLOSE = 0.5  # a hit scoring this share of the top one may hold the span
@@ -60,10 +61,22 @@ def _style(item: str) -> str:
     return re.sub(rf"[{NUMERAL_CHARS}]+", "一", re.sub(r"\d+", "1", m.group(0))) if m else ""
 
 
+def _ordinal(item: str) -> int | None:
+    """An item's number: （二） -> 2, 3. -> 3."""
+    m = _ITEM.match(item)
+    value = parse_number(re.sub(r"[^\d" + NUMERAL_CHARS + "]", "", m.group(0))) if m else None
+    return int(value) if value is not None else None
+
+
+def pieces(text: str) -> list[str]:
+    """A clause's sentences, a list's opening cut from its first item."""
+    return [p.strip() for s in (sentences(text) or [text]) for p in _OPENS.split(s) if p.strip()]
+
+
 def units(text: str) -> list[tuple[str, int, str]]:
     """The clause's sentences as spans (text, items, opening): a sentence opening a list (ending in a
     colon) carries its items; an item carries the sentence that opened its list."""
-    parts = [p.strip() for s in (sentences(text) or [text]) for p in _OPENS.split(s) if p.strip()]
+    parts = pieces(text)
     out = []
     opening = ""
     for i, part in enumerate(parts):
@@ -77,6 +90,11 @@ def units(text: str) -> list[tuple[str, int, str]]:
                 item = parts[i + n + 1]
                 if not _ITEM.match(item):  # an item's own further sentences (其中，…) when the list goes on
                     ahead = parts[i + n + 2: i + n + 4]
+                    following = next((j for j in range(i + n + 2, len(parts)) if _style(parts[j]) == style
+                                      and _ordinal(parts[j]) == count + 1), None)
+                    if following is not None:  # or its paragraphs, up to the item numbered next ((一)企业申请
+                        n = following - i - 1  # 企业对照本办法…申请时提交下列材料：1. … (二)专家评审)
+                        continue
                     if not any(_ITEM.match(a) and _style(a) == style for a in ahead):
                         break
                     n += 1
@@ -138,21 +156,24 @@ def find_span(
         if kind.lead == "units" and hit.clause.responsible_units:
             in_clause += UNITS  # a department question is answered by the plan's 责任单位
         for at, (text, items, opening) in enumerate(units(hit.clause.text)):
-            evidence = kind.answers(text)
+            body = heads(text) if items else text  # a list says what its opening and items say
+            evidence = kind.answers(body)
             if not evidence and kind.absent:
                 continue  # only a span holding what is asked may answer
             bonus = 0.3 if evidence and kind.evidence is not None else 0.0  # otherwise it is preferred
-            own = share(focus, words(text))
+            own = share(focus, words(body))
             if asked:  # a part's span is about the part's own words first
                 own = (own + share(asked, words(text))) / 2
             if opening:  # an item is about what its list's opening says, too
                 own = max(own, 0.5 * share(focus, words(opening)))
             if kind.lead != "list":
-                own /= 1 + len(text) / 400  # a short sentence saying it beats a long list that holds it
+                own /= 1 + len(body) / 400  # a short sentence saying it beats a long list that holds it
             if own == 0 and kind.absent and len(pool) > 1:
                 continue  # a figure in a sentence sharing no asked word answers nothing
             if items:  # the whole list answers a list question; one item of it answers any other
                 bonus += 0.3 if kind.lead == "list" else -0.3 if facts else 0.0  # facts pick one item
+                if words(body.split("\n")[0]) & set(kind.cues):  # its opening names what is asked: 认定程序如下：
+                    bonus += 0.3
             score = own + 0.25 * in_clause + hit.score / top - 0.02 * rank - 0.004 * at + bonus
             checks = check_conditions(text, facts) if facts else []
             statuses = {c.status for c in checks}
@@ -310,18 +331,36 @@ def list_lead(span: Span, focus: Mapping[str, float], in_order: bool = False, wh
     items that share the question's focus, and how many items there are in all (共N项)."""
     if not span.items or whole or len(span.text) <= LIST_CHARS:
         return plain(span.text).replace("\n", "")
-    opening, *items = [p.strip() for s in sentences(span.text) for p in _OPENS.split(s) if p.strip()]
+    opening, *parts = pieces(span.text)
+    items = list_items(parts)
     said = words(opening)  # items holding an asked word the opening does not are named first
     asked = {t: w for t, w in focus.items() if t not in said}
     shared = [] if in_order else [i for i in items if asked and share(asked, words(i)) >= 0.5]
+    if len(shared) == 1 and items != parts:  # one step of a procedure asked ((二)专家评审): its paragraphs
+        at = parts.index(shared[0])
+        told = list(takewhile(lambda p: p not in items, parts[at + 1:]))
+        return shorten(f"{plain(opening)}：……{plain(shared[0])}：{''.join(told)}", LIST_CHARS)
     named: list[str] = []
     for item in shared + [i for i in items if i not in shared]:  # then the others in order, while they fit
         if sum(map(len, named)) + len(item) > LIST_CHARS:
             break
         named.append(plain(item))
-    if len(named) == len(items):
-        return plain(span.text).replace("\n", "")
+    if len(named) == len(items):  # every item: the list as written, or its items without their paragraphs
+        return plain(span.text).replace("\n", "") if items == parts else f"{plain(opening)}：{'；'.join(named)}"
     return f"{plain(opening)}：{'；'.join(named)}{'；' if named else ''}……（共{span.items}项，见条款原文）"
+
+
+def heads(text: str) -> str:
+    """A list span's opening and own items, without the paragraphs and sub-items they have: what the
+    list says it is of."""
+    opening, *parts = pieces(text)
+    return "\n".join([opening, *list_items(parts)])
+
+
+def list_items(parts: Sequence[str]) -> list[str]:
+    """Of the parts after a list's opening, the list's own items: not the paragraphs or sub-items an
+    item has ((一)企业申请 / 企业对照本办法… / 1. 申请书…)."""
+    return [p for p in parts if _ITEM.match(p) and _style(p) == _style(parts[0])] if parts else []
 
 
 def shorten(text: str, limit: int) -> str:
