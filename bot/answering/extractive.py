@@ -185,12 +185,15 @@ class ExtractiveAnswerer:
     def focus(self, question: str, kind: AnswerType) -> dict[str, float]:
         """What the question is about, each word weighted by its rarity and how much it counts; the
         type's cue words, the asker's own figures and words the corpus never uses (一共, 够不够: they can
-        match nothing) left out; single characters count a quarter."""
+        match nothing) left out; single characters count a quarter. A version's year is no figure of
+        the asker's: it names the text asked about ("2008年那一版还有效吗")."""
         key = (question, kind.name)
         if key not in self._focus:  # read by the span, the quote and the lead alike
             asked = asked_words(search_text(without_cues(question, kind)), self.known)
+            versions = {m.group(1) for m in language()["version_year"].finditer(question)}
             self._focus[key] = {t: self.weight(t) * f * (1.0 if len(t) > 1 else 0.25)  # 得, 按, 前: function words
-                                for t, f in asked.items() if not t[0].isdigit() and self.known(t)}
+                                for t, f in asked.items()
+                                if (not t[0].isdigit() or t in versions) and self.known(t)}
         return dict(self._focus[key])
 
     def outside(self, analysis: Analysis, used: Sequence[Hit], close: Sequence[Hit] = ()) -> str:
@@ -375,7 +378,7 @@ def current_rule(amendment: Amendment, kind: AnswerType, focus: Mapping[str, flo
     return shorten(amendment.note, 120) if kind.evidence is None else ""  # a yes/no or a definition: the rule
 
 
-_MARKER = re.compile(r"\[\d+\]")
+_MARKER = re.compile(r"\[\d{1,2}\]")  # [1], not a document number's [2008]
 
 
 def lead_text(line: str) -> str:

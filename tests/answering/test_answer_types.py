@@ -376,6 +376,15 @@ def test_a_figure_lead_states_the_figure_of_each_thing_the_question_names(corpus
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("question", ["高新技术企业认定管理办法2008版还有效吗？", "高企认定办法从哪天起实施？2008年的那一版现在还管用吗？"],
+                         ids=["alone", "as-a-part"])
+def test_a_versions_year_picks_the_sentence_about_that_version(corpus_bot, question):
+    """The year names the text asked about (not a figure of the asker's); the lead keeps its 文号 whole."""
+    answer = corpus_bot.ask(question)
+    assert "国科发火[2008]172号" in answer.lead and "废止" in answer.lead, answer.lead
+
+
+@pytest.mark.slow
 def test_a_part_the_clauses_do_not_state_makes_the_answer_partial(corpus_bot):
     answer = corpus_bot.ask("高新区人才用房怎么申请，补贴多少钱？")
     assert answer.abstained and "②相关条款没有规定具体金额" in answer.lead, answer.lead
