@@ -103,7 +103,7 @@ def question_parts(question: str) -> list[str]:
     between commas when every comma piece asks ("按什么税率交，这个资格能管几年？"); a piece that states a
     fact ("我们营收1.5亿，占比要多少") keeps its question whole."""
     def asks(p: str) -> bool:
-        return len(re.findall(r"[\u4e00-\u9fff]", p)) >= 4 and bool(language()["asking"].search(p))
+        return len(re.findall(r"[\u4e00-\u9fff]", p)) >= 3 and bool(language()["asking"].search(p))
 
     pieces = [p.strip(" ，,。") for p in re.split(r"[？?]", question)]
     found = []

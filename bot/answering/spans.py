@@ -186,8 +186,9 @@ def find_span(
                 # asked only as far as its list is (科技人员占多少 is not asked of the R&D-share tiers)
                 score += share(asking, words(f"{opening}{text}")) / (1 + len(text) / 400) - own
                 beside = best_evidence(kind, text, asking)[1] if evidence else 0.0
-            if evidence and asked and best_evidence(kind, text, asked)[1] > 0:
-                said, _, where = best_evidence(kind, text, asked)
+            for words_asked in (asked, asking) if evidence else ():  # the figure beside what the part asks
+                if words_asked and best_evidence(kind, text, words_asked)[1] > 0:
+                    said, _, where = best_evidence(kind, text, words_asked)
             found.append((Span(hit, text, said, items, score + 0.5 * beside, max(in_clause, own), opening, where),
                           statuses))
     if not found:
@@ -219,7 +220,8 @@ def repeats(span: Span, earlier: tuple[str, str, int]) -> bool:
     """Whether leading with `span` says again what `earlier` said: the same sentence, unless each
     states another figure of it (国家级…5个,省级…5个)."""
     clause, text, at = earlier
-    return (span.hit.clause.id, span.text) == (clause, text) and not (at >= 0 and span.at >= 0 and at != span.at)
+    other = at >= 0 and span.at >= 0 and at != span.at and not span.items  # a list is led whole
+    return (span.hit.clause.id, span.text) == (clause, text) and not other
 
 
 def best_evidence(kind: AnswerType, text: str, focus: Mapping[str, float],
@@ -336,6 +338,8 @@ def list_lead(span: Span, focus: Mapping[str, float], in_order: bool = False, wh
     said = words(opening)  # items holding an asked word the opening does not are named first
     asked = {t: w for t, w in focus.items() if t not in said}
     shared = [] if in_order else [i for i in items if asked and share(asked, words(i)) >= 0.5]
+    held = [i for i in items if 0 <= span.at - span.text.find(i) < len(i)] if not in_order else []
+    shared = held + [i for i in shared if i not in held]  # the item holding the asked figure first
     if len(shared) == 1 and items != parts:  # one step of a procedure asked ((二)专家评审): its paragraphs
         at = parts.index(shared[0])
         told = list(takewhile(lambda p: p not in items, parts[at + 1:]))

@@ -360,6 +360,15 @@ def test_a_later_part_leads_with_its_own_sentence_not_the_one_an_earlier_part_st
 
 
 @pytest.mark.slow
+def test_a_short_part_is_a_part_and_each_part_leads_with_the_figure_it_asks(corpus_bot):
+    """"给几年" asks on its own; the first part's figure is the one beside its asked words (每年…百分之五),
+    the second's the item of the list holding its duration (连续三至五年)."""
+    answer = corpus_bot.ask("职务科技成果由单位自己实施转化、没约定奖励的，每年给完成人提取多少？给几年？")
+    first, second = re.split(r"②", answer.lead.removeprefix("①"))
+    assert "百分之五的比例" in first and "三至五年" in second, answer.lead
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "question,stated",
     [
