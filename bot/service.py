@@ -132,18 +132,19 @@ class PolicyBot:
             self._stamp = None
         return report
 
-    def ensure_index(self) -> IngestReport | None:
+    def ensure_index(self, in_child: bool = False) -> IngestReport | None:
         """Build the index from the shipped corpus if there is none yet (with a Chroma server: none
-        there; replicas starting together wait for the one that took the server's lock)."""
+        there; replicas starting together wait for the one that took the server's lock). `in_child`:
+        in a child process (see `ingest`), on another core while this one does other work."""
         if self.has_index():
             return None
         if self._replica is None:
-            return self.ingest()
+            return self.ingest(in_child=in_child)
         from bot.index.shared import IngestBusy, POLL_SECONDS
 
         while True:
             try:
-                return self.ingest()
+                return self.ingest(in_child=in_child)
             except IngestBusy:  # another replica is building the first generation: serve it once published
                 time.sleep(POLL_SECONDS)
             if self.has_index():

@@ -17,10 +17,12 @@ from typing import Callable, Mapping, Sequence
 
 from bot.answering.abstention import AbstentionModel, Evidence, should_abstain
 from bot.answering.conditions import ConditionCheck, check_conditions
+from bot.answering.conversation import without_referents
 from bot.answering.prompts import NO_BASIS
 from dataclasses import replace
 
 from bot.answering.question import Analysis, question_parts, question_type, search_text
+from bot.answering.subjects import other_subject
 from bot.answering.spans import (MIN_FOCUS, Span, about_focus, after_definition, also_asked, best_evidence,
                                  definition_lead, find_span, list_lead, phrase_with, plain, share, shorten, stated,
                                  with_opening, words)
@@ -189,7 +191,8 @@ class ExtractiveAnswerer:
         the asker's: it names the text asked about ("2008年那一版还有效吗")."""
         key = (question, kind.name)
         if key not in self._focus:  # read by the span, the quote and the lead alike
-            asked = asked_words(search_text(without_cues(question, kind)), self.known)
+            # "按这个税率…": the earlier answer pointed at, not what is asked now
+            asked = asked_words(search_text(without_cues(without_referents(question), kind)), self.known)
             versions = {m.group(1) for m in language()["version_year"].finditer(question)}
             self._focus[key] = {t: self.weight(t) * f * (1.0 if len(t) > 1 else 0.25)  # 得, 按, 前: function words
                                 for t, f in asked.items()
@@ -206,6 +209,7 @@ class ExtractiveAnswerer:
             tax = other_tax(analysis.question, used[0], close)
             if tax:
                 return f"本库收录的税法只有企业所得税法及其实施条例，相关条款没有关于{tax}的规定。"
+            return other_subject(analysis.question, analysis.kind.name, used[0], self.known, self.weight)
         return ""
 
     def no_basis(self, analysis: Analysis, hits: Sequence[Hit], why: str = "", partial: bool = False) -> Answer:
@@ -416,14 +420,22 @@ def _places():
 def unknown_place(question: str, known: Callable[[str], bool]) -> str:
     """A place the corpus never names whose own rules the question asks about ("深圳对引进博士补贴
     多少"), when it names no place the corpus knows: the corpus is national and Guizhou law."""
+    places = _place_words(question)
+    if any(known(p) for p, _ in places):
+        return ""
+    return next((p for p, owns in places if owns), "")
+
+
+@lru_cache(maxsize=1024)
+def _place_words(question: str) -> tuple[tuple[str, bool], ...]:
+    """The place names jieba's tagger finds in a question, each with whether the question asks about
+    its own rules; read twice an answer (the tagger is the slowest step of one) and for every repeat."""
     places, at = [], 0
     for w in _places().cut(question):
         at += len(w.word)
         if w.flag.startswith("ns") and len(w.word) >= 2:
             places.append((w.word, bool(language()["place_owns"].match(question[at:]))))
-    if any(known(p) for p, _ in places):
-        return ""
-    return next((p for p, owns in places if owns), "")
+    return tuple(places)
 
 
 def other_tax(question: str, used: Hit, close: Sequence[Hit]) -> str:

@@ -90,25 +90,31 @@ def build_answer_chain(
         subject = subject_of(parts[0], analysis, CorpusTerms.of(corpus), words=False) if parts else ""
         for n, part in enumerate(parts if len(parts) > 1 else []):  # the first part too: the whole
             sub = f"{subject} {part}".strip() if n else part  # question's hits may all answer a later one
-            top = searcher.search(sub, 3)
+            top = searcher.search(sub, 3, meaning=search)
             used_docs = {h.clause.doc_slug for h in (*hits[:1], *extra)}
             fresh = [h for h in top if h.clause.doc_slug not in used_docs][:1]
             if fresh and not should_abstain(looks(sub, fresh, corpus)[-1], model):
                 extra.append(fresh[0])
-        if reading.follow_up == "keep" and not analysis.names_clause:
+        if reading.follow_up and not analysis.names_clause:
             previous = conversation.turns[-1].answer.hits[:1]
-            hits = _with_previous(hits, previous, refers_back(state["question"]), k)
-        return {**state, "index": corpus, "reading": reading, "query": reading.query, "analysis": analysis,
-                "hits": hits, "extra_sources": extra}
+            # A switch to a sibling the last clause names too ("健康医药的呢？" after the plan's zones and
+            # their industries): that clause answers it first.
+            sibling = bool(reading.focus and previous
+                           and previous[0].clause.id in CorpusTerms.of(corpus).naming(reading.focus))
+            if reading.follow_up == "keep" or sibling:
+                hits = _with_previous(hits, previous, sibling or refers_back(state["question"]), k)
+        return {**state, "index": corpus, "searcher": searcher, "reading": reading, "query": reading.query,
+                "analysis": analysis, "hits": hits, "extra_sources": extra}
 
     def decide_step(state: dict) -> dict:
         corpus: PolicyIndex = state["index"]
-        evidence = looks(state["query"], state["hits"], corpus, Searcher(corpus).closeness, model)[-1]
+        evidence = looks(state["query"], state["hits"], corpus, state["searcher"].closeness, model)[-1]
         conversation: Conversation = state["conversation"]
         if (state["reading"].follow_up == "keep" and conversation.turns
-                and not conversation.turns[-1].answer.abstained):
-            # "这条是哪些部门负责？", "我们营收2.5亿，算哪档？": about what was just answered, so there is a
-            # basis; whether it states the detail asked is the answer type's to say (相关条款没有规定…).
+                and not conversation.turns[-1].answer.abstained) or state["reading"].follow_up == "item":
+            # "这条是哪些部门负责？", "我们营收2.5亿，算哪档？": about what was just answered, or an item named
+            # by its heading ("那人才支撑那条呢？"), so there is a basis; whether it states the detail asked
+            # is the answer type's to say (相关条款没有规定…).
             evidence = replace(evidence, pinned=True)
         return {**state, "evidence": evidence}
 

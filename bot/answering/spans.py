@@ -146,8 +146,12 @@ def find_span(
     top = ranked[0].score or 1.0
     close = CLOSE if kind.absent else NEAR_TOP  # a type others may answer: only a nearly as close clause
 
-    def near(h: Hit) -> bool:  # a department question: a plan clause naming its 责任单位 is evidence too
-        return h.score >= (CLOSE if kind.lead == "units" and h.clause.responsible_units else close) * top
+    # A department question whose closest clause names no 责任单位 (a law's): a plan clause naming them is
+    # evidence when half as close.
+    wide = kind.lead == "units" and not ranked[0].clause.responsible_units
+
+    def near(h: Hit) -> bool:
+        return h.score >= (CLOSE if wide and h.clause.responsible_units else close) * top
 
     pool = [hits[0]] if pinned else [h for h in ranked if near(h) and not h.clause.instructs]
     found: list[tuple[Span, set[str]]] = []

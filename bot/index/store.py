@@ -343,14 +343,16 @@ class PolicyIndex:
         meta = self.store.documents.get(slug)
         return meta.title if meta and meta.title else slug
 
-    def dense(self, query: str, k: int, among: Collection[str] | None = None) -> list[tuple[str, float]]:
+    def dense(self, query: str, k: int, among: Collection[str] | None = None,
+              vector: list[float] | None = None) -> list[tuple[str, float]]:
         """Top-k (chunk id, cosine similarity) from the vector store; with `among` (chunk ids), only
-        those chunks (Chroma's own id filter)."""
+        those chunks (Chroma's own id filter); `vector`: the query's embedding when the caller has it."""
         where = self.settings.chroma_url or "内嵌向量库"
         allowed = among if among is not None and len(among) < len(self.store.chunks) else None
         if allowed is not None and not allowed:
             return []
-        vector = self.vectors.embeddings.embed_query(query)
+        if vector is None:
+            vector = self.embed_query(query)
         filters: dict = {}
         want = k
         if allowed is not None:
@@ -365,6 +367,9 @@ class PolicyIndex:
         pairs = [(chunk_id, 1.0 - float(dist)) for chunk_id, dist in zip(found["ids"][0], found["distances"][0])
                  if allowed is None or chunk_id in allowed][:want]
         return sorted(pairs, key=lambda p: (-p[1], p[0]))  # equal distances (repeated text) in a fixed order
+
+    def embed_query(self, query: str) -> list[float]:
+        return self.vectors.embeddings.embed_query(query)
 
     def lexical(self, tokens: list[str], k: int) -> list[tuple[str, float]]:
         return self.bm25.search(tokens, k)

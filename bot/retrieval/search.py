@@ -46,16 +46,26 @@ def clause_refs(query: str) -> list[ClauseRef]:
 
 
 class Searcher:
-    """Clause-level search over one loaded index, in any of the three modes."""
+    """Clause-level search over one loaded index, in any of the three modes. One searcher serves one
+    ask: a text it embeds once is not embedded again (the question's search, its closeness look)."""
 
     def __init__(self, index: PolicyIndex) -> None:
         self.index = index
         self.settings = index.settings
+        self._vectors: dict[str, list[float]] = {}
 
-    def search(self, query: str, k: int = 5, mode: str = "hybrid", among: Collection[str] | None = None) -> list[Hit]:
+    def vector(self, text: str) -> list[float]:
+        if text not in self._vectors:
+            self._vectors[text] = self.index.embed_query(text)
+        return self._vectors[text]
+
+    def search(self, query: str, k: int = 5, mode: str = "hybrid", among: Collection[str] | None = None,
+               meaning: str | None = None) -> list[Hit]:
         """The top-k clauses for `query`; with `among` (clause ids), the top-k of those clauses: both
         retrievers then rank only their chunks, so a filter never comes up empty merely because other
-        clauses filled the candidate lists."""
+        clauses filled the candidate lists. `meaning`: the text the dense half ranks by, when not the
+        query itself (a part of a question ranks by the whole question's meaning and its own words:
+        a part's embedding cost as much as the whole answer, and a part rarely means more alone)."""
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
         n = max(self.settings.candidates, k)
@@ -67,7 +77,8 @@ class Searcher:
             if not chunks:
                 return []
         if mode in ("hybrid", "dense"):
-            dense = self._by_clause(self.index.dense(query, n, among=chunks))
+            text = query if meaning is None else meaning
+            dense = self._by_clause(self.index.dense(text, n, among=chunks, vector=self.vector(text)))
         if mode in ("hybrid", "bm25"):
             tokens = expand_query(self._without_titles(query))
             if chunks is None:
@@ -122,7 +133,7 @@ class Searcher:
     def closeness(self, query: str) -> dict[str, float]:
         """Cosine similarity of the query to each of its dense candidates, by clause."""
         n = self.settings.candidates
-        return {c: score for c, (_, score) in self._by_clause(self.index.dense(query, n)).items()}
+        return {c: score for c, (_, score) in self._by_clause(self.index.dense(query, n, vector=self.vector(query))).items()}
 
     def _by_clause(self, chunk_hits: list[tuple[str, float]]) -> dict[str, tuple[int, float]]:
         """Chunk ranking to clause ranking: a clause ranks by its best chunk."""

@@ -37,9 +37,10 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     uploads.reset()
     os.environ["GRADIO_TEMP_DIR"] = str(uploads.root)
     bot = build_bot(settings)
-    # A first start builds the index (seconds, with the shipped vectors) while Gradio imports.
+    # A first start builds the index (seconds, with the shipped vectors) while Gradio imports: in a
+    # child process, on the other core (Gradio's import and the ingest both hold a GIL for seconds).
     with ThreadPoolExecutor(1, thread_name_prefix="first-index") as pool:
-        first_index = pool.submit(bot.ensure_index)
+        first_index = pool.submit(bot.ensure_index, in_child=True)
         import gradio as gr
         report = first_index.result()
     if report is not None:
