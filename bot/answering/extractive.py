@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache, partial
+from itertools import permutations
 from typing import Callable, Mapping, Sequence
 
 from bot.answering.abstention import AbstentionModel, Evidence, should_abstain
@@ -23,8 +24,9 @@ from dataclasses import replace
 from bot.answering.question import Analysis, question_parts, question_type, search_text
 from bot.answering.references import Pairing, paired, pairing_lead
 from bot.answering.subjects import other_subject
-from bot.answering.spans import (Span, about_focus, after_definition, best_evidence, definition_lead, find_span,
-                                 list_lead, phrase_with, plain, share, shorten, with_opening, words)
+from bot.answering.spans import (MIN_FOCUS, Span, about_focus, after_definition, also_asked, best_evidence,
+                                 definition_lead, find_span, list_lead, phrase_with, plain, share, shorten, stated,
+                                 with_opening, words)
 from bot.answering.types import GENERAL, AnswerType, asking_part, language, this_year, without_cues
 from bot.index.lexical import asked_words, domain_terms, tokenize
 from bot.ingest.amendments import editor_note, status_line
@@ -67,7 +69,7 @@ class ExtractiveAnswerer:
         pool = list(hits) + [h for h in extra if h.clause.id not in {x.clause.id for x in hits}]
         parts = self.parts(analysis)
         context = " ".join(filter(None, (analysis.context, analysis.question)))
-        spans = [self.span(part, pool if n else hits, context) for n, part in enumerate(parts)]
+        spans = self.part_spans(parts, hits, pool, context)
         if spans[0] is None and len(parts) > 1 and extra:  # the first part answered by its own clause only
             spans[0] = self.span(parts[0], extra, context)
         if spans[0] is None and not any(spans):
@@ -151,12 +153,34 @@ class ExtractiveAnswerer:
             return [analysis]
         return [replace(analysis, question=p, kind=question_type(p)) for p in pieces[:3]]
 
-    def span(self, analysis: Analysis, hits: Sequence[Hit], context: str = "") -> Span | None:
+    def part_spans(self, parts: Sequence[Analysis], hits: Sequence[Hit], pool: Sequence[Hit],
+                   context: str) -> list[Span | None]:
+        """Each part's span (the first part's from `hits`, a later one's from `pool`, which holds the
+        clauses found for the later parts too). Each part leads with its own span where one comes close:
+        the parts are read in every order, each one's span held against those the parts before it took,
+        and the order whose spans score highest together wins ("每个月交还是每季度交？多少天内申报？":
+        the 十五日内 sentence answers the second part; the first gets 分月或者分季预缴)."""
+        if len(parts) == 1:
+            return [self.span(parts[0], hits, context)]
+        best: tuple[float, list[Span | None]] | None = None
+        for order in permutations(range(len(parts))):
+            spans: list[Span | None] = [None] * len(parts)
+            for n in order:
+                spans[n] = self.span(parts[n], pool if n else hits, context, [stated(s) for s in spans if s])
+            total = sum(s.score for s in spans if s is not None)
+            if best is None or total > best[0]:
+                best = (total, spans)
+        return best[1]
+
+    def span(self, analysis: Analysis, hits: Sequence[Hit], context: str = "",
+             taken: Sequence[tuple] | None = None) -> Span | None:
         """The span that answers: of the asked type and about the focus; for a type that may not be
         answered by anything else (absent set), None when no clause states it. `context`: the whole
-        question a sub-question is part of; its words count half."""
+        question a sub-question is part of; its words count half. `taken`: for a part, what the other
+        parts' spans state (find_span)."""
         kind = analysis.kind
         focus = self.focus(analysis.question, kind)
+        asked = dict(focus) if taken is not None else None
         if context and context != analysis.question:
             for t, w in self.focus(context, kind).items():
                 focus[t] = max(focus.get(t, 0.0), w / 2)
@@ -164,7 +188,9 @@ class ExtractiveAnswerer:
             if hit.doc_title.removeprefix("中华人民共和国") in analysis.question:
                 focus = {t: w for t, w in focus.items() if t not in words(hit.doc_title)}
         defining = partial(names_defined, analysis.question) if kind.lead in RULE_LEADS else None
-        span = find_span(kind, focus, analysis.facts, hits, analysis.names_clause, defining)
+        asking = self.focus(asking_part(analysis.question), kind) or None  # "算哪档？": the list asked before
+        span = find_span(kind, focus, analysis.facts, hits, analysis.names_clause, defining=defining, asked=asked,
+                         taken=taken or (), asking=asking)
         year = this_year(asking_part(analysis.question), kind)  # the part's own year, not its context's
         if kind.absent:
             if span is not None and year is not None and not year.search(span.text):
@@ -172,18 +198,21 @@ class ExtractiveAnswerer:
             if span is not None and kind.name in ("money", "reward") and unnamed(span, analysis.question):
                 return None  # a sum for another programme than the one named (省级技术创新中心 补助多少)
             return span if span is not None and about_focus(span, hits[0], focus, kind) else None
-        return span or find_span(GENERAL, focus, analysis.facts, hits, analysis.names_clause)
+        return span or find_span(GENERAL, focus, analysis.facts, hits, analysis.names_clause, asked, taken or ())
 
     def focus(self, question: str, kind: AnswerType) -> dict[str, float]:
         """What the question is about, each word weighted by its rarity and how much it counts; the
         type's cue words, the asker's own figures and words the corpus never uses (一共, 够不够: they can
-        match nothing) left out; single characters count a quarter."""
+        match nothing) left out; single characters count a quarter. A version's year is no figure of
+        the asker's: it names the text asked about ("2008年那一版还有效吗")."""
         key = (question, kind.name)
         if key not in self._focus:  # read by the span, the quote and the lead alike
             # "按这个税率…": the earlier answer pointed at, not what is asked now
             asked = asked_words(search_text(without_cues(without_referents(question), kind)), self.known)
+            versions = {m.group(1) for m in language()["version_year"].finditer(question)}
             self._focus[key] = {t: self.weight(t) * f * (1.0 if len(t) > 1 else 0.25)  # 得, 按, 前: function words
-                                for t, f in asked.items() if not t[0].isdigit() and self.known(t)}
+                                for t, f in asked.items()
+                                if (not t[0].isdigit() or t in versions) and self.known(t)}
         return dict(self._focus[key])
 
     def outside(self, analysis: Analysis, used: Sequence[Hit], close: Sequence[Hit] = ()) -> str:
@@ -252,7 +281,10 @@ class ExtractiveAnswerer:
     def _lead(self, analysis: Analysis, span: Span, checks: Sequence[ConditionCheck], n: int = 1) -> str:
         """The direct answer: what the span states, in the way its type asks (bot/data/answer_types.yaml)."""
         kind, first = analysis.kind, span.hit
-        if kind.lead == "units" and first.clause.responsible_units:
+        # "由谁来当": the span naming who serves in the role asked; "哪些部门负责": the plan's 责任单位
+        who = (kind.lead == "units" and not language()["asks_units"].search(analysis.question)
+               and names_who(span, kind, self.focus(analysis.question, kind)))
+        if kind.lead == "units" and first.clause.responsible_units and not who:
             return f"该事项的责任单位是{'、'.join(first.clause.responsible_units)}[{n}]。"
         if kind.name == "lookup":
             return f"{self.citation_of(first.clause)}规定[{n}]：{shorten(after_definition(first.clause.text), 160)}。"
@@ -265,7 +297,9 @@ class ExtractiveAnswerer:
         elif kind.lead == "definition":
             stated = definition_lead(span)
         elif kind.lead == "phrase" and span.evidence:  # without the type's evidence, the rule is what it says
-            stated = phrase_with(span.text, span.evidence)
+            stated = phrase_with(span.text, span.evidence, at=span.at)
+            focus = self.focus(analysis.question, kind)
+            stated = "，".join([stated.rstrip("。；;，,"), *also_asked(kind, span, stated, focus)])
             carried = carried_on(span)
             if carried and len(stated) + len(carried) <= 160:
                 stated = f"{stated.rstrip('。；;，,')}；{plain(carried)}"
@@ -285,6 +319,15 @@ class ExtractiveAnswerer:
             if current:
                 return f"现行：{current}（{first.amendment.by_number}，编者注）；条款原文“{stated}”[{n}]已被修改。"
         return f"依据[{n}]，{stated}。"
+
+
+def names_who(span: Span, kind: AnswerType, focus: Mapping[str, float]) -> bool:
+    """For a department question, whether the span itself names who does what was asked, beside the
+    asked words ("由高新区党工委与管委会相关负责同志担任各产业链链长": who serves as 链长 is not the plan's
+    责任单位 for the whole clause): the span is the lead then."""
+    if kind.evidence is None or re.search(r"[（(]责任单位", span.text):
+        return False
+    return best_evidence(kind, span.text, focus)[1] >= MIN_FOCUS
 
 
 def carried_on(span: Span) -> str:
@@ -371,12 +414,13 @@ def current_rule(amendment: Amendment, kind: AnswerType, focus: Mapping[str, flo
     one beside the asked words when it holds several (100%加计扣除…，形成无形资产的…200%摊销)."""
     found = kind.answers(amendment.note) if kind.evidence is not None else None
     if found:
-        return phrase_with(amendment.note, best_evidence(kind, amendment.note, focus, question)[0], min_chars=30)
+        figure, _, at = best_evidence(kind, amendment.note, focus, question)
+        return phrase_with(amendment.note, figure, min_chars=30, at=at)
     # a yes/no or a definition (the note's rule is what the term now means): the rule
     return shorten(amendment.note, 120) if kind.evidence is None or kind.lead == "definition" else ""
 
 
-_MARKER = re.compile(r"\[\d+\]")
+_MARKER = re.compile(r"\[\d{1,2}\]")  # [1], not a document number's [2008]
 
 
 def lead_text(line: str) -> str:

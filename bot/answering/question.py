@@ -22,6 +22,7 @@ _NUM = r"(\d+(?:\.\d+)?)"
 _REVENUE = re.compile(r"(?:营收|营业收入|销售收入|主营收入|主营业务收入|年收入|收入|销售额|营业额)[^\d。,，?？]{0,6}$")
 # 成立8个月, 注册两年: a duration; 2019年 or 二〇一九年 after 成立于 is a date (hence two digits, under 100).
 _REGISTERED = re.compile(rf"(?:成立|注册)[^\d。,，?？]{{0,4}}?(\d{{1,2}}(?:\.\d+)?|{CN_NUM})\s*(个月|年)")
+_STAFF_SHARE = re.compile(rf"(科技人员|研发人员|技术人员)[^\d%。,，?？]{{0,12}}?{_NUM}\s*%")
 # The facts extract_facts reads, by canonical key (bot/text/facts.yaml); st_staff_share is derived from two.
 FACTS = ("rd_intensity", "revenue_wan", "talents.age", "employees", "st_staff", "st_staff_share", "zone.name",
          "zone_level", "registered_years", "amount_wan")
@@ -53,7 +54,9 @@ def extract_facts(question: str) -> dict[str, float | str]:
     """Facts about the asker. Only what is said plainly; anything unclear stays out."""
     q = figures(question)
     facts: dict[str, float | str] = {}
-    if m := re.search(rf"(研发|研究开发|研发投入|研发费用|研发强度)[^\d%。,，?？]{{0,12}}?{_NUM}\s*%", q):
+    if m := _STAFF_SHARE.search(q):  # 科技人员只占职工总数的6%: a share of staff, not of R&D spending
+        facts["st_staff_share"] = float(m.group(2))
+    elif m := re.search(rf"(研发|研究开发|研发投入|研发费用|研发强度)[^\d%。,，?？]{{0,12}}?{_NUM}\s*%", q):
         facts["rd_intensity"] = float(m.group(2))
     elif m := re.search(rf"{_NUM}\s*%[^。,，?？]{{0,6}}(研发|研究开发)", q):
         facts["rd_intensity"] = float(m.group(1))
@@ -100,7 +103,7 @@ def question_parts(question: str) -> list[str]:
     between commas when every comma piece asks ("按什么税率交，这个资格能管几年？"); a piece that states a
     fact ("我们营收1.5亿，占比要多少") keeps its question whole."""
     def asks(p: str) -> bool:
-        return len(re.findall(r"[\u4e00-\u9fff]", p)) >= 4 and bool(language()["asking"].search(p))
+        return len(re.findall(r"[\u4e00-\u9fff]", p)) >= 3 and bool(language()["asking"].search(p))
 
     pieces = [p.strip(" ，,。") for p in re.split(r"[？?]", question)]
     found = []

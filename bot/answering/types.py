@@ -86,6 +86,8 @@ def language() -> dict:
         "conditional": re.compile(rules["conditional"]),
         "limits": re.compile(rules["limits"]),
         "whole_list": re.compile("|".join(map(re.escape, rules["whole_list"]))),
+        "asks_units": re.compile(rules["asks_units"]),
+        "version_year": re.compile(rules["version_year"]),
     }
 
 
