@@ -206,6 +206,11 @@ def find_span(
     if not found:
         return None
     tiered = {s.hit.clause.id for s, statuses in found if "band_met" in statuses}
+    first_met: dict[str, int] = {}  # where in its clause the first band the asker's facts meet stands
+    for s, statuses in found:
+        if "band_met" in statuses:
+            at = s.hit.clause.text.find(s.text)
+            first_met[s.hit.clause.id] = min(first_met.get(s.hit.clause.id, at), at)
 
     def adjusted(span: Span, statuses: set[str]) -> float:
         score = span.score - (REPEATED if any(repeats(span, t) for t in taken) else 0.0)
@@ -213,6 +218,10 @@ def find_span(
             score += 0.6  # a yes/no question is answered by the bounds its facts are held against
         if "band_not_met" in statuses and span.hit.clause.id in tiered:
             return score - 0.8  # another tier than the asker's (its first bound they fail)
+        if "band_met" in statuses and span.hit.clause.text.find(span.text) > first_met[span.hit.clause.id]:
+            # A figure on the end two bands share belongs to the first (2亿元 to 5,000万元至2亿元（含）, not
+            # to the next band's 2亿元以上): bands are written in order, the shared end said once inclusive.
+            return score - 0.8
         about = span.focus if asking is None else share(asking, words(f"{span.opening}{span.text}"))
         tier = 0.8 * min(1.0, 2 * about)  # the asker's tier of a list, as far as the list is what was asked
         if kind.lead == "judgement":

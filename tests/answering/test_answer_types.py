@@ -590,3 +590,11 @@ def test_a_follow_up_is_answered_from_the_clause_its_own_question_is_about(corpu
     answer = _chat(corpus_bot, *turns)
     assert not answer.abstained and said in answer.lead, answer.lead
     assert answer.citations[0].clause_id == clause
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("revenue,tier,other", [("正好2亿", "不低于4%", "不低于3%"), ("刚好5000万", "不低于5%", "不低于4%")])
+def test_a_figure_on_the_end_two_bands_share_gets_the_band_that_says_it_inclusive(corpus_bot, revenue, tier, other):
+    """小于5,000万元（含） / 5,000万元至2亿元（含） / 2亿元以上: 2亿 is the second band's, not the third's."""
+    answer = corpus_bot.ask(f"我们营收{revenue}，高企认定对研发费用占比要求多少？")
+    assert tier in answer.lead and other not in answer.lead, answer.lead
