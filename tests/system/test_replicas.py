@@ -12,6 +12,7 @@ import pytest
 from bot.errors import PolicyBotError
 from bot.index import shared
 from bot.index.store import collection_name
+from bot.ingest.loaders import staging_root
 from bot.service import PolicyBot
 from bot.settings import Settings
 
@@ -76,6 +77,29 @@ def test_an_upload_through_one_replica_is_kept_by_an_upload_through_another(tmp_
                 assert "80万元" in _found_within_5_s(app, NEW_QUESTION, "data-rewards")
                 assert "150万元" in _found_within_5_s(app, OTHER_QUESTION, "insurance")
                 assert _found_within_5_s(app, "技术合同成交额奖励", "rules-b")  # the corpus stays too
+
+
+def test_a_stale_copy_in_another_replicas_corpus_does_not_replace_an_upload(tmp_path, small_corpus, fake_embedder):
+    """B's corpus folder holds an older file of the uploaded name: B's ingest keeps serving the upload."""
+    with running_chroma(tmp_path / "chroma") as chroma:
+        def bot(name: str) -> PolicyBot:
+            corpus = shutil.copytree(small_corpus, tmp_path / f"corpus-{name}")
+            return PolicyBot(Settings.from_env({}, index_dir=tmp_path / f"index-{name}", corpus_dir=corpus,
+                                               chroma_url=chroma, embedder="hash"), fake_embedder)
+
+        a, b = bot("a"), bot("b")
+        staged = staging_root(a.settings.corpus_dir) / "1-upload" / "data-rewards.txt"  # as 文档管理 stages it
+        staged.parent.mkdir(parents=True)
+        staged.write_text(NEW_DOC, encoding="utf-8")
+        a.ingest([staged, a.settings.corpus_dir])
+        (b.settings.corpus_dir / "data-rewards.txt").write_text(NEW_DOC.replace("80万元", "10万元"), encoding="utf-8")
+
+        report = b.ingest()  # `policybot ingest` on B: its own corpus folder
+
+        hit = b.search(NEW_QUESTION, k=1)[0]
+        assert hit.clause.doc_slug == "data-rewards" and "80万元" in hit.clause.text
+        assert any(w.startswith("data-rewards.txt：") and "已上传的版本" in w for w in report.warnings), report.warnings
+        assert str(b.settings.index_dir) not in report.summary()
 
 
 def test_a_replica_started_on_an_empty_folder_serves_what_the_server_holds(tmp_path, small_corpus, fake_embedder):
