@@ -179,7 +179,8 @@ class Shared:
 
         def listing(client):
             try:
-                return client.get_collection(SOURCES, embedding_function=None).get(where={"n": 0}, include=["metadatas"])
+                sources = client.get_collection(SOURCES, embedding_function=None)
+                return sources.get(where={"n": 0}, include=["metadatas"])  # one record per file
             except NotFoundError:  # not created by a read: only an upload makes it
                 return {"metadatas": []}
 
@@ -321,7 +322,8 @@ class ServerIngest:
                 continue  # given explicitly (an upload now), or the very file
             if same:
                 files = [path for path in files if path not in same]
-                warnings.append(f"{meta['name']}：本机语料库中的同名文件与已上传的版本不同，仍使用已上传的版本（如需替换请重新上传）")
+                warnings.append(f"{meta['name']}：本机语料库中的同名文件与已上传的版本不同，"
+                                "仍使用已上传的版本（如需替换请重新上传）")
             target = self.fetched / meta["name"]
             self.shared.fetch_source(sha, target)
             files.append(target)
@@ -385,6 +387,7 @@ def _manifest_files(index_dir: Path, generation: str | None) -> dict[str, dict]:
 
 
 def _sha256(path: Path) -> str:
+    """The content hash ingest records for a file ("" if unreadable: load_document will say why)."""
     try:
         return hashlib.sha256(path.read_bytes()).hexdigest()
     except OSError:
