@@ -10,6 +10,8 @@ index folder, empty at first) serve one index. On the server:
                                its manifest, clause store (documents, clauses, amendment notes) and BM25
                                tokens: JSON, zlib-compressed, base64, in parts (one big record makes the
                                server's writes slow)
+    policybot-sources          the files uploaded through a replica's 文档管理 (same packing, keyed by
+                               content hash, with their slug and file name)
 
 A replica polls `current` (one small read, every POLL_SECONDS) and, when it changed, copies that
 generation's files into its own folder, rebuilds BM25 from the tokens and switches to it: an ingest
@@ -18,11 +20,19 @@ server's lock (written, then read back after a pause: of two written at once onl
 back by both) and publishes its generation only if it still holds the lock and `current` is still
 the generation it started from. A generation is removed only when it is neither current nor the one
 before, and no replica reported serving it for IDLE_SECONDS.
+
+Each replica has its own corpus folder, and an upload lands in the uploading replica's only. So an
+upload's file is put on the server before its generation is published, and every ingest with a server
+builds from its own inputs plus the uploaded files the serving generation holds that those inputs
+lack (copied into a local folder first): a document uploaded through one replica is never lost by an
+ingest or upload through another. A file of the same name in the corpus folder that differs from the
+served upload gives way to it (with a warning); a file staged by this ingest's own upload wins.
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import os
@@ -38,12 +48,15 @@ from typing import Iterator
 
 from bot.errors import IndexUnavailable, PolicyBotError
 from bot.index.store import chroma_client, collection_name, prune, read_current, release, with_retries, write_current
+from bot.ingest.loaders import staging_root
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 META = "policybot-meta"
 FILES_SUFFIX = "-files"
+SOURCES = "policybot-sources"
+FETCHED = ".server-sources"  # in the index folder: the uploaded files an ingest took from the server
 POINTER = "current"
 LOCK = "ingest-lock"
 SEEN = "seen:"
@@ -54,6 +67,18 @@ LOCK_SECONDS = 60.0  # an ingest's lock lapses this long after its last renewal 
 SETTLE_SECONDS = 0.5  # between writing the lock and reading it back
 PART_CHARS = 64_000
 _ONE = [[1.0]]  # the meta records' vector: Chroma wants one, nothing searches them
+
+
+def _pack(data: bytes) -> list[str]:
+    """Bytes as zlib-compressed base64 text in PART_CHARS parts (at least one)."""
+    packed = base64.b64encode(zlib.compress(data, 6)).decode()
+    return [packed[i : i + PART_CHARS] for i in range(0, len(packed), PART_CHARS)] or [""]
+
+
+def _unpack(got: dict) -> bytes:
+    """The bytes of the parts in a collection.get() result (metadatas carry each part's `n`)."""
+    parts = sorted(zip(got["metadatas"], got["documents"]), key=lambda p: p[0]["n"])
+    return zlib.decompress(base64.b64decode("".join(doc for _, doc in parts)))
 
 
 class IngestBusy(PolicyBotError):
@@ -105,8 +130,7 @@ class Shared:
         """Put a generation's files (built locally by ingest) on the server, beside its vectors."""
         bundle = {name: (gen_dir / name).read_text(encoding="utf-8")
                   for name in ("manifest.json", "clauses.json", "bm25/chunk_ids.json", "bm25/tokens.json")}
-        packed = base64.b64encode(zlib.compress(json.dumps(bundle, ensure_ascii=False).encode("utf-8"), 6)).decode()
-        parts = [packed[i : i + PART_CHARS] for i in range(0, len(packed), PART_CHARS)] or [""]
+        parts = _pack(json.dumps(bundle, ensure_ascii=False).encode("utf-8"))
 
         def put(client):
             files = client.get_or_create_collection(collection_name(generation) + FILES_SUFFIX, embedding_function=None)
@@ -128,9 +152,8 @@ class Shared:
                 return files.get(include=["documents", "metadatas"])
 
             got = self._call(get, f"索引版本 {generation}")
-            parts = sorted(zip(got["metadatas"], got["documents"]), key=lambda p: p[0]["n"])
             try:
-                bundle = json.loads(zlib.decompress(base64.b64decode("".join(doc for _, doc in parts))))
+                bundle = json.loads(_unpack(got))
                 manifest = {**json.loads(bundle["manifest.json"]), "chroma_url": self.url}  # this replica's address
                 ids, tokens = json.loads(bundle["bm25/chunk_ids.json"]), json.loads(bundle["bm25/tokens.json"])
             except (ValueError, KeyError, zlib.error) as exc:
@@ -147,6 +170,49 @@ class Shared:
                 if not (gen_dir / "manifest.json").exists():
                     raise
         write_current(index_dir, generation)
+
+    # -- uploaded files ----------------------------------------------------------------------------
+
+    def sources(self) -> dict[str, dict]:
+        """The uploaded files on the server: content hash -> {slug, name} (none before the first upload)."""
+        from chromadb.errors import NotFoundError
+
+        def listing(client):
+            try:
+                sources = client.get_collection(SOURCES, embedding_function=None)
+                return sources.get(where={"n": 0}, include=["metadatas"])  # one record per file
+            except NotFoundError:  # not created by a read: only an upload makes it
+                return {"metadatas": []}
+
+        return {m["sha256"]: m for m in self._call(listing, "上传的文件")["metadatas"]}
+
+    def put_source(self, path: Path, slug: str, sha256: str) -> None:
+        """Put an uploaded file on the server, keyed by its content hash."""
+        parts = _pack(path.read_bytes())
+
+        def put(client):
+            sources = client.get_or_create_collection(SOURCES, embedding_function=None)
+            sources.upsert(ids=[f"{sha256}-{n:05d}" for n in range(len(parts))], embeddings=_ONE * len(parts),
+                           documents=parts, metadatas=[{"sha256": sha256, "slug": slug, "name": path.name, "n": n}
+                                                       for n in range(len(parts))])
+
+        self._call(put, f"上传的文件 {path.name}")
+
+    def fetch_source(self, sha256: str, target: Path) -> None:
+        """Write the uploaded file of this content hash to `target`."""
+        got = self._call(lambda c: c.get_collection(SOURCES, embedding_function=None).get(
+            where={"sha256": sha256}, include=["documents", "metadatas"]), f"上传的文件 {target.name}")
+        try:
+            target.write_bytes(_unpack(got))
+        except (ValueError, zlib.error) as exc:
+            raise IndexUnavailable(f"共享索引中上传的文件 {target.name} 不完整（{self.url}）：{exc}") from None
+
+    def remove_sources(self, keep: set[str]) -> None:
+        """Remove the uploaded files whose content hash is not in `keep` (those no generation holds)."""
+        gone = [sha for sha in self.sources() if sha not in keep]
+        if gone:
+            self._call(lambda c: c.get_collection(SOURCES, embedding_function=None).delete(
+                where={"sha256": {"$in": gone}}))
 
     # -- the ingest lock and publishing --------------------------------------------------------------
 
@@ -213,8 +279,11 @@ def ingest_lock(settings: Settings) -> Iterator["ServerIngest | None"]:
         shared.acquire(owner)
         try:
             session = ServerIngest(shared, owner)
-            with session.renewing():
-                yield session
+            try:
+                with session.renewing():
+                    yield session
+            finally:
+                session.close()
         finally:
             try:
                 shared.release_lock(owner)
@@ -233,6 +302,41 @@ class ServerIngest:
         self.base = shared.current()
         if self.base and self.base != read_current(shared.settings.index_dir):
             shared.download(self.base)
+        self.fetched = shared.settings.index_dir / FETCHED
+        shutil.rmtree(self.fetched, ignore_errors=True)  # a killed ingest's
+
+    def with_uploads(self, files: list[Path]) -> tuple[list[Path], list[str]]:
+        """`files` plus the uploaded files the serving generation holds that they lack, copied from
+        the server (a corpus-folder file of the same name that differs gives way); and warnings."""
+        settings = self.shared.settings
+        held = {entry.get("sha256") for entry in _manifest_files(settings.index_dir, self.base).values()}
+        uploads = {sha: m for sha, m in self.shared.sources().items() if sha in held}
+        if not uploads:
+            return files, []
+        corpus = Path(settings.corpus_dir).resolve()
+        warnings: list[str] = []
+        self.fetched.mkdir(parents=True, exist_ok=True)
+        for sha, meta in sorted(uploads.items(), key=lambda item: item[1]["name"]):
+            same = [path for path in files if path.stem == meta["slug"]]
+            if any(not path.resolve().is_relative_to(corpus) or _sha256(path) == sha for path in same):
+                continue  # given explicitly (an upload now), or the very file
+            if same:
+                files = [path for path in files if path not in same]
+                warnings.append(f"{meta['name']}：本机语料库中的同名文件与已上传的版本不同，"
+                                "仍使用已上传的版本（如需替换请重新上传）")
+            target = self.fetched / meta["name"]
+            self.shared.fetch_source(sha, target)
+            files.append(target)
+        return files, warnings
+
+    def tidy(self, report) -> None:
+        """Name the files taken from the server in `report` without their local folder (a web page shows it)."""
+        folder = f"{self.fetched}{os.sep}"
+        report.warnings = [w.replace(folder, "") for w in report.warnings]
+        report.skipped = [(path.replace(folder, ""), reason) for path, reason in report.skipped]
+
+    def close(self) -> None:
+        shutil.rmtree(self.fetched, ignore_errors=True)
 
     @contextmanager
     def renewing(self) -> Iterator[None]:
@@ -255,14 +359,39 @@ class ServerIngest:
             thread.join()
 
     def publish(self, gen_dir: Path, generation: str) -> None:
+        """Put the generation and the files uploaded for it on the server, then make it the serving one."""
+        staged = staging_root(self.shared.settings.corpus_dir)
+        stored = self.shared.sources()
+        for slug, entry in _manifest_files(gen_dir.parent, generation).items():
+            path = Path(entry["path"])
+            if entry["sha256"] not in stored and path.resolve().is_relative_to(staged):
+                self.shared.put_source(path, slug, entry["sha256"])
         self.shared.upload(gen_dir, generation)
         self.shared.publish(self.owner, generation, self.base)
 
     def remove_unused(self, generation: str) -> None:
         try:
+            held = {e.get("sha256") for e in _manifest_files(self.shared.settings.index_dir, generation).values()}
+            self.shared.remove_sources(held)
             self.shared.remove_unused({generation, self.base} - {None})
         except PolicyBotError as exc:  # the new generation serves; leftovers go at the next ingest
             log.warning("removing unused generations failed: %s", exc)
+
+
+def _manifest_files(index_dir: Path, generation: str | None) -> dict[str, dict]:
+    """The files a generation was built from, slug -> {path, sha256} (none if there is no manifest)."""
+    try:
+        return json.loads((index_dir / generation / "manifest.json").read_text(encoding="utf-8")).get("files") or {}
+    except (TypeError, OSError, ValueError, AttributeError):
+        return {}
+
+
+def _sha256(path: Path) -> str:
+    """The content hash ingest records for a file ("" if unreadable: load_document will say why)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return ""
 
 
 class Replica:

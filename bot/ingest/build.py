@@ -214,6 +214,8 @@ def _take_over(lock) -> str:
 def _ingest_locked(paths, settings, embedder, progress, server: ServerIngest | None) -> IngestReport:
     report = IngestReport()
     files, report.skipped = discover(paths)
+    if server is not None:  # and the uploads through other replicas that these paths lack
+        files, report.warnings = server.with_uploads(files)
     store = Store({}, {}, {}, {})
     file_hashes: dict[str, dict[str, str]] = {}
     for i, path in enumerate(files):
@@ -234,6 +236,8 @@ def _ingest_locked(paths, settings, embedder, progress, server: ServerIngest | N
             store.clauses[clause.id] = clause
         for chunk in chunk_clauses(clauses, settings.chunk_chars):
             store.chunks[chunk.id] = chunk
+    if server is not None:
+        server.tidy(report)
     if not store.documents:
         raise PolicyBotError("没有可导入的文档：" + ("；".join(f"{p}：{r}" for p, r in report.skipped) or "未找到支持的文件"))
 

@@ -3,6 +3,7 @@ folders and a real `chroma run` on 127.0.0.1; the server is all they share."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 import time
 
@@ -11,6 +12,7 @@ import pytest
 from bot.errors import PolicyBotError
 from bot.index import shared
 from bot.index.store import collection_name
+from bot.ingest.loaders import staging_root
 from bot.service import PolicyBot
 from bot.settings import Settings
 
@@ -23,6 +25,9 @@ pytestmark = [pytest.mark.slow, pytest.mark.server]
 NEW_DOC = ("标题: 丙市数据要素流通奖励办法\n成文日期: 2025-01-10\n\n丙市数据要素流通奖励办法\n\n"
            "第一条 对在数据交易所完成数据产品挂牌交易的企业，按交易额的百分之五给予奖励，最高不超过80万元。\n")
 NEW_QUESTION = "数据交易所数据产品挂牌交易的奖励"
+OTHER_DOC = ("标题: 丁市首台套装备保险补偿办法\n成文日期: 2025-02-01\n\n丁市首台套装备保险补偿办法\n\n"
+             "第一条 对投保首台（套）重大技术装备综合保险的企业，按保费的百分之八十给予补偿，最高不超过150万元。\n")
+OTHER_QUESTION = "首台套重大技术装备综合保险的保费补偿"
 
 
 def _shared_env(url: str) -> dict[str, str]:
@@ -43,14 +48,58 @@ def test_an_upload_through_one_replica_answers_on_the_other_within_5_s(tmp_path,
             summary = admin_upload(a, "replica-a", "data-rewards.txt", NEW_DOC.encode())
             assert "已导入" in summary, summary
 
-            uploaded = time.monotonic()
-            while True:
-                hits = ask_b.predict(NEW_QUESTION, api_name="/search")["hits"]
-                if hits and hits[0]["clause_id"].startswith("data-rewards#"):
-                    break
-                assert time.monotonic() - uploaded < 5.0, f"replica b still finds {[h['clause_id'] for h in hits]}"
-                time.sleep(0.2)
-            assert "80万元" in hits[0]["text"]
+            assert "80万元" in _found_within_5_s(ask_b, NEW_QUESTION, "data-rewards")
+
+
+def _found_within_5_s(app, question: str, slug: str) -> str:
+    """The text of the first hit for `question` once it is a clause of `slug`; fails after 5 s."""
+    started = time.monotonic()
+    while True:
+        hits = app.predict(question, api_name="/search")["hits"]
+        if hits and hits[0]["clause_id"].startswith(slug + "#"):
+            return hits[0]["text"]
+        assert time.monotonic() - started < 5.0, f"{slug} not served: {[h['clause_id'] for h in hits]}"
+        time.sleep(0.2)
+
+
+def test_an_upload_through_one_replica_is_kept_by_an_upload_through_another(tmp_path, small_corpus):
+    """Each replica has its own corpus folder: B's never holds A's upload, yet B's upload keeps it."""
+    with running_chroma(tmp_path / "chroma") as chroma:
+        corpora = [shutil.copytree(small_corpus, tmp_path / f"corpus-{name}") for name in "ab"]
+        envs = [{**_shared_env(chroma), "POLICYBOT_CORPUS_DIR": str(corpus)} for corpus in corpora]
+        with web_app(tmp_path / "index-a", tmp_path / "a.log", **envs[0]) as a, \
+                web_app(tmp_path / "index-b", tmp_path / "b.log", **envs[1]) as b:
+            assert "已导入" in admin_upload(a, "replica-a", "data-rewards.txt", NEW_DOC.encode())
+            assert "已导入" in admin_upload(b, "replica-b", "insurance.txt", OTHER_DOC.encode())
+            assert not (corpora[1] / "data-rewards.txt").exists()
+
+            for app in (client(a), client(b)):
+                assert "80万元" in _found_within_5_s(app, NEW_QUESTION, "data-rewards")
+                assert "150万元" in _found_within_5_s(app, OTHER_QUESTION, "insurance")
+                assert _found_within_5_s(app, "技术合同成交额奖励", "rules-b")  # the corpus stays too
+
+
+def test_a_stale_copy_in_another_replicas_corpus_does_not_replace_an_upload(tmp_path, small_corpus, fake_embedder):
+    """B's corpus folder holds an older file of the uploaded name: B's ingest keeps serving the upload."""
+    with running_chroma(tmp_path / "chroma") as chroma:
+        def bot(name: str) -> PolicyBot:
+            corpus = shutil.copytree(small_corpus, tmp_path / f"corpus-{name}")
+            return PolicyBot(Settings.from_env({}, index_dir=tmp_path / f"index-{name}", corpus_dir=corpus,
+                                               chroma_url=chroma, embedder="hash"), fake_embedder)
+
+        a, b = bot("a"), bot("b")
+        staged = staging_root(a.settings.corpus_dir) / "1-upload" / "data-rewards.txt"  # as 文档管理 stages it
+        staged.parent.mkdir(parents=True)
+        staged.write_text(NEW_DOC, encoding="utf-8")
+        a.ingest([staged, a.settings.corpus_dir])
+        (b.settings.corpus_dir / "data-rewards.txt").write_text(NEW_DOC.replace("80万元", "10万元"), encoding="utf-8")
+
+        report = b.ingest()  # `policybot ingest` on B: its own corpus folder
+
+        hit = b.search(NEW_QUESTION, k=1)[0]
+        assert hit.clause.doc_slug == "data-rewards" and "80万元" in hit.clause.text
+        assert any(w.startswith("data-rewards.txt：") and "已上传的版本" in w for w in report.warnings), report.warnings
+        assert str(b.settings.index_dir) not in report.summary()
 
 
 def test_a_replica_started_on_an_empty_folder_serves_what_the_server_holds(tmp_path, small_corpus, fake_embedder):
