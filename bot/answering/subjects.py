@@ -7,9 +7,10 @@ passing (科技型中小企业评价, 瞪羚企业, 技术合同认定登记) fi
 
 from __future__ import annotations
 
-from typing import Callable
+import re
+from typing import Callable, Sequence
 
-from bot.index.lexical import domain_terms, in_corpus_wording
+from bot.index.lexical import domain_terms, in_corpus_wording, tokenize
 from bot.records import Hit
 
 # A term this rare (IDF; about five chunks of the shipped corpus) is a subject of its own, not a
@@ -31,3 +32,29 @@ def other_subject(question: str, kind: str, used: Hit, known: Callable[[str], bo
     named = [t for t in named if not any(t != u and t in u for u in named)]  # the longest names only
     subject = next((t for t in named if weight(t) >= RARE_IDF and t not in used.clause.text), "")
     return f"相关条款没有规定{subject}{OWN_RULES[kind]}。" if subject else ""
+
+
+def named_list(question: str, kind: str, used: Hit) -> bool:
+    """Whether the clause only names, by its title, the list the question asks for the items of
+    (属于《国家重点支持的高新技术领域》规定的范围): the items are in that document, not in the corpus."""
+    return kind == "enumeration" and any(
+        len(title) >= 4 and title in question for title in re.findall(r"《([^《》]+)》", used.clause.text))
+
+
+def topic_named(question: str, hits: Sequence[Hit], known: Callable[[str], bool]) -> bool:
+    """Whether a clause at hand names the question's topic (a term of the domain dictionary): then a
+    detail no clause states is said to be absent from those clauses, not from the whole corpus."""
+    named = domain_terms(in_corpus_wording(question, known))
+    return any(t in h.clause.text for t in named for h in hits)
+
+
+def closest_to_topic(question: str, hits: Sequence[Hit], weight: Callable[[str], float]) -> list[Hit]:
+    """The clauses ordered by how much of the question's wording (IDF-weighted) each holds, the search
+    order kept on a tie: the clauses cited beside "没有规定…" are the ones on the asker's topic (省级技术
+    创新中心), not whichever the search ranked first."""
+    asked = {t for t in tokenize(question) if len(t) > 1}
+
+    def held(hit: Hit) -> float:
+        return sum(weight(t) for t in asked if t in hit.clause.text)
+
+    return sorted(hits, key=held, reverse=True)
