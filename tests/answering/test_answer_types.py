@@ -184,6 +184,10 @@ def test_the_data_file_gives_every_type_cues_and_a_known_lead():
                      id="duration-schedule"),  # the schedule's next step stays in the phrase
         pytest.param("到2025年国家高新区数量要达到几家？", ["4家"], f"{PLAN}#二", id="count"),
         pytest.param("到2025年全省的国家级高新区要有几个？", ["4家"], f"{PLAN}#二", id="count-everyday-name"),  # 国家级 = 国家
+        # an everyday name for a law's compound term (绿卡 = 永久居留, 规上 = 规模以上) reads as it, also on a weak match
+        pytest.param("外国科学家来中国搞科研能办绿卡吗？", ["永久居留权"], "sci-tech-progress-law-2021#第八十四条",
+                     id="everyday-name-of-a-compound-term"),
+        pytest.param("规上企业目标几家", ["700家"], f"{PLAN}#二.—1", id="everyday-name-keyword-query"),
         pytest.param("什么叫技术转让所得", ["不超过500万元的部分"], f"{REG}#第九十条", id="definition"),
         pytest.param("什么是高新技术企业", ["持续进行研究开发"], f"{MEASURES}#第二条", id="definition-measures"),
         xfail("什么是非营利组织", ["同时符合下列条件"], f"{REG}#第八十四条", id="definition-regulation",
