@@ -188,6 +188,8 @@ def test_the_data_file_gives_every_type_cues_and_a_known_lead():
         pytest.param("外国科学家来中国搞科研能办绿卡吗？", ["永久居留权"], "sci-tech-progress-law-2021#第八十四条",
                      id="everyday-name-of-a-compound-term"),
         pytest.param("规上企业目标几家", ["700家"], f"{PLAN}#二.—1", id="everyday-name-keyword-query"),
+        pytest.param("外国企业在中国设立研发中心有什么规定？", ["独立设立"], "sci-tech-progress-law-2021#第四十九条",
+                     id="everyday-name-of-a-category"),  # 研发中心 = 研究开发机构
         pytest.param("什么叫技术转让所得", ["不超过500万元的部分"], f"{REG}#第九十条", id="definition"),
         pytest.param("什么是高新技术企业", ["持续进行研究开发"], f"{MEASURES}#第二条", id="definition-measures"),
         xfail("什么是非营利组织", ["同时符合下列条件"], f"{REG}#第八十四条", id="definition-regulation",
