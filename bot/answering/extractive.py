@@ -21,7 +21,7 @@ from bot.answering.prompts import NO_BASIS
 from dataclasses import replace
 
 from bot.answering.question import Analysis, question_parts, question_type, search_text
-from bot.answering.subjects import closest_to_topic, named_list, other_subject, topic_named
+from bot.answering.subjects import closest_to_topic, named_list, other_subject, topic_named, unnamed_quantity
 from bot.answering.spans import (Span, about_focus, after_definition, best_evidence, definition_lead, find_span,
                                  list_lead, phrase_with, plain, share, shorten, with_opening, words)
 from bot.answering.types import GENERAL, AnswerType, asking_part, language, this_year, without_cues
@@ -183,7 +183,8 @@ class ExtractiveAnswerer:
                 return f"本库收录的税法只有企业所得税法及其实施条例，相关条款没有关于{tax}的规定。"
             if named_list(analysis.question, analysis.kind.name, used[0]):
                 return f"相关条款没有规定{analysis.kind.absent}。"
-            return other_subject(analysis.question, analysis.kind.name, used[0], self.known, self.weight)
+            return (other_subject(analysis.question, analysis.kind.name, used[0], self.known, self.weight)
+                    or unnamed_quantity(analysis.question, analysis.kind, used[0], self.known, self.weight))
         return ""
 
     def no_basis(self, analysis: Analysis, hits: Sequence[Hit], why: str = "", partial: bool = False) -> Answer:

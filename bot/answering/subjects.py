@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from typing import Callable, Sequence
 
-from bot.index.lexical import domain_terms, in_corpus_wording, tokenize
+from bot.answering.types import AnswerType, asking_part, language, without_cues
+from bot.index.lexical import domain_terms, in_corpus_wording, synonym_table, tokenize, words
 from bot.records import Hit
 
 # A term this rare (IDF; about five chunks of the shipped corpus) is a subject of its own, not a
@@ -58,3 +59,34 @@ def closest_to_topic(question: str, hits: Sequence[Hit], weight: Callable[[str],
         return sum(weight(t) for t in asked if t in hit.clause.text)
 
     return sorted(hits, key=held, reverse=True)
+
+
+# A word this rare (IDF; one or two chunks of the shipped corpus) names a thing of its own (基数, 下限);
+# a figure asked of it is that thing's, not one of a clause that never names it.
+RARE_WORD_IDF = 5.4
+
+
+def unnamed_quantity(question: str, kind: AnswerType, used: Hit, known: Callable[[str], bool],
+                     weight: Callable[[str], float]) -> str:
+    """Why the answering clause cannot give the figure asked: the thing measured, named right before
+    the asking word (…社保缴费基数上下限是多少), holds a rare word the clause never uses, not even in other
+    words (社会保险费 is named, 基数 is not); "" when the clause names all of it."""
+    if kind.name != "figure":  # a typed amount (a rate, a sum) has its own evidence to find
+        return ""
+    text = used.clause.text
+    piece = asking_part(question).split(" | ")[-1]
+    asked = language()["asking"].search(piece)
+    head = re.sub(r"\s+", "", without_cues(piece[: asked.start()] if asked else piece, kind))  # 最低, 上限
+    measured = re.sub(r"[的是有要为]+$", "", head).rsplit("的", 1)[-1]
+
+    def unnamed(w: str) -> bool:  # named in other words: 工资总额 by 工资薪金总额, 员工 by 职工 (synonyms.yaml)
+        said = [w, *synonym_table().get(w, ())]
+        return not any(all(t in text for t in _parts(x)) for x in said)
+
+    rare = [w for w in words(measured) if len(w) > 1 and known(w) and weight(w) >= RARE_WORD_IDF and unnamed(w)]
+    return f"相关条款没有规定{measured}。" if rare else ""
+
+
+def _parts(word: str) -> list[str]:
+    """The shorter words a compound is made of (工资总额: 工资, 总额), or the word itself."""
+    return [t for t in tokenize(word) if t != word] or [word]

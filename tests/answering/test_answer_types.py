@@ -303,6 +303,8 @@ def test_an_amended_clause_leads_with_the_current_rule_as_an_editors_note(corpus
         # another procedure's list (高企认定's 申请时提交下列材料) does not answer
         pytest.param("企业申请技术合同登记需要什么材料？", "材料", set(), id="materials"),
         pytest.param("科技型中小企业入库评价要满足哪些条件？", "科技型中小企业的条件", set(), id="another-status-conditions"),
+        # a figure of a thing the clause never names (社会保险费 deductible, no 缴费基数)
+        pytest.param("企业给员工缴纳养老保险，缴费基数最低是多少？", "缴费基数", {f"{REG}#第三十五条"}, id="unnamed-quantity"),
         pytest.param("新认定的省级技术创新中心能拿多少补助？", "金额", {f"{PLAN}#四.(六)"}, id="named-programme-sum"),
         # 第十一条 (一) only names the list by its title (属于《…》规定的范围): it is not the list
         pytest.param("国家重点支持的高新技术领域具体有哪些？", "清单", {f"{MEASURES}#第十一条", f"{MEASURES}#第二条"},
