@@ -41,6 +41,7 @@ from ..leads import LAW, MEASURES, PLAN, REG, TRANSFER_LAW, lists_every_item, st
         ("高新区首位产业都有哪些", "enumeration"),
         ("高企年度报表每年哪天截止？", "date"),
         ("高企认定办法实施日期", "date"),
+        ("技术合同登记今年截止到什么时候", "date"),  # a deadline, though 什么时候 alone asks how long
         ("高企从哪一年开始享受优惠？", "since"),
         ("研发费用加计扣除何时起执行", "since"),
         ("申请高企要准备什么材料？", "materials"),
@@ -53,6 +54,7 @@ from ..leads import LAW, MEASURES, PLAN, REG, TRANSFER_LAW, lists_every_item, st
         ("技术转让所得减免比例", "rate"),
         ("技术转让所得免征的金额是多少？", "money"),
         ("人才公寓租金怎么收", "money"),
+        ("众创空间升级为国家级后有多少奖补？", "money"),  # the sum named after 多少
         ("职务科技成果转让后科研人员能拿多少？", "reward"),
         ("技术合同登记奖励多少", "reward"),
         ("高企证书有效期多长？", "duration"),
@@ -306,6 +308,7 @@ def test_an_amended_clause_leads_with_the_current_rule_as_an_editors_note(corpus
         # a figure of a thing the clause never names (社会保险费 deductible, no 缴费基数)
         pytest.param("企业给员工缴纳养老保险，缴费基数最低是多少？", "缴费基数", {f"{REG}#第三十五条"}, id="unnamed-quantity"),
         pytest.param("新认定的省级技术创新中心能拿多少补助？", "金额", {f"{PLAN}#四.(六)"}, id="named-programme-sum"),
+        pytest.param("省级工程研究中心认定以后有多少补助资金？", "金额", {f"{PLAN}#四.(六)"}, id="sum-named-after-how-much"),
         # 第十一条 (一) only names the list by its title (属于《…》规定的范围): it is not the list
         pytest.param("国家重点支持的高新技术领域具体有哪些？", "清单", {f"{MEASURES}#第十一条", f"{MEASURES}#第二条"},
                      id="list-only-named"),
