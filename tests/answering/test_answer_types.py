@@ -33,6 +33,7 @@ from ..leads import LAW, MEASURES, PLAN, REG, TRANSFER_LAW, lists_every_item, st
         ("省科技厅联系方式", "contact"),
         ("年度发展情况报表在哪个网站填报？", "website"),
         ("高企申报用什么系统", "website"),
+        ("技术合同登记的申请表在哪下载", "website"),  # where to download is a website
         ("贵阳高新区目前在全国排第几？", "rank"),
         ("遵义高新区名次", "rank"),
         ("高企认定一般要多久能批下来？", "turnaround"),
@@ -46,6 +47,7 @@ from ..leads import LAW, MEASURES, PLAN, REG, TRANSFER_LAW, lists_every_item, st
         ("研发费用加计扣除何时起执行", "since"),
         ("申请高企要准备什么材料？", "materials"),
         ("高新技术企业认定申报材料", "materials"),
+        ("高企年度发展情况要填哪张表", "materials"),
         ("创新能力评价要得多少分才算合格？", "score"),
         ("高企评审打分", "score"),
         ("引进的外籍专家多少岁以内可以办工作许可？", "age"),
