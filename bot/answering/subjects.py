@@ -1,4 +1,5 @@
-"""Whether the clause found is about the subject a question names, or about another one.
+"""Whether the clause found is about the subject a question names, or about another one, and which
+clauses a partial answer (相关条款没有规定…) cites.
 
 A question on the conditions, steps or materials of a status or procedure the corpus names only in
 passing (科技型中小企业评价, 瞪羚企业, 技术合同认定登记) finds the clauses of a better-covered one
