@@ -96,13 +96,15 @@ def looks(
     query in the corpus's own words (高企 -> 高新技术企业), which the embedder cannot know are the
     same, changes the hits' closeness, never their order (ranking by the reworded question lost as
     many first places as it won). There is none when nothing is reworded, so most asks pay no second
-    embedding."""
+    embedding. Nor is there one when the clauses at hand do not use the corpus wording (年终奖 ->
+    工资薪金 beside a clause on 单独计算): the reworded question would be close to clauses not found."""
     first = _evidence(query, hits, corpus)
     if closeness is None or (model is not None and not should_abstain(first, model)):
         return [first]
     plain = in_corpus_wording(query, corpus.uses)
-    if plain == query:
-        return [first]
+    found = "".join(h.clause.text for h in hits[:3])
+    if plain == query or not all(t in found for t in set(tokenize(plain)) - set(tokenize(query))):
+        return [first]  # the clauses found do not use the corpus wording: it did not find them
     closer = closeness(plain)
     hits = [replace(h, dense_score=max(h.dense_score or 0.0, closer.get(h.clause.id, 0.0))) for h in hits]
     return [first, _evidence(query, hits, corpus)]

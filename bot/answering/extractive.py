@@ -23,7 +23,7 @@ from dataclasses import replace
 
 from bot.answering.question import Analysis, question_parts, question_type, search_text
 from bot.answering.references import Pairing, paired, pairing_lead
-from bot.answering.subjects import other_subject
+from bot.answering.subjects import closest_to_topic, named_list, other_subject, topic_named, unnamed_quantity
 from bot.answering.spans import (MIN_FOCUS, Span, about_focus, after_definition, also_asked, best_evidence,
                                  definition_lead, find_span, list_lead, phrase_with, plain, share, shorten, stated,
                                  with_opening, words)
@@ -225,13 +225,19 @@ class ExtractiveAnswerer:
             tax = other_tax(analysis.question, used[0], close)
             if tax:
                 return f"本库收录的税法只有企业所得税法及其实施条例，相关条款没有关于{tax}的规定。"
-            return other_subject(analysis.question, analysis.kind.name, used[0], self.known, self.weight)
+            if named_list(analysis.question, analysis.kind.name, used[0]):
+                return f"相关条款没有规定{analysis.kind.absent}。"
+            return (other_subject(analysis.question, analysis.kind.name, used[0], self.known, self.weight)
+                    or unnamed_quantity(analysis.question, analysis.kind, used[0], self.known, self.weight))
         return ""
 
     def no_basis(self, analysis: Analysis, hits: Sequence[Hit], why: str = "", partial: bool = False) -> Answer:
         """No basis: nothing close enough, or (partial) clauses on the topic that do not state what was
-        asked, cited for context."""
-        related = tuple(hits[: 2 if partial else 3])
+        asked, cited for context. A question for a detail (a website, a sum) whose topic a clause at hand
+        names gets the partial form however weak the match: the corpus has the topic, not the detail."""
+        if not why and analysis.kind.absent and topic_named(analysis.question, hits[:5], self.known):
+            why, partial = f"相关条款没有规定{analysis.kind.absent}。", True
+        related = tuple(closest_to_topic(analysis.question, hits[:5], self.weight)[:2] if partial else hits[:3])
         lead = why if partial else NO_BASIS + why
         lines = [f"答：{lead}" if partial else lead]
         if related:

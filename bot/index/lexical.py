@@ -137,12 +137,19 @@ def in_corpus_wording(question: str, used: Callable[[str], bool]) -> str:
     stands for (高企 -> 高新技术企业, 绿卡 -> 永久居留): what the embedder reads. An embedding does not
     know that 高企 means 高新技术企业; BM25 gets both words through expand_query instead."""
     names = {term: targets[0] for term, targets in synonyms_in(question)
-             if len(targets) == 1 and len(term) >= 2 and targets[0] in _domain_terms() and not used(term)
+             if len(targets) == 1 and len(term) >= 2 and _law_term(targets[0], used) and not used(term)
              and targets[0] not in question}  # 小型微利企业 named already: no 微利企业 inside it to replace
     if not names:
         return question
     pattern = re.compile("|".join(map(re.escape, sorted(names, key=len, reverse=True))))
     return pattern.sub(lambda m: names[m.group(0)], question)
+
+
+def _law_term(wording: str, used: Callable[[str], bool]) -> bool:
+    """Whether a corpus wording names one of the law's terms: a domain term, or a compound of four or
+    more characters whose every word the corpus uses (永久居留, 规模以上工业企业), not a single plain word
+    (满足, 职工) that a rewording would put in the place of a question's own."""
+    return wording in _domain_terms() or len(wording) >= 4 and all(used(t) for t in tokenize(wording))
 
 
 def asked_words(question: str, known: Callable[[str], bool]) -> dict[str, float]:
