@@ -59,6 +59,7 @@ from ..leads import LAW, MEASURES, PLAN, REG, TRANSFER_LAW, lists_every_item, st
         ("技术合同登记奖励多少", "reward"),
         ("高企证书有效期多长？", "duration"),
         ("电子设备折旧年限", "duration"),
+        ("年度申报最迟什么时候报？", "deadline"),
         ("合作中产生的新发明创造归谁？", "owner"),
         ("这个许可要找哪个部门审批？", "approver"),
         ("到2025年国家高新区要达到几家？", "count"),
@@ -573,12 +574,15 @@ SCI_TECH_LAW = "sci-tech-progress-law-2021"
          f"{PLAN}#八.(十九)"),
         # whether a thing changes, though the question names it by a duration's noun (有效期)
         (("高企更名以后，认定证书上的编号和有效期会变吗？",), "编号与有效期不变", f"{MEASURES}#第十七条"),
+        # by when: an event the filing must come before, not another case's time limit
+        (("企业要注销了，清算所得的所得税最迟什么时候申报？",), "注销登记前", f"{LAW}#第五十五条"),
         # guards, passing before too: a follow-up stating a new case asks what comes of it, not the last
         # question's type (owner, which only a holder may answer, would abstain)
         (("财政资金项目形成的知识产权归谁？", "那要是想许可境外企业独占实施呢？"), "项目管理机构批准",
          f"{SCI_TECH_LAW}#第三十四条"),
     ],
-    ids=["owner", "owner-list-item", "approver", "yes-no-change", "follow-up-new-case"],
+    ids=["owner", "owner-list-item", "approver", "yes-no-change", "deadline-event",
+         "follow-up-new-case"],
 )
 def test_what_is_asked_is_read_from_the_asking_words_not_the_topics_name(corpus_bot, turns, said, clause):
     answer = _chat(corpus_bot, *turns)
