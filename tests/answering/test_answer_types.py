@@ -57,7 +57,8 @@ from ..leads import LAW, MEASURES, PLAN, REG, TRANSFER_LAW, lists_every_item, st
         ("人才公寓租金怎么收", "money"),
         ("职务科技成果转让后科研人员能拿多少？", "reward"),
         ("技术合同登记奖励多少", "reward"),
-        ("高企证书有效期多长？", "duration"),
+        ("高企证书有效期多长？", "validity"),
+        ("认定以后资格管多久", "validity"),
         ("电子设备折旧年限", "duration"),
         ("年度申报最迟什么时候报？", "deadline"),
         ("合作中产生的新发明创造归谁？", "owner"),
@@ -130,7 +131,7 @@ def test_the_asking_part_is_the_last_piece_of_each_sentence(question, asked):
         ("企业迁到外省以后，资格有效期会变吗？", "eligibility"),  # whether it changes, not how long it lasts
         ("小型微利企业的税率明年会调整吗？", "eligibility"),
         ("境内研发费用有没有比例要求？", "rate"),  # 有没有…要求 asks for the requirement itself
-        ("资格有效期是几年？", "duration"),  # 几 asks for a figure
+        ("资格有效期是几年？", "validity"),  # 几 asks for a figure
     ],
 )
 def test_a_yes_no_question_naming_its_topic_by_a_types_noun_asks_whether(question, kind):
@@ -576,12 +577,15 @@ SCI_TECH_LAW = "sci-tech-progress-law-2021"
         (("高企更名以后，认定证书上的编号和有效期会变吗？",), "编号与有效期不变", f"{MEASURES}#第十七条"),
         # by when: an event the filing must come before, not another case's time limit
         (("企业要注销了，清算所得的所得税最迟什么时候申报？",), "注销登记前", f"{LAW}#第五十五条"),
+        # how long a status lasts, asked after another item of the conditions
+        (("我们成立两年，营收9000万，研发投入占销售收入4.5%，研发够高企标准吗？", "认定下来能管多久？"), "三年",
+         f"{MEASURES}#第九条"),
         # guards, passing before too: a follow-up stating a new case asks what comes of it, not the last
         # question's type (owner, which only a holder may answer, would abstain)
         (("财政资金项目形成的知识产权归谁？", "那要是想许可境外企业独占实施呢？"), "项目管理机构批准",
          f"{SCI_TECH_LAW}#第三十四条"),
     ],
-    ids=["owner", "owner-list-item", "approver", "yes-no-change", "deadline-event",
+    ids=["owner", "owner-list-item", "approver", "yes-no-change", "deadline-event", "validity-follow-up",
          "follow-up-new-case"],
 )
 def test_what_is_asked_is_read_from_the_asking_words_not_the_topics_name(corpus_bot, turns, said, clause):
