@@ -14,7 +14,7 @@ from importlib import resources
 
 import yaml
 
-LEADS = ("phrase", "sentence", "list", "units", "definition", "judgement", "citation")
+LEADS = ("phrase", "sentence", "list", "units", "definition", "judgement", "citation", "issuer")
 
 
 @dataclass(frozen=True)

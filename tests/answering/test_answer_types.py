@@ -63,6 +63,7 @@ from ..leads import LAW, MEASURES, PLAN, REG, TRANSFER_LAW, lists_every_item, st
         ("年度申报最迟什么时候报？", "deadline"),
         ("合作中产生的新发明创造归谁？", "owner"),
         ("这个许可要找哪个部门审批？", "approver"),
+        ("这份方案是哪个部门发布的？", "issuer"),
         ("到2025年国家高新区要达到几家？", "count"),
         ("领导小组由多少个部门组成", "count"),
         ("什么是小型微利企业", "definition"),
@@ -592,3 +593,18 @@ def test_what_is_asked_is_read_from_the_asking_words_not_the_topics_name(corpus_
     answer = _chat(corpus_bot, *turns)
     assert not answer.abstained and said in answer.lead, answer.lead
     assert answer.citations[0].clause_id == clause
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "question,issuer,doc",
+    [
+        ("高企认定管理办法是哪个部门发布的？", "科学技术部、财政部、国家税务总局", MEASURES),
+        ("高新区高质量发展的实施方案是哪个单位印发的？", "贵州省科技创新领导小组", PLAN),  # named in the head's title
+    ],
+    ids=["header", "title"],
+)
+def test_who_issued_a_document_is_its_heads_issuer_not_a_clauses_units(corpus_bot, question, issuer, doc):
+    answer = corpus_bot.ask(question)
+    assert not answer.abstained and f"发布机关是{issuer}" in answer.lead, answer.lead
+    assert "责任单位" not in answer.lead and answer.citations[0].clause_id.startswith(f"{doc}#")
