@@ -578,6 +578,8 @@ SCI_TECH_LAW = "sci-tech-progress-law-2021"
         (("高企更名以后，认定证书上的编号和有效期会变吗？",), "编号与有效期不变", f"{MEASURES}#第十七条"),
         # by when: an event the filing must come before, not another case's time limit
         (("企业要注销了，清算所得的所得税最迟什么时候申报？",), "注销登记前", f"{LAW}#第五十五条"),
+        # or a day of the year (每年5月底前)
+        (("高企每年的发展情况报表最迟什么时候得报上去？",), "5月底前", f"{MEASURES}#第十三条"),
         # how long a status lasts, asked after another item of the conditions
         (("我们成立两年，营收9000万，研发投入占销售收入4.5%，研发够高企标准吗？", "认定下来能管多久？"), "三年",
          f"{MEASURES}#第九条"),
@@ -586,7 +588,7 @@ SCI_TECH_LAW = "sci-tech-progress-law-2021"
         (("财政资金项目形成的知识产权归谁？", "那要是想许可境外企业独占实施呢？"), "项目管理机构批准",
          f"{SCI_TECH_LAW}#第三十四条"),
     ],
-    ids=["owner", "owner-list-item", "approver", "yes-no-change", "deadline-event", "validity-follow-up",
+    ids=["owner", "owner-list-item", "approver", "yes-no-change", "deadline-event", "deadline-day", "validity-follow-up",
          "follow-up-new-case"],
 )
 def test_what_is_asked_is_read_from_the_asking_words_not_the_topics_name(corpus_bot, turns, said, clause):
