@@ -98,8 +98,10 @@ class Conversation:
         else:
             heading = ""
         analysis = replace(analysis, kind=asked_type(question, analysis.kind))
-        if last.analysis.kind.name != "general" and analysis.kind.name == "general":
-            analysis = replace(analysis, kind=last.analysis.kind)  # "那X呢？" asks what the last one asked
+        if last.analysis.kind.name != "general" and analysis.kind.name == "general" and (heading or terms.names_only(question)):
+            # "那X呢？", "那X那条呢？" ask what the last one asked; one stating a new case ("那要是一直
+            # 没用起来呢？") asks what the clauses say comes of it
+            analysis = replace(analysis, kind=last.analysis.kind)
         before = last.subject or without_form(last.query)
         # A new subject: a term the last one did not name, not where the asker is nor a figure of theirs.
         known = terms.topic(before)

@@ -51,8 +51,10 @@ class ExtractiveAnswerer:
         abstention: AbstentionModel | None = None,
         weight: Callable[[str], float] = lambda token: 1.0,
         known: Callable[[str], bool] = lambda term: False,
+        issuer_of: Callable[[Clause], str] = lambda clause: "",
     ) -> None:
         self.citation_of = citation_of
+        self.issuer_of = issuer_of  # who issued a clause's document (its head's 发布机关); "" unknown
         self.abstention = abstention or AbstentionModel.load()
         self.weight = weight  # how much a shared word says (IDF): 公示 more than 企业
         self.known = known  # whether the corpus uses a word itself (see lexical.asked_words)
@@ -292,6 +294,8 @@ class ExtractiveAnswerer:
                and names_who(span, kind, self.focus(analysis.question, kind)))
         if kind.lead == "units" and first.clause.responsible_units and not who:
             return f"该事项的责任单位是{'、'.join(first.clause.responsible_units)}[{n}]。"
+        if kind.lead == "issuer" and (issuer := self.issuer_of(first.clause)):
+            return f"《{first.doc_title}》的发布机关是{issuer}[{n}]。"
         if kind.name == "lookup":
             return f"{self.citation_of(first.clause)}规定[{n}]：{shorten(after_definition(first.clause.text), 160)}。"
         if kind.lead == "citation":

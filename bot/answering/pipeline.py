@@ -158,7 +158,8 @@ def extractive_answerer(
     corpus: PolicyIndex, citation: Callable[[Clause], str], model: AbstentionModel | None = None
 ) -> ExtractiveAnswerer:
     """The extractive answerer over one index: words weigh by their IDF there."""
-    return ExtractiveAnswerer(citation, model, weight=corpus.idf, known=corpus.uses)
+    return ExtractiveAnswerer(citation, model, weight=corpus.idf, known=corpus.uses,
+                              issuer_of=lambda clause: corpus.store.documents[clause.doc_slug].issuer)
 
 
 def _with_llm(llm: Any, state: dict, extractive: Answer) -> Answer:

@@ -14,7 +14,7 @@ from importlib import resources
 
 import yaml
 
-LEADS = ("phrase", "sentence", "list", "units", "definition", "judgement", "citation")
+LEADS = ("phrase", "sentence", "list", "units", "definition", "judgement", "citation", "issuer")
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,8 @@ def language() -> dict:
         "whole_list": re.compile("|".join(map(re.escape, rules["whole_list"]))),
         "asks_units": re.compile(rules["asks_units"]),
         "version_year": re.compile(rules["version_year"]),
+        "asks_thing": re.compile("|".join(map(re.escape, [w for w in rules["asking"] if w not in rules["whether"]]))),
+        "topic_nouns": tuple(rules["topic_nouns"]),
     }
 
 
@@ -116,8 +118,20 @@ def answer_type(question: str) -> AnswerType:
     for text in (asking_part(question), question):
         held = [(t.rank, -t.cue_end(text), n, t) for n, t in enumerate(answer_types()) if t.cue_end(text) >= 0]
         if held:
-            return min(held, key=lambda x: x[:3])[3]
+            kind = min(held, key=lambda x: x[:3])[3]
+            return by_name("eligibility") if asks_whether(text, kind) else kind
     return GENERAL
+
+
+def asks_whether(text: str, kind: AnswerType) -> bool:
+    """Whether a question read as `kind` only names its topic with the type's noun and asks yes or no
+    ("证书编号和有效期会变吗？": whether they change, not how long they last)."""
+    rules = language()
+    named = text
+    for noun in rules["topic_nouns"]:
+        named = named.replace(noun, " ")
+    return (kind.rank == 1 and kind.cue_end(named) < 0 and by_name("eligibility").cue_end(text) >= 0
+            and not rules["asks_thing"].search(text))
 
 
 def asking_part(question: str) -> str:

@@ -61,8 +61,13 @@ from ..leads import LAW, MEASURES, PLAN, REG, TRANSFER_LAW, lists_every_item, st
         ("众创空间升级为国家级后有多少奖补？", "money"),  # the sum named after 多少
         ("职务科技成果转让后科研人员能拿多少？", "reward"),
         ("技术合同登记奖励多少", "reward"),
-        ("高企证书有效期多长？", "duration"),
+        ("高企证书有效期多长？", "validity"),
+        ("认定以后资格管多久", "validity"),
         ("电子设备折旧年限", "duration"),
+        ("年度申报最迟什么时候报？", "deadline"),
+        ("合作中产生的新发明创造归谁？", "owner"),
+        ("这个许可要找哪个部门审批？", "approver"),
+        ("这份方案是哪个部门发布的？", "issuer"),
         ("到2025年国家高新区要达到几家？", "count"),
         ("领导小组由多少个部门组成", "count"),
         ("什么是小型微利企业", "definition"),
@@ -123,6 +128,21 @@ def test_a_cue_in_the_askers_context_is_not_what_is_asked(question, kind):
 )
 def test_the_asking_part_is_the_last_piece_of_each_sentence(question, asked):
     assert asking_part(question) == asked
+
+
+@pytest.mark.parametrize(
+    "question,kind",
+    [
+        ("企业迁到外省以后，资格有效期会变吗？", "eligibility"),  # whether it changes, not how long it lasts
+        ("小型微利企业的税率明年会调整吗？", "eligibility"),
+        ("境内研发费用有没有比例要求？", "rate"),  # 有没有…要求 asks for the requirement itself
+        ("资格有效期是几年？", "validity"),  # 几 asks for a figure
+    ],
+)
+def test_a_yes_no_question_naming_its_topic_by_a_types_noun_asks_whether(question, kind):
+    assert answer_type(question).name == kind
+
+
 
 
 @pytest.mark.parametrize("question", ["到2025年规上企业要有多少家？产值要占全省多大比重？", "税率是多少？证书有效期多长？",
@@ -614,3 +634,54 @@ def test_a_figure_on_the_end_two_bands_share_gets_the_band_that_says_it_inclusiv
     """小于5,000万元（含） / 5,000万元至2亿元（含） / 2亿元以上: 2亿 is the second band's, not the third's."""
     answer = corpus_bot.ask(f"我们营收{revenue}，高企认定对研发费用占比要求多少？")
     assert tier in answer.lead and other not in answer.lead, answer.lead
+# ---- the type read wrongly from a word that names the topic (issue 16, class a/b/c of l5) ----
+
+SCI_TECH_LAW = "sci-tech-progress-law-2021"
+
+
+@pytest.mark.parametrize(
+    "turns,said,clause",
+    [
+        # whom a right belongs to: the holder the clause grants it to, not a department that acts on it
+        (("国家财政出钱的科研项目，搞出来的知识产权归谁所有？",), "项目承担者", f"{SCI_TECH_LAW}#第三十二条"),
+        # a guard, passing before too: the holder a list item names (归…共有), not the sentence that only
+        # names the topic (…的归属)
+        (("和高校一起转化成果时，合同没写，新产生的发明创造归谁？",), "合作各方共有", f"{TRANSFER_LAW}#第四十条"),
+        # who approves: the authority the clause names (经…批准), not the plan's 责任单位
+        (("国家高新区企业聘的境外高端人才，工作许可年龄能放宽吗？", "这个要经哪个部门批准？"), "市级以上政府科技行政部门",
+         f"{PLAN}#八.(十九)"),
+        # whether a thing changes, though the question names it by a duration's noun (有效期)
+        (("高企更名以后，认定证书上的编号和有效期会变吗？",), "编号与有效期不变", f"{MEASURES}#第十七条"),
+        # by when: an event the filing must come before, not another case's time limit
+        (("企业要注销了，清算所得的所得税最迟什么时候申报？",), "注销登记前", f"{LAW}#第五十五条"),
+        # or a day of the year (每年5月底前)
+        (("高企每年的发展情况报表最迟什么时候得报上去？",), "5月底前", f"{MEASURES}#第十三条"),
+        # how long a status lasts, asked after another item of the conditions
+        (("我们成立两年，营收9000万，研发投入占销售收入4.5%，研发够高企标准吗？", "认定下来能管多久？"), "三年",
+         f"{MEASURES}#第九条"),
+        # guards, passing before too: a follow-up stating a new case asks what comes of it, not the last
+        # question's type (owner, which only a holder may answer, would abstain)
+        (("财政资金项目形成的知识产权归谁？", "那要是想许可境外企业独占实施呢？"), "项目管理机构批准",
+         f"{SCI_TECH_LAW}#第三十四条"),
+    ],
+    ids=["owner", "owner-list-item", "approver", "yes-no-change", "deadline-event", "deadline-day", "validity-follow-up",
+         "follow-up-new-case"],
+)
+def test_what_is_asked_is_read_from_the_asking_words_not_the_topics_name(corpus_bot, turns, said, clause):
+    answer = _chat(corpus_bot, *turns)
+    assert not answer.abstained and said in answer.lead, answer.lead
+    assert answer.citations[0].clause_id == clause
+
+
+@pytest.mark.parametrize(
+    "question,issuer,doc",
+    [
+        ("高企认定管理办法是哪个部门发布的？", "科学技术部、财政部、国家税务总局", MEASURES),
+        ("高新区高质量发展的实施方案是哪个单位印发的？", "贵州省科技创新领导小组", PLAN),  # named in the head's title
+    ],
+    ids=["header", "title"],
+)
+def test_who_issued_a_document_is_its_heads_issuer_not_a_clauses_units(corpus_bot, question, issuer, doc):
+    answer = corpus_bot.ask(question)
+    assert not answer.abstained and f"发布机关是{issuer}" in answer.lead, answer.lead
+    assert "责任单位" not in answer.lead and answer.citations[0].clause_id.startswith(f"{doc}#")
