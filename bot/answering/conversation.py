@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.answering.question import Analysis, question_type
-from bot.answering.types import AnswerType, answer_types
+from bot.answering.types import AnswerType, answer_types, language
 from bot.index import lexical
 from bot.index.lexical import tokenize
 from bot.records import Answer
@@ -165,13 +165,12 @@ def _without_facts(question: str, analysis: Analysis) -> str:
 
 
 _HEADING = re.compile(r"[(（][一二三四五六七八九十]+[)）]([^。；;]{2,24})。")
-_ITEM = re.compile(r"[那这哪]一?[条项]")
 
 
 def heading_named(question: str, terms: CorpusTerms) -> str:
     """The heading (or its longest piece of four or more characters) of the one clause that a question
     pointing at an item ("那人才支撑那条呢？", "完善招商机制这一项") names: (十九)强化人才支撑 -> 人才支撑."""
-    if not _ITEM.search(question):
+    if not language()["points_at_item"].search(question):
         return ""
     headings = [m.group(1) for c in terms.index.store.clauses.values() if (m := _HEADING.match(c.text))]
     pieces = sorted({h[i:j] for h in headings for i in range(len(h)) for j in range(i + 4, len(h) + 1)

@@ -36,6 +36,10 @@ from bot.records import Amendment, Answer, Citation, Clause, Hit
 RULE_LEADS = ("judgement", "sentence", "definition")  # lead styles that state a rule: not a figure, not a list
 
 
+# A lead states at most this much; a rule taking at most half of it leaves room for what comes of it.
+LEAD_CHARS = 160
+
+
 class ExtractiveAnswerer:
     """Lead line, quotes with [n], conditions, validity notes, citation list: all from clauses."""
 
@@ -43,7 +47,7 @@ class ExtractiveAnswerer:
     whole_clause_chars = 350  # shorter clauses are quoted whole
     quote_chars = 300  # otherwise the quote grows around the span up to this
     list_chars = 600  # or, when the span is a list, up to this
-    lead_chars = 160  # a lead quoting a sentence states at most this much of it
+    lead_chars = LEAD_CHARS  # a lead quoting a sentence states at most this much of it
 
     def __init__(
         self,
@@ -360,10 +364,10 @@ def rule_of(span: Span, focus: dict[str, float] | None = None, outcome: bool = F
     text = after_definition(span.text)
     after = span.hit.clause.text.split(span.text, 1)[-1].lstrip()
     following = sentences(after)[:1]
-    if following and not _ITEM_START.match(following[0]) and len(text) + len(following[0]) <= 160:
+    if following and not _ITEM_START.match(following[0]) and len(text) + len(following[0]) <= LEAD_CHARS:
         new = {t: w for t, w in (focus or {}).items() if t not in words(text)}  # asked, not yet said
         cut = text.rstrip().endswith(("；", ";"))
-        cut = cut or outcome and len(text) < 80 and "\n" not in after.split(following[0], 1)[0]
+        cut = cut or outcome and len(text) < LEAD_CHARS // 2 and "\n" not in after.split(following[0], 1)[0]
         if carried_on(span) or cut or new and share(new, words(following[0])) > 0 and len(text) < 100:
             text = text.rstrip("。；;") + "；" + following[0]
     return text

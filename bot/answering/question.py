@@ -8,6 +8,7 @@ keys (bot/text/facts.yaml): 研发投入6% -> rd_intensity 6.0 (percent), 营收
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 
 from bot.answering.types import GENERAL, LOOKUP, AnswerType, answer_type, language
@@ -22,7 +23,13 @@ _NUM = r"(\d+(?:\.\d+)?)"
 _REVENUE = re.compile(r"(?:营收|营业收入|销售收入|主营收入|主营业务收入|年收入|收入|销售额|营业额)[^\d。,，?？]{0,6}$")
 # 成立8个月, 注册两年: a duration; 2019年 or 二〇一九年 after 成立于 is a date (hence two digits, under 100).
 _REGISTERED = re.compile(rf"(?:成立|注册)[^\d。,，?？]{{0,4}}?(\d{{1,2}}(?:\.\d+)?|{CN_NUM})\s*(个月|年)")
-_STAFF_SHARE = re.compile(rf"(科技人员|研发人员|技术人员)[^\d%。,，?？]{{0,12}}?{_NUM}\s*%")
+
+
+@lru_cache(maxsize=1)
+def _staff_share() -> re.Pattern:
+    """科技人员只占职工总数的6%: a share of staff (the words people use for 科技人员, from facts.yaml)."""
+    people = "|".join(sorted(map(re.escape, fact("st_staff").cues), key=len, reverse=True))
+    return re.compile(rf"({people})[^\d%。,，?？]{{0,12}}?{_NUM}\s*%")
 # The facts extract_facts reads, by canonical key (bot/text/facts.yaml); st_staff_share is derived from two.
 FACTS = ("rd_intensity", "revenue_wan", "talents.age", "employees", "st_staff", "st_staff_share", "zone.name",
          "zone_level", "registered_years", "amount_wan")
@@ -54,7 +61,7 @@ def extract_facts(question: str) -> dict[str, float | str]:
     """Facts about the asker. Only what is said plainly; anything unclear stays out."""
     q = figures(question)
     facts: dict[str, float | str] = {}
-    if m := _STAFF_SHARE.search(q):  # 科技人员只占职工总数的6%: a share of staff, not of R&D spending
+    if m := _staff_share().search(q):  # 科技人员只占职工总数的6%: a share of staff, not of R&D spending
         facts["st_staff_share"] = float(m.group(2))
     elif m := re.search(rf"(研发|研究开发|研发投入|研发费用|研发强度)[^\d%。,，?？]{{0,12}}?{_NUM}\s*%", q):
         facts["rd_intensity"] = float(m.group(2))
