@@ -31,7 +31,7 @@ from bot.retrieval.terms import CorpusTerms, cues, form_words, without_form
 _FOLLOW_UP_START = ("那", "那么", "还有", "另外", "它", "该", "如果", "假如", "要是", "省级", "国家级", "找哪", "找谁", "需要什么", "什么条件")
 # Words inside a question that lean on an earlier turn: "科技人员比例又有什么要求？", "那外国专家呢？";
 # "算哪档": which of the tiers just quoted.
-_POINTS_BACK = re.compile(r"又|也|还要|还需|还能|呢[？?]?$|这个|这些|上述|前面|刚才|去哪里?办|批下来|认定下来|哪一?档|哪个档")
+_POINTS_BACK = re.compile(r"又|也|还要|还需|还能|呢[？?]?$|这个|这些|这一?[条项]|该[条项]|上述|前面|刚才|去哪里?办|批下来|认定下来|哪一?档|哪个档")
 
 
 @dataclass

@@ -391,7 +391,7 @@ def list_lead(span: Span, focus: Mapping[str, float], in_order: bool = False, wh
     if named == items:  # every item with all it says: the list as written
         return plain(text).replace("\n", "")
     if in_order:  # a list asked for: the items named in the list's order, those asked about among them
-        named = [n for i in items for n in (i, head_of[i]) if n in named]
+        named = [n for i in items for n in dict.fromkeys((i, head_of[i])) if n in named]
     if len(named) == len(items):  # every item, some without their paragraphs
         return f"{plain(opening)}：{'；'.join(named)}"
     return f"{plain(opening)}：{'；'.join(named)}{'；' if named else ''}……（共{span.items}项，见条款原文）"

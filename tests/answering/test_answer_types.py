@@ -690,3 +690,22 @@ def test_who_issued_a_document_is_its_heads_issuer_not_a_clauses_units(corpus_bo
     answer = corpus_bot.ask(question)
     assert not answer.abstained and f"发布机关是{issuer}" in answer.lead, answer.lead
     assert "责任单位" not in answer.lead and answer.citations[0].clause_id.startswith(f"{doc}#")
+
+
+@pytest.mark.slow
+def test_a_list_asked_for_names_each_item_once(corpus_bot):
+    answer = corpus_bot.ask("办高企认定，递交申请需要带上哪些东西？")
+    assert "高新技术企业认定申请书" in answer.lead, answer.lead
+    assert answer.lead.count("高新技术企业认定申请书") == 1, answer.lead
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pointing", ["这条措施归哪些单位管？", "该项政策由哪个部门牵头？"])
+def test_a_follow_up_pointing_at_the_last_clause_keeps_its_subject(corpus_bot, pointing):
+    """这条/该项 point back at what was just answered: its 责任单位, not "no basis"."""
+    from bot.answering.conversation import Conversation
+
+    conversation = Conversation()
+    corpus_bot.ask("高新区科技企业孵化器建设，省里有什么目标？", conversation=conversation)
+    answer = corpus_bot.ask(pointing, conversation=conversation)
+    assert not answer.abstained and "省科技厅" in answer.lead, answer.lead
