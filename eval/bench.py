@@ -117,7 +117,8 @@ def search_latencies(index_dir: Path, questions: list[str]) -> dict[str, list[fl
     from bot.service import build_bot
     from bot.settings import Settings
 
-    bot = build_bot(Settings.from_env(index_dir=index_dir))
+    # No query-embedding cache: each mode asks every question again, and each must pay its own embedding.
+    bot = build_bot(Settings.from_env(index_dir=index_dir, query_cache=0))
     out: dict[str, list[float]] = {"embed": []}  # the query embedding alone: dense = embed + Chroma HNSW
     for q in questions[:3]:
         bot.embedder.embed_query(q)
