@@ -53,6 +53,7 @@ class Searcher:
         self.index = index
         self.settings = index.settings
         self._vectors: dict[str, list[float]] = {}
+        self._dense: dict[tuple[str, int], list[tuple[str, float]]] = {}  # a whole question's parts rank by its meaning
 
     def vector(self, text: str) -> list[float]:
         if text not in self._vectors:
@@ -78,7 +79,7 @@ class Searcher:
                 return []
         if mode in ("hybrid", "dense"):
             text = query if meaning is None else meaning
-            dense = self._by_clause(self.index.dense(text, n, among=chunks, vector=self.vector(text)))
+            dense = self._by_clause(self._ranked(text, n, chunks))
         if mode in ("hybrid", "bm25"):
             tokens = expand_query(self._without_titles(query))
             if chunks is None:
@@ -130,10 +131,18 @@ class Searcher:
         terms = CorpusTerms.of(self.index)
         return terms.defining(query) or terms.defined.get(term_key(query.strip()), [])
 
+    def _ranked(self, text: str, n: int, chunks: Collection[str] | None) -> list[tuple[str, float]]:
+        """The dense ranking of `text`, asked of the vector store once per searcher when unfiltered."""
+        if chunks is not None:
+            return self.index.dense(text, n, among=chunks, vector=self.vector(text))
+        if (text, n) not in self._dense:
+            self._dense[(text, n)] = self.index.dense(text, n, vector=self.vector(text))
+        return self._dense[(text, n)]
+
     def closeness(self, query: str) -> dict[str, float]:
         """Cosine similarity of the query to each of its dense candidates, by clause."""
         n = self.settings.candidates
-        return {c: score for c, (_, score) in self._by_clause(self.index.dense(query, n, vector=self.vector(query))).items()}
+        return {c: score for c, (_, score) in self._by_clause(self._ranked(query, n, None)).items()}
 
     def _by_clause(self, chunk_hits: list[tuple[str, float]]) -> dict[str, tuple[int, float]]:
         """Chunk ranking to clause ranking: a clause ranks by its best chunk."""
