@@ -110,8 +110,16 @@ def build_answer_chain(
         corpus: PolicyIndex = state["index"]
         evidence = looks(state["query"], state["hits"], corpus, state["searcher"].closeness, model)[-1]
         conversation: Conversation = state["conversation"]
-        if (state["reading"].follow_up == "keep" and conversation.turns
-                and not conversation.turns[-1].answer.abstained) or state["reading"].follow_up == "item":
+        kept = (state["reading"].follow_up == "keep" and conversation.turns
+                and not conversation.turns[-1].answer.abstained)
+        if kept and not is_follow_up(state["question"]):
+            # A turn that names no subject of its own but does not point back either ("期间公司改名了怎么办？",
+            # "公司想注册商标，流程是怎样的？"): read within the last subject, it has a basis only if the clauses
+            # found answer the question itself.
+            own = state["searcher"].closeness(state["question"])  # the hits' closeness to the question alone
+            hits = [replace(h, dense_score=own.get(h.clause.id, 0.0)) for h in state["hits"]]
+            evidence = looks(state["question"], hits, corpus, state["searcher"].closeness, model)[-1]
+        elif kept or state["reading"].follow_up == "item":
             # "这条是哪些部门负责？", "我们营收2.5亿，算哪档？": about what was just answered, or an item named
             # by its heading ("那人才支撑那条呢？"), so there is a basis; whether it states the detail asked
             # is the answer type's to say (相关条款没有规定…).

@@ -709,3 +709,16 @@ def test_a_follow_up_pointing_at_the_last_clause_keeps_its_subject(corpus_bot, p
     corpus_bot.ask("高新区科技企业孵化器建设，省里有什么目标？", conversation=conversation)
     answer = corpus_bot.ask(pointing, conversation=conversation)
     assert not answer.abstained and "省科技厅" in answer.lead, answer.lead
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("unrelated", ["我们想给新产品申请3C认证，怎么办理？", "公司想去海关办报关单位备案，流程是什么？"])
+def test_a_new_question_outside_the_corpus_after_an_answer_is_not_answered_from_the_last_clause(corpus_bot, unrelated):
+    """A turn naming nothing the corpus knows is read within the last subject, but it has a basis only if
+    the clauses found answer it: not the clause the last answer quoted."""
+    from bot.answering.conversation import Conversation
+
+    conversation = Conversation()
+    corpus_bot.ask("技术转让所得免征额度是多少？", conversation=conversation)
+    answer = corpus_bot.ask(unrelated, conversation=conversation)
+    assert answer.abstained and not answer.citations, answer.lead
