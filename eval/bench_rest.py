@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import subprocess
@@ -34,7 +33,6 @@ from pathlib import Path
 import httpx
 
 import webload as wl
-from bot.evaluation.metrics import percentile
 
 ROOT = Path(__file__).resolve().parent.parent
 SETS = [ROOT / "eval" / "questions.jsonl", *sorted((ROOT / "eval" / "blind").glob("*.jsonl"))]
@@ -184,12 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"REST /v1/ask, {os.cpu_count()} CPUs, load average {figures['load_1min_at_start']:.1f} at start, "
           f"{figures['load_1min_at_end']:.1f} at the end; query cache off, {args.rounds} rounds per caller count\n")
     print(table(figures))
-    runs = [f for runs in figures["layouts"].values() for f in runs.values()]
-    for line in [x for f in runs for x in f["error_examples"] + f["wrong_examples"]]:
-        print("  ", line)
-    if args.json:
-        args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return 1 if any(f["errors"] or f["wrong"] for f in runs) else 0
+    return wl.finish(figures, [f for runs in figures["layouts"].values() for f in runs.values()], args.json)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,6 @@ first (not timed).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -333,12 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"PolicyBot web bench, {os.cpu_count()} CPUs, load average {figures['load_1min_at_start']:.1f} at start, "
           f"{figures['load_1min_at_end']:.1f} at the end (other work on the machine inflates wall times)\n")
     print(table(figures))
-    runs = figures["load"].values()
-    for line in [line for run in runs for line in run["error_examples"] + run["wrong_examples"]]:
-        print("  ", line)
-    if args.json:
-        args.json.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    return 1 if any(run["errors"] or run["wrong"] for run in runs) else 0
+    return wl.finish(figures, figures["load"].values(), args.json)
 
 
 if __name__ == "__main__":

@@ -152,6 +152,17 @@ def answer_problems(result: dict, reference: dict, texts: dict[str, str]) -> lis
     return problems
 
 
+def finish(figures: dict, runs, json_path: Path | None) -> int:
+    """Print each run's example errors and wrong answers, write `figures` as JSON if asked, and the exit
+    status: 1 when any run had an error or a wrong answer."""
+    runs = list(runs)
+    for line in [x for run in runs for x in run["error_examples"] + run["wrong_examples"]]:
+        print("  ", line)
+    if json_path:
+        json_path.write_text(json.dumps(figures, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    return 1 if any(run["errors"] or run["wrong"] for run in runs) else 0
+
+
 def rss_mb(pid: int) -> float:
     """Resident set size of a process, from /proc/<pid>/status (VmRSS, kB)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
