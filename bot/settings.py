@@ -110,8 +110,9 @@ class Settings(BaseSettings):
     log_questions: Flag = Field(False, title="记录问题开关", description="1: the web process logs question text.")
     web_concurrency: PositiveInt = Field(
         4, title="并发数",
-        description="Events of one kind served at once by the UI, and as many again by /api/ (each has its own "
-                    "queue; Gradio's default of 1 queues simultaneous questions behind each other).")
+        description="Events of one kind served at once by the UI, as many again by /api/ (each has its own "
+                    "queue; Gradio's default of 1 queues simultaneous questions behind each other), and as many "
+                    "REST /v1 calls (the others wait their turn).")
     web_sessions: PositiveInt = Field(
         200, title="网页会话数",
         description="Visitor sessions whose page state (the chat's conversation, the last answer) is kept in "

@@ -8,7 +8,8 @@ replica n mod 2, as a round-robin load balancer would send them; the replicas st
 folders and serve the generation the first one built on a `chroma run` server on 127.0.0.1.
 
 Every answer is checked: the same answer and citations the question gets alone, each quote an exact
-substring of its clause. Reported per layout and caller count: p50/p95/max, errors, wrong answers, CPU
+substring of its clause. First, as the floor under any server on this machine, the same numbers of
+query embeddings at once in this process, with nothing else. Reported per layout and caller count: p50/p95/max, errors, wrong answers, CPU
 per call of the app processes (and of the Chroma server) and of the load generator, and peak RSS.
 
     python eval/bench_rest.py [--users 20 50] [--rounds 3] [--json FILE]
@@ -135,6 +136,34 @@ def layout(count: int, users_list: Sequence[int], n_rounds: int, asked: list[str
     return out
 
 
+def embedder_alone(questions: list[str], users: int, n_rounds: int) -> dict:
+    """The floor under any server on this machine: `users` query embeddings at once, the app's own
+    embedder in this process (one core each when crowded, as in the app), no HTTP and no answering."""
+    import threading
+
+    from bot.index.embedders import E5SmallEmbeddings
+
+    embedder = E5SmallEmbeddings()
+    embedder.embed_query(questions[-1])  # the model loaded
+    tally, lock, barrier = wl.Tally(), threading.Lock(), threading.Barrier(users)
+
+    def caller(n: int) -> None:
+        for r in range(n_rounds):
+            barrier.wait()
+            started = time.perf_counter()
+            embedder.embed_query(questions[r * users + n])
+            with lock:
+                tally.ms.append((time.perf_counter() - started) * 1000)
+
+    own = time.process_time()
+    threads = [threading.Thread(target=caller, args=(n,)) for n in range(users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {**tally.figures(), "cpu_ms_per_query": (time.process_time() - own) * 1000 / max(1, len(tally.ms))}
+
+
 async def _alone(urls: list[str], questions: list[str], users: int) -> dict[str, dict]:
     answers = {}
     async with httpx.AsyncClient(timeout=120) as http:
@@ -172,7 +201,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"{need} distinct questions needed, the sets have {len(asked)}")
     index_dir, built = wl.ensure_index(None)
     texts = wl.clause_texts(index_dir)
-    figures = {"load_1min_at_start": os.getloadavg()[0], "rounds": args.rounds, "layouts": {}}
+    figures = {"load_1min_at_start": os.getloadavg()[0], "rounds": args.rounds, "layouts": {},
+               "embedder_alone": {users: embedder_alone(asked, users, args.rounds) for users in args.users}}
     for count in args.replicas:
         name = "one replica (embedded Chroma)" if count == 1 else f"{count} replicas, one `chroma run` server"
         figures["layouts"][name] = layout(count, args.users, args.rounds, asked, texts, args.timeout)
@@ -182,6 +212,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"REST /v1/ask, {os.cpu_count()} CPUs, load average {figures['load_1min_at_start']:.1f} at start, "
           f"{figures['load_1min_at_end']:.1f} at the end; query cache off, {args.rounds} rounds per caller count\n")
     print(table(figures))
+    for users, f in figures["embedder_alone"].items():
+        print(f"\nThe query embedding alone, {users} at once (no HTTP, no answering: the floor on this machine): "
+              f"p50 / p95 {f['p50_ms']:.0f} / {f['p95_ms']:.0f} ms, {f['cpu_ms_per_query']:.1f} ms of CPU a query")
     return wl.finish(figures, [f for runs in figures["layouts"].values() for f in runs.values()], args.json)
 
 

@@ -81,6 +81,12 @@ def pieces(text: str) -> list[str]:
 def units(text: str) -> list[tuple[str, int, str]]:
     """The clause's sentences as spans (text, items, opening): a sentence opening a list (ending in a
     colon) carries its items; an item carries the sentence that opened its list."""
+    return list(_units(text))
+
+
+@lru_cache(maxsize=4096)
+def _units(text: str) -> tuple[tuple[str, int, str], ...]:
+    """Cached: the same clauses are read question after question."""
     parts = pieces(text)
     out = []
     opening = ""
@@ -119,7 +125,7 @@ def units(text: str) -> list[tuple[str, int, str]]:
             opening = ""
         if not n:  # an opening is read with its list, never alone ("下列支出不得扣除：")
             out.append((part, 0, opening if _ITEM.match(part) else ""))
-    return out
+    return tuple(out)
 
 
 def share(focus: Mapping[str, float], tokens: frozenset[str]) -> float:
@@ -267,12 +273,18 @@ def best_evidence(kind: AnswerType, text: str, focus: Mapping[str, float],
 
 def evidence_phrases(kind: AnswerType, text: str) -> list[tuple[re.Match, str]]:
     """Each piece of the type's evidence in `text` with the comma-phrase it stands in."""
+    return list(_evidence_phrases(kind, text))
+
+
+@lru_cache(maxsize=8192)
+def _evidence_phrases(kind: AnswerType, text: str) -> tuple[tuple[re.Match, str], ...]:
+    """Cached: the same clause sentences are read for the same types question after question."""
     out = []
     for m in kind.evidence.finditer(text) if kind.evidence is not None else ():
         lo = max(text.rfind(c, 0, m.start()) for c in "，,；;：:")
         hi = min([i for i in (text.find(c, m.end()) for c in "，,；;。") if i >= 0] or [len(text)])
         out.append((m, text[lo + 1: hi]))
-    return out
+    return tuple(out)
 
 
 def also_asked(kind: AnswerType, span: Span, stated: str, focus: Mapping[str, float]) -> list[str]:

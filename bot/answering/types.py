@@ -148,6 +148,11 @@ def by_name(name: str) -> AnswerType:
 
 def without_cues(question: str, kind: AnswerType) -> str:
     """The question with the type's cue words blanked: what is left says what the answer is about."""
-    for cue in sorted(kind.cues, key=len, reverse=True):
+    for cue in _longest_first(kind.cues):
         question = question.replace(cue, " ")
     return question
+
+
+@lru_cache(maxsize=64)
+def _longest_first(cues: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(sorted(cues, key=len, reverse=True))

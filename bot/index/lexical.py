@@ -70,7 +70,20 @@ def _tokenize(text: str) -> list[str]:
 
 def words(text: str) -> list[str]:
     """Precise-mode jieba words, punctuation and spaces left out: the units a question is read in
-    (哪个 高新区, 什么 条件), where search-mode tokens would also split 高新区 into 高新 and 新区."""
+    (哪个 高新区, 什么 条件), where search-mode tokens would also split 高新区 into 高新 and 新区.
+    One ask reads its question's words several times (its subject, its topic, its form): short
+    texts are cached as in `tokenize`."""
+    if len(text) <= SHORT_TEXT:
+        return list(_short_words(text))
+    return _words(text)
+
+
+@lru_cache(maxsize=8192)
+def _short_words(text: str) -> tuple[str, ...]:
+    return tuple(_words(text))
+
+
+def _words(text: str) -> list[str]:
     tok = _jieba()
     with _tokenizer_lock:
         out = tok.lcut(text)

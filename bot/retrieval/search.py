@@ -120,7 +120,8 @@ class Searcher:
         out in a clause, so this orders keyword searches only."""
         clauses, words = self.index.store.clauses, query.split()
         whole = [c for c in order if words and all(w in clauses[c].text for w in words)]
-        rest = [c for c in order if c not in set(whole)]
+        held = set(whole)
+        rest = [c for c in order if c not in held]
         for c in whole:
             scores[c] = max(scores[c], scores[rest[0]] if rest else 0.0)
         return whole + rest

@@ -34,6 +34,7 @@ _AFTER_COUNTS = re.compile(r"\s*(?:[吗么嘛呢吧？?。!！]|的?范围|的?�
 # "营收3.5个亿", "研发投入占营收6%": a term a figure follows within a few characters.
 _FIGURE = re.compile(r"[^，,。；;？?]{0,6}?(?:\d|[一二两三四五六七八九十百千万]+(?:个|万|亿|人|岁|年|%|成))")
 LOOSE_EXTRA = 3  # characters a loose definition question may add to the term ("税法上亏损")
+MEMO_QUESTIONS = 4096  # questions whose defined terms are kept (per loaded index)
 # A term in a larger share of the chunks than this (企业所得税, 科技 in the shipped corpus; an IDF
 # under 2.1) is the setting, not a subject.
 MAX_TOPIC_SHARE = 0.12
@@ -115,6 +116,7 @@ class CorpusTerms:
         store = index.store
         self._texts = [chunk.text for chunk in store.chunks.values()]
         self._df: dict[str, int] = {}
+        self._defining: dict[str, list[str]] = {}
         defs = definitions(store.clauses.values())
         # A naming's key -> the clauses defining it: those defining the whole term before those
         # whose term ends in it (高新技术企业: 认定办法 第二条, then 条例 第九十三条).
@@ -158,7 +160,17 @@ class CorpusTerms:
 
     def defining(self, question: str) -> list[str]:
         """Clause ids defining the term a question asks the meaning of ("什么是X", "X是指什么") or
-        asks whether something counts as ("年终奖算不算工资薪金？"); empty for any other question."""
+        asks whether something counts as ("年终奖算不算工资薪金？"); empty for any other question.
+        Kept per question while the index is loaded: one ask searches its question and its parts, and
+        each search asks (every defined name is looked for in the question)."""
+        found = self._defining.get(question)
+        if found is None:
+            if len(self._defining) >= MEMO_QUESTIONS:
+                self._defining.clear()
+            found = self._defining[question] = self._find_defining(question)
+        return list(found)
+
+    def _find_defining(self, question: str) -> list[str]:
         q = _END.sub("", lexical.in_corpus_wording(question.strip(), self.index.uses))
         for patterns, loose in ((cues().loose, True), (cues().exact, False)):
             for pattern in patterns:

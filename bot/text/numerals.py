@@ -11,6 +11,7 @@ a value that is the same however it is written (1000万元 = 一千万元 = 1,00
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -190,6 +191,12 @@ class Number:
 def numbers(text: str) -> list[Number]:
     """Every figure in `text`, left to right. Read in this order, an earlier reading claiming its
     span: 百分之…, 第…条, Chinese numerals with a unit (or with 万/亿), Arabic figures."""
+    return list(_numbers(text))
+
+
+@lru_cache(maxsize=8192)
+def _numbers(text: str) -> tuple[Number, ...]:
+    """Cached: an ask reads the same clause sentences as the asks before it."""
     folded = fold(text)
     taken: list[tuple[int, int]] = []
     found: list[Number] = []
@@ -224,7 +231,7 @@ def numbers(text: str) -> list[Number]:
             add(m, "percent", value / 10 if percent == "‰" else value, "%")
         else:
             add(m, "amount", value, unit, scale not in (None, "千"))
-    return sorted(found, key=lambda n: n.start)
+    return tuple(sorted(found, key=lambda n: n.start))
 
 
 def _scaled(numeral: str) -> bool:

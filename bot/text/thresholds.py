@@ -18,6 +18,7 @@ in policy texts it names what is excluded, not a bound.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,12 @@ class Threshold:
 def find_thresholds(sentence: str) -> list[Threshold]:
     """Every bound in `sentence`, left to right. A figure is a bound when a comparison word precedes
     it (超过, 不低于…), follows it (以上, 以内…) or brackets it (（含）), or when it opens or closes a range."""
+    return list(_find_thresholds(sentence))
+
+
+@lru_cache(maxsize=8192)
+def _find_thresholds(sentence: str) -> tuple[Threshold, ...]:
+    """Cached: an ask reads the same clause sentences as the asks before it."""
     folded = fold(sentence)
     figures = [n for n in numbers(sentence) if n.kind != "ref"]
     found: list[Threshold] = []
@@ -99,7 +106,7 @@ def find_thresholds(sentence: str) -> list[Threshold]:
         op = _INCLUSIVE.get(op, op) if included is True else _STRICT.get(op, op) if included is False else op
         found.append(_bound(op, n, sentence, start, end, subject))
         stop = end
-    return found
+    return tuple(found)
 
 
 def _word(before: re.Match[str] | None) -> str:

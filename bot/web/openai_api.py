@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.records import Answer
 from bot.service import PolicyBot
 from bot.web.guard import text_argument
-from bot.web.rest import ApiError, Message, answered, conversation_of, json_response
+from bot.web.rest import ApiError, Calls, Message, conversation_of, json_response
 
 MODEL = "policybot"
 CREATED = 1767225600  # 2026-01-01: the model's "created" date in /v1/models
@@ -38,7 +38,7 @@ class ChatBody(BaseModel):
     stream: bool = False
 
 
-def openai_router(bot: PolicyBot) -> APIRouter:
+def openai_router(bot: PolicyBot, answered: Calls) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["OpenAI 兼容接口"])
 
     @router.get("/models", summary="可用的模型（OpenAI 兼容）")

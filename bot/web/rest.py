@@ -3,7 +3,8 @@
 `install(server, bot)` adds them, the OpenAI-compatible routes (bot/web/openai_api.py) and the OpenAPI
 page at /docs, before the Gradio mounts take every other path. Each answer is the object the CLI
 prints with --json (bot/commands.py builds both). Handlers are plain functions, so FastAPI runs the
-bot's sync work in its threadpool: no Gradio queue, session or event stream on this path.
+bot's sync work in its threadpool: no Gradio queue, session or event stream on this path; `Calls`
+lets POLICYBOT_WEB_CONCURRENCY of them work at once.
 
 Every /v1 request passes `ApiAccess` first: the API key when POLICYBOT_API_KEYS is set, then a token
 from the bucket of that key (of the client's address without keys), POLICYBOT_RATE_LIMIT_API a minute.
@@ -17,6 +18,7 @@ import hmac
 import json
 import logging
 import math
+import threading
 import time
 from typing import Any, Callable, Literal
 
@@ -111,7 +113,7 @@ class ApiAccess:
 
 # ---- the routes ----
 
-def rest_router(bot: PolicyBot) -> APIRouter:
+def rest_router(bot: PolicyBot, answered: Calls) -> APIRouter:
     router = APIRouter(prefix="/v1", tags=["PolicyBot"])
 
     @router.post("/ask", summary="回答一个问题（带引用）", description="与 `policybot ask --json` 相同的对象。")
@@ -175,23 +177,33 @@ def conversation_of(bot: PolicyBot, history: list):
     return conversation
 
 
-def answered(endpoint: str, work: Callable[[], Any], shape: Callable[[Any], Response] | None = None) -> Response:
-    """Run one call's work: its JSON (or `shape` of it), or the ApiError a caller sees, and one log line."""
-    started = time.perf_counter()
-    outcome, failure = "ok", None
-    try:
-        result = work()
-        return shape(result) if shape else json_response(result)
-    except PolicyBotError as exc:
-        outcome = "user-error"
-        status = 404 if isinstance(exc, ClauseNotFound) else 503 if isinstance(exc, IndexUnavailable) else 422
-        raise ApiError(status, shown(exc)) from None
-    except Exception as exc:
-        outcome, failure = "failed", exc
-        raise ApiError(500, INTERNAL_ERROR, "internal_error") from None
-    finally:
-        ms = (time.perf_counter() - started) * 1000
-        log.log(logging.ERROR if failure else logging.INFO, "v1-%s %s %.0f ms", endpoint, outcome, ms, exc_info=failure)
+class Calls:
+    """Runs each /v1 call's work and shapes its reply: at most `concurrency` calls' work at once
+    (POLICYBOT_WEB_CONCURRENCY, as each Gradio queue), the others waiting their turn in the order they
+    came. Twenty callers at once on 2 cores: p95 420-425 ms with 4 at a time, 446-511 with 2, 458-560
+    with no limit (every call's thread contending for the GIL and the cores; docs/benchmarks.md)."""
+
+    def __init__(self, concurrency: int) -> None:
+        self._slots = threading.BoundedSemaphore(concurrency)
+
+    def __call__(self, endpoint: str, work: Callable[[], Any], shape: Callable[[Any], Response] | None = None) -> Response:
+        """The call's JSON (or `shape` of it), or the ApiError a caller sees, and one log line."""
+        started = time.perf_counter()
+        outcome, failure = "ok", None
+        try:
+            with self._slots:
+                result = work()
+            return shape(result) if shape else json_response(result)
+        except PolicyBotError as exc:
+            outcome = "user-error"
+            status = 404 if isinstance(exc, ClauseNotFound) else 503 if isinstance(exc, IndexUnavailable) else 422
+            raise ApiError(status, shown(exc)) from None
+        except Exception as exc:
+            outcome, failure = "failed", exc
+            raise ApiError(500, INTERNAL_ERROR, "internal_error") from None
+        finally:
+            ms = (time.perf_counter() - started) * 1000
+            log.log(logging.ERROR if failure else logging.INFO, "v1-%s %s %.0f ms", endpoint, outcome, ms, exc_info=failure)
 
 
 def json_response(data: Any, status: int = 200, headers: dict | None = None) -> Response:
@@ -266,7 +278,8 @@ def install(server: FastAPI, bot: PolicyBot) -> None:
     from bot.web.openai_api import openai_router
 
     access = [Depends(ApiAccess(bot))]
-    routers = [rest_router(bot), openai_router(bot)]
+    calls = Calls(bot.settings.web_concurrency)
+    routers = [rest_router(bot, calls), openai_router(bot, calls)]
     for router in routers:
         server.include_router(router, dependencies=access)
     paths = {route.path for router in routers for route in router.routes}
