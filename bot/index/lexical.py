@@ -22,19 +22,27 @@ STOPWORDS = frozenset(
     可以 能 会 要 想 请问 请 一下 一些 有 没有 需要 应该 有关 相关 关于 规定 公司 企业的 咱们 本 该 各 每 个""".split()
 )
 
-_tokenizer_lock = threading.Lock()
+_tokenizer_lock = threading.Lock()  # building the tokenizer
 
 
-@lru_cache(maxsize=1)
 def _jieba():
-    """A private jieba tokenizer with the domain dictionary, built once per process on first use."""
-    import jieba
+    """A private jieba tokenizer with the domain dictionary, built once per process on first use
+    (loading the dictionary initialises it whole). Built, it is only read: threads cut at once."""
+    if _built:
+        return _built[0]
+    with _tokenizer_lock:
+        if not _built:
+            import jieba
 
-    jieba.setLogLevel(logging.WARNING)
-    tok = jieba.Tokenizer()
-    with resources.as_file(resources.files("bot") / "data" / "userdict.txt") as path:
-        tok.load_userdict(str(path))
-    return tok
+            jieba.setLogLevel(logging.WARNING)
+            tok = jieba.Tokenizer()
+            with resources.as_file(resources.files("bot") / "data" / "userdict.txt") as path:
+                tok.load_userdict(str(path))
+            _built.append(tok)
+    return _built[0]
+
+
+_built: list = []  # the tokenizer, once built
 
 
 def tokenize(text: str) -> list[str]:
@@ -57,9 +65,7 @@ def _short_tokens(text: str) -> tuple[str, ...]:
 
 
 def _tokenize(text: str) -> list[str]:
-    tok = _jieba()
-    with _tokenizer_lock:  # jieba's lazy init is not thread-safe
-        words = tok.lcut_for_search(text)
+    words = _jieba().lcut_for_search(text)
     out = []
     for w in words:
         w = w.strip().lower()
@@ -84,9 +90,7 @@ def _short_words(text: str) -> tuple[str, ...]:
 
 
 def _words(text: str) -> list[str]:
-    tok = _jieba()
-    with _tokenizer_lock:
-        out = tok.lcut(text)
+    out = _jieba().lcut(text)
     return [w for w in (w.strip() for w in out) if w and _WORD.search(w)]
 
 
