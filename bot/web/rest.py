@@ -180,8 +180,9 @@ def conversation_of(bot: PolicyBot, history: list):
 class Calls:
     """Runs each /v1 call's work and shapes its reply: at most `concurrency` calls' work at once
     (POLICYBOT_WEB_CONCURRENCY, as each Gradio queue), the others waiting their turn in the order they
-    came. Twenty callers at once on 2 cores: p95 420-425 ms with 4 at a time, 446-511 with 2, 458-560
-    with no limit (every call's thread contending for the GIL and the cores; docs/benchmarks.md)."""
+    came. Twenty callers at once on 2 cores (eval/bench_rest.py): p50 250-310 ms and p95 414-445 with 3
+    to 6 at a time, against 400-430 and 445-449 with every call's thread working at once (they all
+    contend for the GIL and the cores, so all finish late); see docs/benchmarks.md."""
 
     def __init__(self, concurrency: int) -> None:
         self._slots = threading.BoundedSemaphore(concurrency)
