@@ -28,10 +28,6 @@ from bot.index.lexical import tokenize
 from bot.records import Answer
 from bot.retrieval.terms import CorpusTerms, cues, form_words, without_form
 
-_FOLLOW_UP_START = ("那", "那么", "还有", "另外", "它", "该", "如果", "假如", "要是", "省级", "国家级", "找哪", "找谁", "需要什么", "什么条件")
-# Words inside a question that lean on an earlier turn: "科技人员比例又有什么要求？", "那外国专家呢？";
-# "算哪档": which of the tiers just quoted.
-_POINTS_BACK = re.compile(r"又|也|还要|还需|还能|呢[？?]?$|这个|这些|这一?[条项]|该[条项]|上述|前面|刚才|去哪里?办|批下来|认定下来|哪一?档|哪个档")
 
 
 @dataclass
@@ -164,15 +160,12 @@ def _without_facts(question: str, analysis: Analysis) -> str:
     return question
 
 
-_HEADING = re.compile(r"[(（][一二三四五六七八九十]+[)）]([^。；;]{2,24})。")
-
-
 def heading_named(question: str, terms: CorpusTerms) -> str:
     """The heading (or its longest piece of four or more characters) of the one clause that a question
     pointing at an item ("那人才支撑那条呢？", "完善招商机制这一项") names: (十九)强化人才支撑 -> 人才支撑."""
     if not language()["points_at_item"].search(question):
         return ""
-    headings = [m.group(1) for c in terms.index.store.clauses.values() if (m := _HEADING.match(c.text))]
+    headings = terms.headings
     pieces = sorted({h[i:j] for h in headings for i in range(len(h)) for j in range(i + 4, len(h) + 1)
                      if h[i:j] in question}, key=len, reverse=True)
     return next((p for p in pieces if sum(p in h for h in headings) == 1), "")
@@ -189,4 +182,6 @@ def is_follow_up(question: str) -> bool:
     pointing-back word anywhere ("科技人员比例又有什么要求？", "那外国专家呢？")."""
     q = question.strip()
     topic = [t for t in tokenize(q) if len(t) >= 2]
-    return q.startswith(_FOLLOW_UP_START) or len(q) <= 8 or len(topic) <= 1 or bool(_POINTS_BACK.search(q))
+    rules = language()  # the opening and pointing-back words: answer_types.yaml
+    return (q.startswith(rules["follow_up_start"]) or len(q) <= 8 or len(topic) <= 1
+            or bool(rules["points_back"].search(q)))

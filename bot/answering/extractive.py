@@ -403,11 +403,9 @@ def names_defined(question: str, text: str) -> bool:
 @lru_cache(maxsize=4096)
 def defined_in(text: str) -> tuple[str, ...]:
     """The terms a span defines and their short names, read as retrieval's defined-terms index reads them."""
-    from types import SimpleNamespace
+    from bot.retrieval.terms import aliases, defined_terms
 
-    from bot.retrieval.terms import aliases, definitions
-
-    return tuple(name for d in definitions([SimpleNamespace(id="", text=text)]) for name in aliases(d.term))
+    return tuple(name for term in dict.fromkeys(defined_terms(text)) for name in aliases(term))
 
 
 def judgement(span: str, stated: str, checks: Sequence[ConditionCheck]) -> str:

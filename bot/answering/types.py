@@ -87,6 +87,8 @@ def language() -> dict:
         "limits": re.compile(rules["limits"]),
         "whole_list": re.compile("|".join(map(re.escape, rules["whole_list"]))),
         "points_at_item": re.compile(rules["points_at_item"]),
+        "follow_up_start": tuple(rules["follow_up_start"]),
+        "points_back": re.compile(rules["points_back"]),
         "asks_units": re.compile(rules["asks_units"]),
         "version_year": re.compile(rules["version_year"]),
         "asks_thing": re.compile("|".join(map(re.escape, [w for w in rules["asking"] if w not in rules["whether"]]))),

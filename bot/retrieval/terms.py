@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import weakref
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 
 from bot.index import lexical
@@ -33,6 +33,7 @@ _FILLER = re.compile(r"(?:一种|一个|一项|是|为|作|的)+$")  # "算是�
 _AFTER_COUNTS = re.compile(r"\s*(?:[吗么嘛呢吧？?。!！]|的?范围|的?范畴|之列|$)")
 # "营收3.5个亿", "研发投入占营收6%": a term a figure follows within a few characters.
 _FIGURE = re.compile(r"[^，,。；;？?]{0,6}?(?:\d|[一二两三四五六七八九十百千万]+(?:个|万|亿|人|岁|年|%|成))")
+_ITEM_HEADING = re.compile(r"[(（][一二三四五六七八九十]+[)）]([^。；;]{2,24})。")  # (十九)强化人才支撑。
 LOOSE_EXTRA = 3  # characters a loose definition question may add to the term ("税法上亏损")
 MEMO_QUESTIONS = 4096  # questions whose defined terms are kept (per loaded index)
 # A term in a larger share of the chunks than this (企业所得税, 科技 in the shipped corpus; an IDF
@@ -86,14 +87,18 @@ class Definition:
 
 def definitions(clauses) -> list[Definition]:
     """Every term a clause defines, in clause order."""
-    found: list[Definition] = []
-    for clause in clauses:
-        for pattern in (_BY_REFERENCE, _STANDING):
-            for m in pattern.finditer(clause.text):
-                term = m.group(1).strip()
-                if len(term_key(term)) >= 2 and "所称" not in term:
-                    found.append(Definition(term, clause.id))
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys(Definition(term, clause.id) for clause in clauses for term in defined_terms(clause.text)))
+
+
+def defined_terms(text: str) -> list[str]:
+    """The terms `text` defines (…所称X，是指…; a standing definition), in the order read."""
+    found = []
+    for pattern in (_BY_REFERENCE, _STANDING):
+        for m in pattern.finditer(text):
+            term = m.group(1).strip()
+            if len(term_key(term)) >= 2 and "所称" not in term:
+                found.append(term)
+    return found
 
 
 def aliases(term: str) -> list[str]:
@@ -141,6 +146,12 @@ class CorpusTerms:
     @property
     def index(self):
         return self._index()
+
+    @cached_property
+    def headings(self) -> tuple[str, ...]:
+        """The headings of the index's list items ((十九)强化人才支撑。 -> 强化人才支撑): the names a
+        follow-up may point at an item by ("那人才支撑那条呢？")."""
+        return tuple(m.group(1) for c in self.index.store.clauses.values() if (m := _ITEM_HEADING.match(c.text)))
 
     @classmethod
     def of(cls, index) -> "CorpusTerms":
