@@ -491,9 +491,13 @@ def _place_words(question: str) -> tuple[tuple[str, bool], ...]:
 def other_tax(question: str, used: Hit, close: Sequence[Hit]) -> str:
     """A tax the question names that the answering clause does not, nor the title of a close clause's
     document nor a law a close clause cites by name (个税 against 企业所得税法; 所得税 is the corpus's own:
-    the measures' clauses cite 《企业所得税法》)."""
-    for token in tokenize(question):
-        if token.endswith("税") and token not in language()["tax_verbs"] and token not in used.clause.text and not any(
+    the measures' clauses cite 《企业所得税法》). A tax is read by its whole name: 所得税 inside 个人所得税
+    or 企业所得税 is not another tax the question names."""
+    taxes = [t for t in tokenize(question) if t.endswith("税") and t not in language()["tax_verbs"]]
+    for token in taxes:
+        if any(token != whole and token in whole for whole in taxes):
+            continue
+        if token not in used.clause.text and not any(
                 token in h.doc_title or re.search(f"《[^》]*{token}[^》]*》", h.clause.text) for h in (used, *close)):
             return token
     return ""
