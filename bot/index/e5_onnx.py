@@ -238,9 +238,8 @@ class E5Model:
         return chars if normal.startswith(" ") else [_META, *chars]
 
 
-
 class E5Questions:
-    """The encoder as an onnxruntime session built from an `E5Model` (about half a second).
+    """The encoder as an onnxruntime session built from an `E5Model` (a tenth of a second).
 
     `threads` cores for one pass; several threads may call `embed` at once (onnxruntime allows it)."""
 

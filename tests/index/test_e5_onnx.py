@@ -70,9 +70,10 @@ def test_a_question_gets_the_same_vector_bit_for_bit_in_any_batch(questions):
 
 def test_batches_give_each_caller_its_own_vector_and_report_failures():
     calls: list[list[str]] = []
-    release = threading.Event()
+    started, release = threading.Event(), threading.Event()
 
     def encode(texts):
+        started.set()
         release.wait(5)  # the first pass waits, so the others queue up behind it
         calls.append(list(texts))
         if "坏" in texts:
@@ -83,9 +84,11 @@ def test_batches_give_each_caller_its_own_vector_and_report_failures():
     texts = ["一", "二二", "三三三", "四四四四", "五五五五五", "六六六六六六"]
     results: dict[str, list[float]] = {}
     threads = [threading.Thread(target=lambda t=t: results.__setitem__(t, batches.embed(t))) for t in texts]
-    for thread in threads:
+    threads[0].start()
+    assert started.wait(5)  # the worker holds the first question
+    for thread in threads[1:]:
         thread.start()
-    for _ in range(500):  # until the worker holds one question and the others wait in line
+    for _ in range(500):  # until the others wait in line
         if len(batches._waiting) == len(texts) - 1:
             break
         threading.Event().wait(0.01)
@@ -97,3 +100,21 @@ def test_batches_give_each_caller_its_own_vector_and_report_failures():
     with pytest.raises(ValueError, match="坏输入"):
         batches.embed("坏")
     assert batches.embed("好") == [1.0, float(ord("好"))]  # the worker lives on
+
+
+def test_a_forked_child_embeds_questions_with_its_own_workers(embedder):
+    """The encoder's workers are threads, which a fork does not copy: a child builds its own."""
+    import os
+
+    parent = embedder.embed_query("高企认定条件")  # the parent's encoder and workers exist now
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: embed, report, leave without running the parent's cleanup
+        try:
+            ok = embedder.embed_query("高企认定条件") == parent
+        finally:
+            os.write(write, b"1" if ok else b"0")
+            os._exit(0)
+    os.close(write)
+    assert os.read(read, 1) == b"1"
+    os.waitpid(pid, 0)
