@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import threading
@@ -82,10 +83,20 @@ class PolicyBot:
         current = read_current(self.settings.index_dir)
         with self._lock:
             if self._index is None or (current and self._index.generation != current):
+                gc.unfreeze()  # the replaced generation may be among what settle() froze
                 self._index = PolicyIndex.open(self.settings, self.embedder)
                 release_unused()  # the replaced generation, unless a request still holds it
             self._stamp = stamp if current == self._index.generation else None
             return self._index
+
+    def settle(self) -> None:
+        """Start-up is over (the web app calls this after its warm-up search): what it made, the
+        libraries and the serving index, lives as long as the process, so Python's cycle collector
+        stops walking it. A full collection walked all of it and stopped every call meanwhile: 35–170
+        ms in the web app under load, 20–80 ms after this (docs/benchmarks.md). A swap hands it back
+        (the replaced generation's objects must be collectable)."""
+        gc.collect()
+        gc.freeze()
 
     def has_index(self) -> bool:
         if self._replica is not None:

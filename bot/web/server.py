@@ -20,6 +20,14 @@ from concurrent.futures import ThreadPoolExecutor
 from bot.errors import ConfigError
 
 
+def _warm_up(bot, built: threading.Event) -> None:
+    """The index loaded and a first search run before the first user's; once the app is built too,
+    start-up's objects are set aside from Python's collector (PolicyBot.settle)."""
+    bot.search("研发费用加计扣除", 1)
+    built.wait()
+    bot.settle()
+
+
 def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     """Build the index from corpus/ if there is none, then serve until interrupted."""
     from bot.service import build_bot
@@ -46,7 +54,8 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     if report is not None:
         print(report.summary(), file=sys.stderr)
     bot.follow_server()  # with a Chroma server: ingests through other replicas serve here within seconds
-    threading.Thread(target=bot.search, args=("研发费用加计扣除", 1), name="warm-up", daemon=True).start()
+    built = threading.Event()
+    threading.Thread(target=_warm_up, args=(bot, built), name="warm-up", daemon=True).start()
     import uvicorn
     from fastapi import FastAPI
 
@@ -96,6 +105,7 @@ def serve(settings, host: str = "127.0.0.1", port: int = 7860) -> None:
     shown = f"[{host}]" if ":" in host else host
     print(f"PolicyBot 已启动：http://{shown}:{port}/ （程序接口：http://{shown}:{port}/api/ 和 REST http://{shown}:{port}/docs）",
           file=sys.stderr, flush=True)
+    built.set()
     uvicorn.Server(config).run(sockets=sockets)
 
 

@@ -9,6 +9,7 @@ runs in a child process of the app (issue 14's soak: each upload under load step
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -218,3 +219,20 @@ def test_page_state_is_kept_for_at_most_web_sessions_visitors_the_least_recent_d
         forgotten = first.click("pb-up", "", None)
     assert latest.success and latest.output[0] == "" and "已记录反馈" in latest.output[1]
     assert forgotten.success and forgotten.warnings == ["请先提问，再对回答进行评价"], forgotten
+
+
+def test_a_settled_bot_hands_start_up_objects_back_to_the_collector_when_it_swaps(served_corpus, embedder):
+    """The web app sets start-up's objects aside from the cycle collector (PolicyBot.settle); the
+    generation a swap replaces is among them and must become collectable again, or it stays loaded."""
+    corpus, index = served_corpus
+    bot = PolicyBot(Settings.from_env({}, index_dir=index, corpus_dir=corpus), embedder)
+    try:
+        assert any("最高100万元" in hit.clause.text for hit in bot.search("算力券 最高多少万元", 3))
+        bot.settle()
+        assert gc.get_freeze_count() > 0
+        (corpus / NAME).write_bytes(policy(1))
+        bot.ingest([corpus])
+        assert any("最高101万元" in hit.clause.text for hit in bot.search("算力券 最高多少万元", 3))
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
