@@ -241,13 +241,14 @@ class E5Model:
 class E5Questions:
     """The encoder as an onnxruntime session built from an `E5Model` (a tenth of a second).
 
-    `threads` cores for one pass; several threads may call `embed` at once (onnxruntime allows it)."""
+    One core a pass: passes run side by side in several threads (onnxruntime allows it), one per
+    worker of `QueryBatches`."""
 
-    def __init__(self, model: E5Model, threads: int = 1) -> None:
+    def __init__(self, model: E5Model) -> None:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.log_severity_level = 3  # warnings go nowhere a user reads
@@ -257,7 +258,6 @@ class E5Questions:
         # Idle pool threads sleep instead of spinning: the cores are shared with answering.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = ort.InferenceSession(_graph(model), options, providers=["CPUExecutionProvider"])
-        model.layers = []  # the session holds its own copy of the weights
         self.model = model
 
     def embed(self, texts: list[str], prefix: str = "query: ") -> np.ndarray:

@@ -7,7 +7,7 @@ import logging
 import math
 import re
 import threading
-from functools import lru_cache
+from functools import lru_cache, wraps
 from importlib import resources
 from pathlib import Path
 from typing import Callable
@@ -45,53 +45,38 @@ def _jieba():
 _built: list = []  # the tokenizer, once built
 
 
-def tokenize(text: str) -> list[str]:
-    """Search-mode jieba tokens, lower-cased, without punctuation or stopwords.
-
-    Short texts (questions, synonyms, sentences) are tokenised again and again by one ask, and by
-    every ask that uses the same words: they are cached here. Long ones (clause texts at ingest) are
-    not; answer._words keeps the tokens of clause sentences, long ones included, as sets."""
-    if len(text) <= SHORT_TEXT:
-        return list(_short_tokens(text))
-    return _tokenize(text)
-
-
 SHORT_TEXT = 160  # characters; a question is at most 500, most are under 60
 
 
-@lru_cache(maxsize=8192)
-def _short_tokens(text: str) -> tuple[str, ...]:
-    return tuple(_tokenize(text))
+def _short_texts_kept(cut: Callable[[str], list[str]]) -> Callable[[str], list[str]]:
+    """`cut` with its result for short texts (questions, synonyms, sentences) kept: one ask cuts them
+    again and again, and so does every ask that uses the same words. Long ones (clause texts at
+    ingest) are not kept; answer._words keeps the tokens of clause sentences, long ones included."""
+    kept = lru_cache(maxsize=8192)(lambda text: tuple(cut(text)))
+
+    @wraps(cut)
+    def cached(text: str) -> list[str]:
+        return list(kept(text)) if len(text) <= SHORT_TEXT else cut(text)
+
+    return cached
 
 
-def _tokenize(text: str) -> list[str]:
-    words = _jieba().lcut_for_search(text)
+@_short_texts_kept
+def tokenize(text: str) -> list[str]:
+    """Search-mode jieba tokens, lower-cased, without punctuation or stopwords."""
     out = []
-    for w in words:
+    for w in _jieba().lcut_for_search(text):
         w = w.strip().lower()
         if w and w not in STOPWORDS and _WORD.search(w):
             out.append(w)
     return out
 
 
+@_short_texts_kept
 def words(text: str) -> list[str]:
     """Precise-mode jieba words, punctuation and spaces left out: the units a question is read in
-    (哪个 高新区, 什么 条件), where search-mode tokens would also split 高新区 into 高新 and 新区.
-    One ask reads its question's words several times (its subject, its topic, its form): short
-    texts are cached as in `tokenize`."""
-    if len(text) <= SHORT_TEXT:
-        return list(_short_words(text))
-    return _words(text)
-
-
-@lru_cache(maxsize=8192)
-def _short_words(text: str) -> tuple[str, ...]:
-    return tuple(_words(text))
-
-
-def _words(text: str) -> list[str]:
-    out = _jieba().lcut(text)
-    return [w for w in (w.strip() for w in out) if w and _WORD.search(w)]
+    (哪个 高新区, 什么 条件), where search-mode tokens would also split 高新区 into 高新 and 新区."""
+    return [w for w in (w.strip() for w in _jieba().lcut(text)) if w and _WORD.search(w)]
 
 
 @lru_cache(maxsize=1)
